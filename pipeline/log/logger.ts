@@ -1,0 +1,35 @@
+import { pino, type Logger as PinoLogger, type LoggerOptions } from 'pino';
+
+/**
+ * The one logger type the library accepts. Stages take a Logger as an argument
+ * (usually `parent.child({ stage: '...' })`); nothing in `pipeline/` creates its own.
+ */
+export type Logger = PinoLogger;
+
+export interface LoggerSettings {
+  level?: string;
+  /** Where JSON lines go; defaults to stderr so stdout stays free for command output. */
+  destination?: NodeJS.WritableStream | number;
+  name?: string;
+}
+
+/** Keys whose values are never written to a log, whatever nests them. */
+export const REDACTED_KEYS = ['password', 'passwd', 'secret', 'token', 'authorization', '*.password', '*.url', '*.stream_url'];
+
+export function createLogger(settings: LoggerSettings = {}): Logger {
+  const options: LoggerOptions = {
+    level: settings.level ?? process.env.LOG_LEVEL ?? 'info',
+    base: { name: settings.name ?? 'portwatch' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: REDACTED_KEYS, censor: '[redacted]' },
+  };
+  const destination = settings.destination ?? 2;
+  return typeof destination === 'number'
+    ? pino(options, pino.destination({ fd: destination, sync: false }))
+    : pino(options, destination as NodeJS.WritableStream);
+}
+
+/** A logger that drops everything: for tests and library callers that do not care. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

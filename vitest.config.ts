@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Tests start real servers (Redis, PostgreSQL, RTSP, ffmpeg): give them room,
+    // and keep files in separate forks so one crash cannot take the run down.
+    pool: 'forks',
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    maxWorkers: 2,
+  },
+});
