@@ -9,6 +9,9 @@ const interval = z
   .string()
   .regex(/^\d+\s*(second|minute|hour|day|week|month|year)s?$/, 'an interval such as "1 day", "7 days" or "2 years"');
 
+/** A policy can also be switched off: `never` removes the compression or retention policy. */
+const policyInterval = z.union([interval, z.literal('never')]);
+
 const perTable = <T extends z.ZodTypeAny>(value: T) =>
   z
     .object({
@@ -24,8 +27,8 @@ const perTable = <T extends z.ZodTypeAny>(value: T) =>
 export const storeSettingsSchema = z
   .object({
     chunk_interval: perTable(interval).default({}),
-    compress_after: perTable(interval).default({}),
-    retain_for: perTable(interval).default({}),
+    compress_after: perTable(policyInterval).default({}),
+    retain_for: perTable(policyInterval).default({}),
   })
   .strict();
 

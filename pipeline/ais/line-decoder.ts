@@ -1,0 +1,413 @@
+import type { Logger } from '../log/index.js';
+// Imported from the defining modules, not the index: the hot path avoids re-export indirection.
+import {
+  OTHER_NMEA_FORMATTERS,
+  parseGatehouse,
+  parseOtherNmea,
+  type GatehouseHeader,
+  type OtherNmeaSentence,
+} from '../nmea/other-sentences.js';
+import {
+  frameSentence,
+  isSkippable,
+  sentenceChecksum,
+  trimLine,
+  type FramedSentence,
+  type UscgTrailer,
+} from '../nmea/sentence.js';
+import type { TagBlock } from '../nmea/tag-block.js';
+import { ARMOUR, BitBuffer } from './bits.js';
+import { decodeAisPayload, type DecodeOptions } from './decode.js';
+import { FragmentReassembler, type Fragment } from './reassembler.js';
+import { Type24Store } from './type24.js';
+import { REJECT_REASONS, type AisMessage, type RejectReason } from './types.js';
+
+/** Where and when a sentence was received, from whichever source carried it. */
+export interface ReceiveMeta {
+  line: number;
+  tagBlock?: TagBlock;
+  uscg?: UscgTrailer;
+  gatehouse?: GatehouseHeader;
+}
+
+/** A decoded AIS message with its framing metadata. */
+export interface AisRecord extends ReceiveMeta {
+  kind: 'ais';
+  message: AisMessage;
+  /** 'AI', 'BS', 'AB', ... */
+  talker: string;
+  /** 'VDM' (other vessels) or 'VDO' (own vessel). */
+  formatter: string;
+  /** Radio channel ('A', 'B', '1', '2' or ''). */
+  channel: string;
+  /** Feed name given in the options. */
+  source?: string;
+  /** Receiving station: tag block `s`, else the USCG station. */
+  station?: string;
+  /** Receive time, Unix seconds: tag block `c`, else USCG, else Gatehouse. */
+  receivedAt?: number;
+}
+
+/** A non-AIS NMEA sentence (GGA, RMC, VTG, HDT, ZDA, TTM, ALR). */
+export interface NmeaRecord extends ReceiveMeta {
+  kind: 'nmea';
+  sentence: OtherNmeaSentence;
+  source?: string;
+  station?: string;
+  receivedAt?: number;
+}
+
+export type FeedRecord = AisRecord | NmeaRecord;
+
+export interface RejectSample {
+  reason: RejectReason;
+  file?: string;
+  line: number;
+  /** The offending line, cut to 160 characters. */
+  text: string;
+  detail?: string;
+}
+
+export interface DecodeStats {
+  lines: number;
+  /** Blank and '#' comment lines. */
+  skipped: number;
+  /** AIS messages emitted. */
+  messages: number;
+  /** Other NMEA sentences emitted. */
+  nmea: number;
+  /** Valid sentences we do not decode, by formatter (GSA, GSV, ...). */
+  ignored: Record<string, number>;
+  rejected: number;
+  rejects: Record<RejectReason, number>;
+  /** First rejects of each reason, with file and line. */
+  samples: RejectSample[];
+  /** Fragments waiting for the rest of their message. */
+  pendingGroups: number;
+  /** Type 24 halves held for merging instead of being emitted alone. */
+  heldType24: number;
+}
+
+export interface AisDecoderOptions {
+  /** Receives every decoded record, in input order (multi-part messages on their last fragment). */
+  onRecord: (record: FeedRecord) => void;
+  logger?: Logger;
+  /** File name reported with rejects. */
+  file?: string;
+  /** Feed name; part of the reassembly key and copied to records. */
+  source?: string;
+  /** gpsd scaled output (default) or raw integers (`gpsdecode -u`). */
+  scaled?: boolean;
+  /** Value of the `device` field (gpsdecode writes "stdin"); omitted when unset. */
+  device?: string;
+  /** Drop an incomplete multi-part message after this many ms of receive clock (default 60 s). */
+  fragmentTimeoutMs?: number;
+  /** ...or after this many input lines (default 1000), which bounds memory on replays. */
+  fragmentMaxLines?: number;
+  /** Receive clock in ms (default Date.now). */
+  clock?: () => number;
+  /** Log the first reject of each reason, then one in this many (default 1000). */
+  logEvery?: number;
+  /** Reject samples kept per reason for the report (default 5). */
+  samplesPerReason?: number;
+  /** Merge type 24 parts A and B per MMSI (default true, as gpsd). */
+  mergeType24?: boolean;
+  /** Also emit type 24 parts that are not (yet) merged, with a `part` key (default false, as gpsdecode). */
+  emitType24Parts?: boolean;
+}
+
+interface PendingMeta {
+  line: number;
+  tagBlock?: TagBlock;
+  uscg?: UscgTrailer;
+  gatehouse?: GatehouseHeader;
+  talker: string;
+  formatter: string;
+  channel: string;
+}
+
+const MAX_FRAGMENTS = 9;
+
+/**
+ * Line → message decoder for AIS/NMEA feeds. Push lines (any bytes); decoded
+ * records go to `onRecord`; nothing throws out of `push`. Every rejected line
+ * is counted by reason, sampled into `stats().samples` and logged at a
+ * sampled rate through the logger passed in.
+ */
+export class AisLineDecoder {
+  private readonly bits = new BitBuffer();
+  private readonly decodeOpts: DecodeOptions;
+  private readonly type24: Type24Store | null;
+  private readonly reassembler: FragmentReassembler<PendingMeta>;
+  private readonly clock: () => number;
+  private readonly logEvery: number;
+  private readonly samplesPerReason: number;
+  private readonly onRecord: (record: FeedRecord) => void;
+  private readonly counts: Record<RejectReason, number>;
+  private readonly samples: RejectSample[] = [];
+  private readonly ignored: Record<string, number> = {};
+  private gatehouse: GatehouseHeader | undefined;
+  private lineNo = 0;
+  private lines = 0;
+  private skipped = 0;
+  private messages = 0;
+  private nmea = 0;
+  private rejected = 0;
+  private heldType24 = 0;
+
+  constructor(private readonly opts: AisDecoderOptions) {
+    this.onRecord = opts.onRecord;
+    this.decodeOpts = { scaled: opts.scaled ?? true };
+    if (opts.device !== undefined) this.decodeOpts.device = opts.device;
+    if (opts.emitType24Parts === true) this.decodeOpts.emitType24Parts = true;
+    this.type24 = opts.mergeType24 === false ? null : new Type24Store();
+    this.clock = opts.clock ?? Date.now;
+    this.logEvery = Math.max(1, opts.logEvery ?? 1000);
+    this.samplesPerReason = opts.samplesPerReason ?? 5;
+    this.counts = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
+    this.reassembler = new FragmentReassembler<PendingMeta>(
+      opts.fragmentTimeoutMs ?? 60_000,
+      opts.fragmentMaxLines ?? 1000,
+      (count, firstLine) => this.reject('orphan_fragment', firstLine, '', `${count} fragment(s) of an incomplete message`, count),
+    );
+  }
+
+  /** Decode one line. `lineNo` defaults to a running count. Never throws. */
+  push(raw: string, lineNo?: number): void {
+    const line = lineNo ?? this.lineNo + 1;
+    this.lineNo = line;
+    this.lines++;
+    try {
+      this.decodeLine(raw, line);
+    } catch (err) {
+      this.reject('decoder_error', line, raw, err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  /** End of input: incomplete multi-part messages are counted as orphans. */
+  finish(): void {
+    this.reassembler.flush();
+  }
+
+  /** Drop timed-out fragments now (feeds call this on a timer when traffic is quiet). */
+  sweep(): void {
+    this.reassembler.sweep(this.clock(), this.lineNo);
+  }
+
+  stats(): DecodeStats {
+    return {
+      lines: this.lines,
+      skipped: this.skipped,
+      messages: this.messages,
+      nmea: this.nmea,
+      ignored: { ...this.ignored },
+      rejected: this.rejected,
+      rejects: { ...this.counts },
+      samples: this.samples.slice(),
+      pendingGroups: this.reassembler.pending,
+      heldType24: this.heldType24,
+    };
+  }
+
+  private decodeLine(raw: string, line: number): void {
+    const text = trimLine(raw);
+    if (isSkippable(text)) {
+      this.skipped++;
+      return;
+    }
+    const framed = frameSentence(text);
+    if (typeof framed === 'string') {
+      this.reject(framed, line, text);
+      return;
+    }
+    const formatter = framed.formatter;
+    if (framed.kind === '!' && (formatter === 'VDM' || formatter === 'VDO')) {
+      this.decodeAis(framed, line);
+      return;
+    }
+    if (framed.talker === 'P' && formatter === 'GHP') {
+      const gh = parseGatehouse(framed);
+      if (gh === null) this.reject('nmea_fields', line, text, 'Gatehouse $PGHP header');
+      else this.gatehouse = gh;
+      return;
+    }
+    if (OTHER_NMEA_FORMATTERS.has(formatter)) {
+      const sentence = parseOtherNmea(framed);
+      if (sentence === null) {
+        this.reject('nmea_fields', line, text, `${formatter} fields`);
+        return;
+      }
+      const rec: NmeaRecord = { kind: 'nmea', sentence, line };
+      this.attachMeta(rec, framed);
+      this.nmea++;
+      this.onRecord(rec);
+      return;
+    }
+    const key = framed.talker === 'P' ? `P${formatter}` : formatter;
+    this.ignored[key] = (this.ignored[key] ?? 0) + 1;
+  }
+
+  private attachMeta(rec: AisRecord | NmeaRecord, framed: { tagBlock?: TagBlock; uscg?: UscgTrailer }): void {
+    if (this.opts.source !== undefined) rec.source = this.opts.source;
+    const tb = framed.tagBlock;
+    const us = framed.uscg;
+    if (tb !== undefined) rec.tagBlock = tb;
+    if (us !== undefined) rec.uscg = us;
+    const station = tb?.station ?? us?.station;
+    if (station !== undefined) rec.station = station;
+    const t = tb?.time ?? us?.time;
+    if (t !== undefined) rec.receivedAt = t;
+  }
+
+  private decodeAis(framed: FramedSentence, line: number): void {
+    const s = framed.line;
+    // Fields: address, count, number, sequence id, channel, payload, fill bits.
+    const c1 = s.indexOf(',', framed.start);
+    const c2 = s.indexOf(',', c1 + 1);
+    const c3 = c2 < 0 ? -1 : s.indexOf(',', c2 + 1);
+    const c4 = c3 < 0 ? -1 : s.indexOf(',', c3 + 1);
+    const c5 = c4 < 0 ? -1 : s.indexOf(',', c4 + 1);
+    const c6 = c5 < 0 ? -1 : s.indexOf(',', c5 + 1);
+    const star = framed.star;
+    if (c2 < 0 || c6 < 0 || c6 > star || s.indexOf(',', c6 + 1) !== -1 && s.indexOf(',', c6 + 1) < star) {
+      this.reject('field_count', line, s);
+      return;
+    }
+    const count = smallInt(s, c1 + 1, c2);
+    const number = smallInt(s, c2 + 1, c3);
+    if (count < 1 || count > MAX_FRAGMENTS || number < 1 || number > count) {
+      this.reject('fragment_number', line, s);
+      return;
+    }
+    const fill = star - c6 === 2 ? s.charCodeAt(c6 + 1) - 48 : star === c6 + 1 ? 0 : -1;
+    if (fill < 0 || fill > 5) {
+      this.reject('fill_bits', line, s);
+      return;
+    }
+    const pStart = c5 + 1;
+    const pEnd = c6;
+    if (pEnd <= pStart) {
+      this.reject('payload_length', line, s, 'empty payload');
+      return;
+    }
+    const gh = this.takeGatehouse(framed);
+    const channel = c5 - c4 === 2 ? s[c4 + 1]! : s.slice(c4 + 1, c5);
+    const bits = this.bits;
+    if (count === 1) {
+      bits.reset();
+      if (!bits.append(s, pStart, pEnd)) {
+        this.reject('payload_chars', line, s);
+        return;
+      }
+      bits.finish(fill);
+      this.emitAis(framed, line, channel, gh, framed.tagBlock, framed.uscg, s);
+      return;
+    }
+    // Multi-part: validate now so a bad fragment never poisons a message.
+    for (let i = pStart; i < pEnd; i++) {
+      if (ARMOUR[s.charCodeAt(i) & 0xff] === 255 || s.charCodeAt(i) > 0xff) {
+        this.reject('payload_chars', line, s);
+        return;
+      }
+    }
+    const tb = framed.tagBlock;
+    const seq = s.slice(c3 + 1, c4);
+    const group = tb?.group;
+    // USCG receivers append the station only to some fragments, so it cannot key them.
+    const origin = tb?.station ?? '';
+    const key =
+      group !== undefined && seq === ''
+        ? `${this.opts.source ?? ''}|${origin}|g${group.id}|${count}`
+        : `${this.opts.source ?? ''}|${origin}|${channel}|${seq}|${count}`;
+    const meta: PendingMeta = { line, talker: framed.talker, formatter: framed.formatter, channel };
+    if (tb !== undefined) meta.tagBlock = tb;
+    if (framed.uscg !== undefined) meta.uscg = framed.uscg;
+    if (gh !== undefined) meta.gatehouse = gh;
+    const frag: Fragment<PendingMeta> = { payload: s.slice(pStart, pEnd), fill, meta };
+    const res = this.reassembler.add(key, number, count, frag, this.clock(), line);
+    if (res.status === 'duplicate') {
+      this.reject('duplicate_fragment', line, s);
+      return;
+    }
+    if (res.status === 'pending') return;
+    const parts = res.fragments;
+    bits.reset();
+    for (const p of parts) {
+      if (!bits.append(p.payload, 0, p.payload.length)) {
+        this.reject('payload_length', line, s, 'reassembled payload too long');
+        return;
+      }
+    }
+    bits.finish(parts[parts.length - 1]!.fill);
+    // Metadata (tag block with station and time) comes from the first fragment.
+    const first = parts[0]!.meta;
+    this.emitAis(framed, line, channel, first.gatehouse ?? gh, first.tagBlock ?? tb, first.uscg ?? framed.uscg, s);
+  }
+
+  private takeGatehouse(framed: FramedSentence): GatehouseHeader | undefined {
+    const gh = this.gatehouse;
+    if (gh === undefined) return undefined;
+    this.gatehouse = undefined;
+    // The header names the checksum of the sentence it belongs to.
+    return gh.checksum === null || gh.checksum === sentenceChecksum(framed) ? gh : undefined;
+  }
+
+  private emitAis(
+    framed: FramedSentence,
+    line: number,
+    channel: string,
+    gh: GatehouseHeader | undefined,
+    tb: TagBlock | undefined,
+    uscg: UscgTrailer | undefined,
+    text: string,
+  ): void {
+    const result = decodeAisPayload(this.bits, this.decodeOpts, this.type24);
+    if (result === null) {
+      this.heldType24++;
+      return;
+    }
+    if (typeof result === 'string') {
+      this.reject(result, line, text, result === 'payload_length' ? `${this.bits.bitlen} bits` : undefined);
+      return;
+    }
+    const rec: AisRecord = { kind: 'ais', message: result, talker: framed.talker, formatter: framed.formatter, channel, line };
+    this.attachMeta(rec, { tagBlock: tb, uscg });
+    if (gh !== undefined) {
+      rec.gatehouse = gh;
+      rec.receivedAt ??= gh.time;
+    }
+    this.messages++;
+    this.onRecord(rec);
+  }
+
+  private reject(reason: RejectReason, line: number, text: string, detail?: string, n = 1): void {
+    this.rejected += n;
+    const count = (this.counts[reason] += n);
+    const file = this.opts.file;
+    if (count - n < this.samplesPerReason) {
+      const sample: RejectSample = { reason, line, text: text.length > 160 ? text.slice(0, 160) : text };
+      if (file !== undefined) sample.file = file;
+      if (detail !== undefined) sample.detail = detail;
+      this.samples.push(sample);
+    }
+    const logger = this.opts.logger;
+    if (logger !== undefined && (count === n || Math.floor(count / this.logEvery) !== Math.floor((count - n) / this.logEvery))) {
+      logger.warn({ reason, file, line, count, text: text.slice(0, 160), detail }, 'rejected NMEA/AIS input');
+    }
+  }
+}
+
+/** Parse a one- or two-digit integer in s[start, end); -1 if it is not one. */
+function smallInt(s: string, start: number, end: number): number {
+  const len = end - start;
+  if (len === 1) {
+    const d = s.charCodeAt(start) - 48;
+    return d >= 0 && d <= 9 ? d : -1;
+  }
+  if (len === 2) {
+    const a = s.charCodeAt(start) - 48;
+    const b = s.charCodeAt(start + 1) - 48;
+    return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+  }
+  return -1;
+}

@@ -1,0 +1,180 @@
+import type { Logger } from '../log/index.js';
+import type { DetectOutcome, DetectRequest } from './detector.js';
+import type { Detection } from './types.js';
+
+/** What the batcher needs from a detector: Detector implements it. */
+export interface BatchRunner {
+  readonly name: string;
+  /** Most items one call should carry. */
+  readonly maxBatch: number;
+  detectBatch(requests: readonly DetectRequest[]): Promise<DetectOutcome[]>;
+}
+
+export interface BatchDetectorOptions {
+  logger: Logger;
+  /** Items per inference call; defaults to the runner's maxBatch. */
+  maxBatch?: number;
+  /** Longest a request waits for others before a partial batch runs. Default 10 ms. */
+  maxWaitMs?: number;
+  /** Requests waiting (not counting the batch running); beyond it the oldest is dropped. Default 32. */
+  maxQueue?: number;
+}
+
+/** Rejects a request that was pushed out of a full queue by a newer one, or queued when the batcher closed. */
+export class DetectionDroppedError extends Error {
+  readonly code = 'DETECTION_DROPPED';
+  constructor(readonly reason: 'queue_full' | 'closed') {
+    super(
+      reason === 'queue_full'
+        ? 'detection dropped: the detector queue was full and a newer frame took its place (detector slower than the frame rate: lower fps, add workers or raise maxBatch)'
+        : 'detection dropped: the batch detector was closed',
+    );
+    this.name = 'DetectionDroppedError';
+  }
+}
+
+export interface BatchDetectorStats {
+  submitted: number;
+  completed: number;
+  failed: number;
+  dropped: number;
+  batches: number;
+  /** Items carried by all batches run so far. */
+  batchedItems: number;
+  /** Batch size → how many batches had it. */
+  batchSizes: Record<number, number>;
+  queued: number;
+}
+
+interface Pending {
+  request: DetectRequest;
+  enqueued: number;
+  resolve: (d: Detection[]) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * Gathers requests from many callers (cameras, motion regions) into one
+ * inference call: a batch leaves when maxBatch requests wait, or when the
+ * oldest has waited maxWaitMs, whichever comes first, and never while the
+ * previous batch is still running (one session, one call at a time; a batch
+ * forming during a run leaves as soon as the run ends if it is full or due).
+ * The queue is bounded: live video wants the newest frame, so when full the
+ * OLDEST request is dropped (its promise rejects with DetectionDroppedError)
+ * and counted.
+ */
+export class BatchDetector {
+  private readonly queue: Pending[] = [];
+  private readonly maxBatch: number;
+  private readonly maxWaitMs: number;
+  private readonly maxQueue: number;
+  private readonly logger: Logger;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private closed = false;
+  private readonly counts = { submitted: 0, completed: 0, failed: 0, dropped: 0, batches: 0, batchedItems: 0 };
+  private readonly sizes: Record<number, number> = {};
+
+  constructor(
+    private readonly runner: BatchRunner,
+    options: BatchDetectorOptions,
+  ) {
+    this.maxBatch = Math.max(1, options.maxBatch ?? runner.maxBatch);
+    this.maxWaitMs = Math.max(0, options.maxWaitMs ?? 10);
+    this.maxQueue = Math.max(this.maxBatch, options.maxQueue ?? 32);
+    this.logger = options.logger.child({ model: runner.name, stage: 'batch-detector' });
+  }
+
+  detect(request: DetectRequest): Promise<Detection[]> {
+    if (this.closed) return Promise.reject(new DetectionDroppedError('closed'));
+    this.counts.submitted++;
+    return new Promise<Detection[]>((resolve, reject) => {
+      this.queue.push({ request, enqueued: performance.now(), resolve, reject });
+      if (this.queue.length > this.maxQueue) {
+        const oldest = this.queue.shift()!;
+        this.counts.dropped++;
+        if (this.counts.dropped === 1 || this.counts.dropped % 100 === 0) {
+          this.logger.warn({ dropped: this.counts.dropped, maxQueue: this.maxQueue }, 'detector queue full: dropping the oldest requests');
+        }
+        oldest.reject(new DetectionDroppedError('queue_full'));
+      }
+      this.schedule();
+    });
+  }
+
+  stats(): BatchDetectorStats {
+    return { ...this.counts, batchSizes: { ...this.sizes }, queued: this.queue.length };
+  }
+
+  /** Runs what is queued now (without waiting for maxWaitMs), then stops accepting; later detect() calls reject. */
+  async close(options: { drain?: boolean } = {}): Promise<void> {
+    this.closed = true;
+    if (options.drain === false) {
+      for (const p of this.queue.splice(0)) {
+        this.counts.dropped++;
+        p.reject(new DetectionDroppedError('closed'));
+      }
+    }
+    this.clearTimer();
+    while (this.running || this.queue.length > 0) {
+      if (!this.running) this.start();
+      await this.running;
+    }
+  }
+
+  private schedule(): void {
+    if (this.running || this.queue.length === 0) return;
+    const waited = performance.now() - this.queue[0]!.enqueued;
+    if (this.queue.length >= this.maxBatch || waited >= this.maxWaitMs || this.closed) {
+      this.start();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.schedule();
+      }, this.maxWaitMs - waited);
+    }
+  }
+
+  private clearTimer(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+
+  private start(): void {
+    this.clearTimer();
+    const batch = this.queue.splice(0, this.maxBatch);
+    this.counts.batches++;
+    this.counts.batchedItems += batch.length;
+    this.sizes[batch.length] = (this.sizes[batch.length] ?? 0) + 1;
+    this.running = this.runBatch(batch).finally(() => {
+      this.running = null;
+      this.schedule();
+    });
+  }
+
+  private async runBatch(batch: Pending[]): Promise<void> {
+    let outcomes: DetectOutcome[];
+    try {
+      outcomes = await this.runner.detectBatch(batch.map((p) => p.request));
+    } catch (err) {
+      this.logger.error({ err, size: batch.length }, 'batch inference failed');
+      for (const p of batch) {
+        this.counts.failed++;
+        p.reject(err as Error);
+      }
+      return;
+    }
+    batch.forEach((p, i) => {
+      const o = outcomes[i];
+      if (o?.ok) {
+        this.counts.completed++;
+        p.resolve(o.detections);
+      } else {
+        this.counts.failed++;
+        p.reject(o ? o.error : new Error('detector returned fewer outcomes than requests'));
+      }
+    });
+  }
+}

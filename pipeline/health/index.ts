@@ -1,0 +1,9 @@
+export {
+  CameraHealthMonitor,
+  DEFAULT_HEALTH_THRESHOLDS,
+  type CameraFault,
+  type CameraHealthRecord,
+  type CameraState,
+  type HealthThresholds,
+} from './monitor.js';
+export { pictureStats, pictureChange, downscale, edgeMap, nccAt, bestShift, type PictureStats } from './picture.js';

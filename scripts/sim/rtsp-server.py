@@ -1,0 +1,180 @@
+#!/usr/bin/python3
+"""Simulated RTSP cameras on loopback, for tests and the camera benchmark.
+
+Run it with Debian's python3 (it sees python3-gi; the pyenv python3 first on
+PATH does not):
+
+    /usr/bin/python3 scripts/sim/rtsp-server.py --port 8554 [--cams 60]
+
+Mounts (all H.264, RTP over RTSP; clients may use TCP or UDP):
+    /vtest         test/fixtures/video/vtest-640x480.mp4, looping (people walking)
+    /frozen        a still picture as video (a frozen camera)
+    /black         black frames (a covered or dead camera)
+    /cam/001 ...   /vtest again, --cams times, one path per simulated camera
+
+With --user and --password every mount requires RTSP basic auth (401 otherwise).
+
+The clips are parsed once into access units kept in memory; each client's
+pipeline pushes them through an appsrc at the clip's frame rate, looping with
+timestamps that keep increasing. Nothing is decoded or re-encoded, so one
+server carries many cameras for the price of a few memcpy's per frame.
+
+Prints one line `READY port=N mounts=...` on stdout once it accepts
+connections; exits cleanly on SIGTERM/SIGINT.
+"""
+import argparse
+import os
+import signal
+import sys
+import time
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+gi.require_version("GstApp", "1.0")
+from gi.repository import GLib, Gst, GstApp, GstRtspServer  # noqa: E402,F401
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEFAULT_MEDIA = os.path.join(ROOT, "test", "fixtures", "video")
+H264_CAPS = "video/x-h264,stream-format=byte-stream,alignment=au"
+
+
+class Clip:
+    """A file's H.264 access units in memory, demuxed once at start."""
+
+    def __init__(self, path):
+        self.path = path
+        pipeline = Gst.parse_launch(
+            f'filesrc location="{path}" ! qtdemux ! h264parse config-interval=-1 ! {H264_CAPS} ! appsink name=out sync=false'
+        )
+        sink = pipeline.get_by_name("out")
+        pipeline.set_state(Gst.State.PLAYING)
+        self.units = []  # bytes per access unit
+        fps = None
+        while True:
+            sample = sink.emit("pull-sample")
+            if sample is None:
+                break
+            if fps is None:
+                caps = sample.get_caps().get_structure(0)
+                ok, num, den = caps.get_fraction("framerate")
+                if ok and num > 0:
+                    fps = num / den
+            buf = sample.get_buffer()
+            self.units.append(buf.extract_dup(0, buf.get_size()))
+        pipeline.set_state(Gst.State.NULL)
+        if not self.units:
+            raise SystemExit(f"rtsp-server: no H.264 video in {path}; run scripts/sim/prepare-footage.sh")
+        self.fps = fps or 10.0
+
+
+class ClipFactory(GstRtspServer.RTSPMediaFactory):
+    """Serves one Clip forever. Shared: many clients of one mount share one pipeline."""
+
+    def __init__(self, clip):
+        super().__init__()
+        self.clip = clip
+        self.set_shared(True)
+        self.set_launch(
+            f"( appsrc name=src is-live=true format=time do-timestamp=true caps={H264_CAPS} "
+            "! h264parse config-interval=-1 ! rtph264pay name=pay0 pt=96 config-interval=1 )"
+        )
+        self.connect("media-configure", self.on_media_configure)
+
+    def on_media_configure(self, _factory, media):
+        src = media.get_element().get_by_name("src")
+        clip = self.clip
+        state = {"next": 0, "t0": None}
+
+        def tick():
+            # Push every frame that is due by the wall clock, so the picture runs at
+            # the clip's rate however late the main loop wakes.
+            now = time.monotonic()
+            if state["t0"] is None:
+                state["t0"] = now
+            due = int((now - state["t0"]) * clip.fps) + 1
+            while state["next"] < due:
+                data = clip.units[state["next"] % len(clip.units)]
+                state["next"] += 1
+                ret = src.emit("push-buffer", Gst.Buffer.new_wrapped(data))
+                if ret != Gst.FlowReturn.OK:
+                    return False  # media torn down (client left / server stopping)
+            return True
+
+        timer = GLib.timeout_add(max(5, int(500 / clip.fps)), tick)
+
+        def on_unprepared(_media):
+            GLib.source_remove(timer) if GLib.MainContext.default().find_source_by_id(timer) else None
+
+        media.connect("unprepared", on_unprepared)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8554, help="0 picks a free port (printed in the READY line)")
+    parser.add_argument("--media", default=DEFAULT_MEDIA, help="folder with vtest/still/black-640x480.mp4")
+    parser.add_argument("--cams", type=int, default=0, help="serve /cam/001../cam/N (the vtest clip)")
+    parser.add_argument("--user", default=None)
+    parser.add_argument("--password", default=None)
+    args = parser.parse_args()
+
+    Gst.init(None)
+    clips = {
+        "vtest": Clip(os.path.join(args.media, "vtest-640x480.mp4")),
+        "frozen": Clip(os.path.join(args.media, "still-640x480.mp4")),
+        "black": Clip(os.path.join(args.media, "black-640x480.mp4")),
+    }
+
+    server = GstRtspServer.RTSPServer()
+    server.set_address(args.host)
+    server.set_service(str(args.port))
+    mounts = server.get_mount_points()
+    paths = []
+
+    def add(path, factory):
+        mounts.add_factory(path, factory)
+        paths.append(path)
+
+    secure = bool(args.user and args.password)
+    if secure:
+        # Every mount needs the password. No anonymous default token: with one,
+        # the server answers 404 instead of challenging with 401, and clients
+        # such as ffmpeg only send credentials after a 401.
+        auth = GstRtspServer.RTSPAuth()
+        token = GstRtspServer.RTSPToken()
+        token.set_string("media.factory.role", "user")
+        auth.add_basic(GstRtspServer.RTSPAuth.make_basic(args.user, args.password), token)
+        server.set_auth(auth)
+
+    def permit(factory):
+        if secure:
+            parsed = Gst.Structure.from_string(
+                "user, media.factory.access=(boolean)true, media.factory.construct=(boolean)true"
+            )
+            # PyGObject returns (structure, rest) on some versions, the structure alone on others.
+            factory.add_role_from_structure(parsed[0] if isinstance(parsed, tuple) else parsed)
+        return factory
+
+    for name in ("vtest", "frozen", "black"):
+        add(f"/{name}", permit(ClipFactory(clips[name])))
+    for i in range(1, args.cams + 1):
+        add(f"/cam/{i:03d}", permit(ClipFactory(clips["vtest"])))
+
+    try:
+        server.attach(None)
+    except GLib.Error as e:  # e.g. port in use
+        print(f"rtsp-server: cannot listen on {args.host}:{args.port}: {e.message}", file=sys.stderr, flush=True)
+        sys.exit(1)
+
+    loop = GLib.MainLoop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, sig, loop.quit)
+    shown = paths if len(paths) <= 8 else paths[:5] + [f"...({len(paths)} in all)"]
+    print(f"READY port={server.get_bound_port()} mounts={','.join(shown)}", flush=True)
+    loop.run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+/** `portwatch config ...` through the real CLI entry, as an operator runs it. */
+const CLI = 'cli/main.ts';
+const EXAMPLE = 'config/site.example.yaml';
+
+function exampleEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of readFileSync('config/site.example.env', 'utf8').split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m) env[m[1]!] = m[2]!;
+  }
+  return env;
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function portwatch(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent' };
+  // The run must see exactly the variables the test gives, not the developer's shell.
+  for (const name of Object.keys(exampleEnv())) delete env[name];
+  Object.assign(env, extraEnv);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('portwatch config check', () => {
+  const env = exampleEnv();
+
+  it('prints the one-line summary and exits 0 for the example with its documented environment', async () => {
+    const run = await portwatch(['config', 'check', EXAMPLE], env);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe(`OK ${EXAMPLE}: site "Port of Lanjiang — Haixi terminals", 284 cameras, 20 berths, 598 zones, 84 tripwires, 3 feeds, 30 inspectors\n`);
+    expect(run.code).toBe(0);
+  });
+
+  it('exits 2 and names each missing variable when the secrets are not set; --allow-missing-env passes with warnings', async () => {
+    const strict = await portwatch(['config', 'check', EXAMPLE]);
+    expect(strict.code).toBe(2);
+    const lines = strict.stdout.trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThan(6);
+    for (const line of lines) expect(line).toMatch(/^config\/site\.example\.yaml:\d+:\d+ [\w.]+: environment variable [A-Z0-9_]+ is not set$/);
+    expect(new Set(lines.map((l) => /variable (\w+)/.exec(l)![1])).size).toBe(Object.keys(env).length);
+    expect(strict.stderr).toContain('--allow-missing-env');
+
+    const lenient = await portwatch(['config', 'check', '--allow-missing-env', EXAMPLE]);
+    expect(lenient.code).toBe(0);
+    const out = lenient.stdout.trimEnd().split('\n');
+    expect(out.slice(0, -1).every((l) => / warning: environment variable \w+ is not set$/.test(l))).toBe(true);
+    expect(out.at(-1)).toBe(`OK ${EXAMPLE}: site "Port of Lanjiang — Haixi terminals", 284 cameras, 20 berths, 598 zones, 84 tripwires, 3 feeds, 30 inspectors, ${lines.length} warnings`);
+  });
+
+  it('prints every error of a bad file as FILE:LINE:COLUMN path: reason and exits 2', async () => {
+    const file = 'test/fixtures/config/schema-errors.yaml';
+    const expected = readFileSync('test/fixtures/config/schema-errors.expected', 'utf8').trimEnd().split('\n');
+    const run = await portwatch(['config', 'check', file]);
+    expect(run.code).toBe(2);
+    expect(run.stdout.trimEnd().split('\n')).toEqual(expected.map((l) => `${file}:${l}`));
+    expect(run.stderr).toBe(`portwatch: ${file}: ${expected.length} errors\n`);
+  });
+
+  it('reports YAML syntax errors with their positions, and a missing file, with exit 2', async () => {
+    const syntax = await portwatch(['config', 'check', 'test/fixtures/config/yaml-syntax.yaml']);
+    expect(syntax.code).toBe(2);
+    expect(syntax.stdout).toBe(
+      'test/fixtures/config/yaml-syntax.yaml:4:3 (yaml): Map keys must be unique\ntest/fixtures/config/yaml-syntax.yaml:6:1 (yaml): Tabs are not allowed as indentation\n',
+    );
+    const missing = await portwatch(['config', 'check', 'no/such/site.yaml']);
+    expect(missing.code).toBe(2);
+    expect(missing.stdout).toBe('no/such/site.yaml: no such file\n');
+  });
+});
+
+describe('portwatch config show', () => {
+  it('prints the expanded config as JSON with credentials redacted', async () => {
+    const env = exampleEnv();
+    const run = await portwatch(['config', 'show', EXAMPLE], env);
+    expect(run.code).toBe(0);
+    for (const secret of Object.values(env)) expect(run.stdout).not.toContain(secret);
+    const config = JSON.parse(run.stdout) as { cameras: { id: string; streams: { main: string } }[] };
+    expect(config.cameras).toHaveLength(284);
+    const dock7 = config.cameras.find((c) => c.id === 'dock-007')!;
+    expect(dock7.streams.main).toBe('rtsp://inspect:${CAM_07_PASSWORD}@10.21.0.7:554/live/ch00_0');
+  });
+});

@@ -1,0 +1,288 @@
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger, silentLogger } from '../pipeline/log/index.js';
+import {
+  MIGRATIONS,
+  MigrationError,
+  eventsTable,
+  detectionsTable,
+  migrate,
+  openStore,
+  storeStatus,
+  formatStoreStatus,
+  upsertVessels,
+  type Migration,
+  type Store,
+} from '../pipeline/store/index.js';
+import { eventId } from '../pipeline/events/index.js';
+import { createTestDatabase, type TestDatabase } from './helpers/pg-database.js';
+
+const HYPERTABLES = ['ais_positions', 'camera_health', 'detections', 'events', 'risk_scores'];
+const ALL_TABLES = ['ais_positions', 'alerts', 'audit_log', 'berth_visits', 'camera_health', 'detections', 'events', 'inspections', 'risk_scores', 'schema_migrations', 'vessels'];
+
+/** A logger whose JSON lines are kept, to check what the store says about its target. */
+function capturingLogger() {
+  const lines: Array<Record<string, unknown>> = [];
+  const destination = new Writable({
+    write(chunk, _enc, cb) {
+      for (const l of String(chunk).split('\n')) if (l.trim()) lines.push(JSON.parse(l));
+      cb();
+    },
+  });
+  return { logger: createLogger({ level: 'info', destination }), lines };
+}
+
+async function tableNames(store: Store): Promise<string[]> {
+  const rows = (await store.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`)).rows;
+  return rows.map((r) => r.tablename as string);
+}
+
+const hour = (iso: string) => new Date(iso);
+
+/** A few detections and events with hand-counted hourly totals, written through the bulk primitive. */
+async function seed(store: Store) {
+  const det = (i: number, camera: string, cls: string, time: string, score: number) =>
+    detectionsTable.toRow({ id: eventId('seed-det', i), time: hour(time), camera, class: cls, score, box: [1, 2, 3, 4] });
+  await store.insertRows('detections', detectionsTable.columns, [
+    det(1, 'cam-01', 'person', '2026-01-01T10:05:00Z', 0.5),
+    det(2, 'cam-01', 'person', '2026-01-01T10:55:00Z', 0.9),
+    det(3, 'cam-01', 'truck', '2026-01-01T10:30:00Z', 0.7),
+    det(4, 'cam-02', 'person', '2026-01-01T11:00:00Z', 0.6),
+  ]);
+  const ev = (i: number, kind: 'berth_arrival' | 'berth_departure' | 'unauthorized_access', time: string, extra: Record<string, unknown>) =>
+    eventsTable.toRow({ id: eventId('seed-ev', i), time: hour(time), kind, phase: 'instant', ...extra });
+  await store.insertRows('events', eventsTable.columns, [
+    ev(1, 'berth_arrival', '2026-01-01T10:10:00Z', { berth: 'B01', mmsi: 412000001 }),
+    ev(2, 'berth_arrival', '2026-01-01T10:20:00Z', { berth: 'B01', mmsi: 412000002 }),
+    ev(3, 'unauthorized_access', '2026-01-01T10:40:00Z', { berth: 'B01', camera: 'cam-01', zone: 'quay' }),
+    ev(4, 'berth_departure', '2026-01-01T12:00:00Z', { berth: 'B01', mmsi: 412000001 }),
+    ev(5, 'unauthorized_access', '2026-01-01T10:45:00Z', { camera: 'cam-09' }), // no berth: not berth activity
+  ]);
+}
+
+async function expectRollups(store: Store) {
+  const det = (
+    await store.query(
+      `SELECT bucket, camera, class, detections, max_score FROM detections_hourly ORDER BY bucket, camera, class`,
+    )
+  ).rows.map((r) => [new Date(r.bucket).toISOString(), r.camera, r.class, Number(r.detections), Number(r.max_score).toFixed(2)]);
+  expect(det).toEqual([
+    ['2026-01-01T10:00:00.000Z', 'cam-01', 'person', 2, '0.90'],
+    ['2026-01-01T10:00:00.000Z', 'cam-01', 'truck', 1, '0.70'],
+    ['2026-01-01T11:00:00.000Z', 'cam-02', 'person', 1, '0.60'],
+  ]);
+  const berth = (
+    await store.query(`SELECT bucket, berth, arrivals, departures, camera_events, events, vessels FROM berth_activity_hourly ORDER BY bucket`)
+  ).rows.map((r) => [new Date(r.bucket).toISOString(), r.berth, Number(r.arrivals), Number(r.departures), Number(r.camera_events), Number(r.events), Number(r.vessels)]);
+  expect(berth).toEqual([
+    ['2026-01-01T10:00:00.000Z', 'B01', 2, 0, 1, 3, 2],
+    ['2026-01-01T12:00:00.000Z', 'B01', 0, 1, 0, 1, 1],
+  ]);
+}
+
+describe('store migrations, embedded (PGlite + TimescaleDB)', () => {
+  let store: Store;
+  const captured = capturingLogger();
+
+  beforeAll(async () => {
+    store = await openStore({ dataDir: 'memory://', logger: captured.logger });
+  });
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  it('says which target it picked', () => {
+    expect(store.kind).toBe('embedded');
+    expect(store.timescaledbVersion).toMatch(/^2\.\d+/);
+    const line = captured.lines.find((l) => l.target === 'embedded');
+    expect(line?.msg).toMatch(/store target: embedded/);
+  });
+
+  it('creates the tables, hypertables, continuous aggregates and policies', async () => {
+    const result = await migrate(store, { logger: silentLogger() });
+    expect(result.applied).toEqual([{ version: 1, name: 'initial schema' }]);
+    expect(await tableNames(store)).toEqual(ALL_TABLES);
+
+    const hyper = (await store.query(`SELECT hypertable_name, compression_enabled FROM timescaledb_information.hypertables WHERE hypertable_schema = 'public' ORDER BY 1`)).rows;
+    expect(hyper.map((h) => h.hypertable_name)).toEqual(HYPERTABLES);
+    expect(hyper.every((h) => h.compression_enabled === true)).toBe(true);
+
+    // Chunk intervals from the default settings.
+    const chunks = (
+      await store.query(
+        `SELECT hypertable_name AS t, time_interval = CASE hypertable_name WHEN 'detections' THEN interval '1 hour' WHEN 'risk_scores' THEN interval '7 days' ELSE interval '1 day' END AS ok
+           FROM timescaledb_information.dimensions WHERE hypertable_name = ANY($1)`,
+        [HYPERTABLES],
+      )
+    ).rows;
+    expect(chunks).toHaveLength(5);
+    expect(chunks.filter((c) => !c.ok)).toEqual([]);
+
+    const caggs = (await store.query(`SELECT view_name, materialized_only FROM timescaledb_information.continuous_aggregates ORDER BY 1`)).rows;
+    expect(caggs).toEqual([
+      { view_name: 'berth_activity_hourly', materialized_only: false },
+      { view_name: 'detections_hourly', materialized_only: false },
+    ]);
+
+    const jobs = (
+      await store.query(
+        `SELECT proc_name, coalesce(c.view_name, j.hypertable_name) AS target, config
+           FROM timescaledb_information.jobs j
+           LEFT JOIN timescaledb_information.continuous_aggregates c ON c.materialization_hypertable_name = j.hypertable_name
+          WHERE proc_name IN ('policy_compression', 'policy_retention', 'policy_refresh_continuous_aggregate')`,
+      )
+    ).rows;
+    const has = (proc: string, target: string) => jobs.find((j) => j.proc_name === proc && j.target === target);
+    for (const t of HYPERTABLES) {
+      expect(has('policy_compression', t), `compression policy on ${t}`).toBeTruthy();
+      expect(has('policy_retention', t), `retention policy on ${t}`).toBeTruthy();
+    }
+    expect(has('policy_retention', 'detections')!.config.drop_after).toBe('30 days');
+    expect(has('policy_refresh_continuous_aggregate', 'detections_hourly')).toBeTruthy();
+    expect(has('policy_refresh_continuous_aggregate', 'berth_activity_hourly')).toBeTruthy();
+  });
+
+  it('is idempotent: a second run applies nothing and changes no setting', async () => {
+    const jobsBefore = (await store.query(`SELECT job_id FROM timescaledb_information.jobs ORDER BY 1`)).rows;
+    const result = await migrate(store, { logger: silentLogger() });
+    expect(result).toEqual({ applied: [], settingsChanged: [] });
+    expect((await store.query(`SELECT version, name, length(checksum) AS n FROM schema_migrations`)).rows).toEqual([
+      { version: 1, name: 'initial schema', n: 64 },
+    ]);
+    expect((await store.query(`SELECT job_id FROM timescaledb_information.jobs ORDER BY 1`)).rows).toEqual(jobsBefore);
+  });
+
+  it('updates policies and chunk intervals when the settings change, and only those', async () => {
+    const result = await migrate(store, {
+      logger: silentLogger(),
+      settings: { retain_for: { events: '1 year' }, compress_after: { ais_positions: 'never' }, chunk_interval: { camera_health: '12 hours' } },
+    });
+    expect(result.applied).toEqual([]);
+    expect(result.settingsChanged).toHaveLength(3);
+    const retention = (
+      await store.query(`SELECT config->>'drop_after' AS d FROM timescaledb_information.jobs WHERE proc_name = 'policy_retention' AND hypertable_name = 'events'`)
+    ).rows;
+    expect(retention).toEqual([{ d: '1 year' }]);
+    const aisCompression = await store.query(`SELECT 1 FROM timescaledb_information.jobs WHERE proc_name = 'policy_compression' AND hypertable_name = 'ais_positions'`);
+    expect(aisCompression.rowCount).toBe(0);
+    const chunk = (await store.query(`SELECT time_interval = interval '12 hours' AS ok FROM timescaledb_information.dimensions WHERE hypertable_name = 'camera_health'`)).rows;
+    expect(chunk).toEqual([{ ok: true }]);
+    // The same settings again: nothing to do.
+    const again = await migrate(store, {
+      logger: silentLogger(),
+      settings: { retain_for: { events: '1 year' }, compress_after: { ais_positions: 'never' }, chunk_interval: { camera_health: '12 hours' } },
+    });
+    expect(again.settingsChanged).toEqual([]);
+  });
+
+  it('refuses to run when an applied migration was changed', async () => {
+    const edited: Migration[] = MIGRATIONS.map((m) => (m.version === 1 ? { ...m, steps: [...m.steps, { sql: 'SELECT 1' }] } : m));
+    await expect(migrate(store, { logger: silentLogger(), migrations: edited })).rejects.toThrow(MigrationError);
+    await expect(migrate(store, { logger: silentLogger(), migrations: edited })).rejects.toThrow(/migration 1 \(initial schema\) was changed after it was applied/);
+  });
+
+  it('computes the hourly rollups (continuous aggregates, real-time and refreshed)', async () => {
+    await seed(store);
+    await expectRollups(store); // real-time part: nothing materialised yet
+    // Each CALL on its own: a refresh cannot run inside a (multi-statement) transaction block.
+    await store.query(`CALL refresh_continuous_aggregate('detections_hourly', NULL, NULL)`);
+    await store.query(`CALL refresh_continuous_aggregate('berth_activity_hourly', NULL, NULL)`);
+    // The refresh really materialised the buckets (not only the real-time union answering).
+    for (const [view, buckets] of [['detections_hourly', 3], ['berth_activity_hourly', 2]] as const) {
+      const m = (
+        await store.query(`SELECT materialization_hypertable_schema AS s, materialization_hypertable_name AS t FROM timescaledb_information.continuous_aggregates WHERE view_name = $1`, [view])
+      ).rows[0]!;
+      expect((await store.query(`SELECT count(*) AS n FROM ${m.s}.${m.t}`)).rows[0]!.n, view).toBe(buckets);
+    }
+    await expectRollups(store);
+  });
+
+  it('upserts vessels by MMSI without erasing known fields', async () => {
+    await upsertVessels(store, [
+      { mmsi: 412000001, name: 'MV EXAMPLE', imo: 9123456, seenAt: new Date('2026-01-01T10:00:00Z') },
+      { mmsi: 412000001, destination: 'CNNGB', seenAt: new Date('2026-01-01T09:00:00Z') },
+    ]);
+    await upsertVessels(store, [{ mmsi: 412000001, name: null, callsign: 'BXYZ', seenAt: new Date('2026-01-01T12:00:00Z') }]);
+    const v = (await store.query(`SELECT mmsi, imo, name, callsign, destination, first_seen, last_seen FROM vessels`)).rows;
+    expect(v).toEqual([
+      {
+        mmsi: 412000001,
+        imo: 9123456,
+        name: 'MV EXAMPLE',
+        callsign: 'BXYZ',
+        destination: 'CNNGB',
+        first_seen: new Date('2026-01-01T09:00:00Z'),
+        last_seen: new Date('2026-01-01T12:00:00Z'),
+      },
+    ]);
+  });
+
+  it('reports status: hypertables with chunk intervals, aggregates, policies', async () => {
+    const s = await storeStatus(store);
+    expect(s.kind).toBe('embedded');
+    expect(s.migrations.applied.map((m) => m.version)).toEqual([1]);
+    expect(s.migrations.pending).toEqual([]);
+    expect(s.timeSeries.filter((t) => t.hypertable).map((t) => t.table).sort()).toEqual(HYPERTABLES);
+    expect(s.timeSeries.find((t) => t.table === 'detections')?.chunkInterval).toBe('01:00:00');
+    expect(s.aggregates.map((a) => a.kind)).toEqual(['continuous aggregate', 'continuous aggregate']);
+    expect(s.policies.filter((p) => p.policy === 'retention')).toHaveLength(5);
+    const text = formatStoreStatus(s);
+    expect(text).toMatch(/^target: +embedded/m);
+    expect(text).toMatch(/timescaledb: +2\./);
+    expect(text).toMatch(/events +retention +drop after 1 year/);
+  });
+});
+
+describe('store migrations, PostgreSQL 15 without TimescaleDB (fallback)', () => {
+  let db: TestDatabase;
+  let store: Store;
+  const captured = capturingLogger();
+
+  beforeAll(async () => {
+    db = await createTestDatabase('pw_store_mig');
+    store = await openStore({ databaseUrl: db.url, logger: captured.logger });
+  });
+  afterAll(async () => {
+    await store?.close();
+    await db?.drop();
+  });
+
+  it('picks the fallback and warns what is lost', () => {
+    expect(store.kind).toBe('postgres');
+    expect(store.timescaledbVersion).toBeNull();
+    const warning = captured.lines.find((l) => l.level === 40);
+    expect(warning?.msg).toMatch(/without TimescaleDB/);
+    expect(warning?.msg).toMatch(/compression/);
+    expect(warning?.msg).toMatch(/retention/);
+    expect(warning?.msg).toMatch(/incremental aggregates/);
+    // The password never reaches the log.
+    expect(JSON.stringify(captured.lines)).not.toMatch(/postgres:\/\//);
+  });
+
+  it('creates the same tables, BRIN time indexes and plain views; a second run is a no-op', async () => {
+    const first = await migrate(store, { logger: silentLogger() });
+    expect(first.applied).toEqual([{ version: 1, name: 'initial schema' }]);
+    expect(first.settingsChanged).toEqual([]);
+    expect(await tableNames(store)).toEqual(ALL_TABLES);
+    const brin = (await store.query(`SELECT tablename FROM pg_indexes WHERE indexdef ILIKE '%USING brin (%time%)' ORDER BY 1`)).rows;
+    expect(brin.map((r) => r.tablename)).toEqual(HYPERTABLES);
+    const views = (await store.query(`SELECT viewname FROM pg_views WHERE schemaname = 'public' ORDER BY 1`)).rows;
+    expect(views.map((v) => v.viewname)).toEqual(['berth_activity_hourly', 'detections_hourly']);
+    expect(await migrate(store, { logger: silentLogger() })).toEqual({ applied: [], settingsChanged: [] });
+    expect((await store.query(`SELECT count(*) AS n FROM schema_migrations`)).rows).toEqual([{ n: 1 }]);
+  });
+
+  it('computes the same rollups as the continuous aggregates', async () => {
+    await seed(store);
+    await expectRollups(store);
+  });
+
+  it('reports status without hypertables or policies', async () => {
+    const s = await storeStatus(store);
+    expect(s.kind).toBe('postgres');
+    expect(s.timeSeries.every((t) => !t.hypertable && t.timeIndex?.endsWith('_time_brin'))).toBe(true);
+    expect(s.aggregates.map((a) => a.kind)).toEqual(['view', 'view']);
+    expect(s.policies).toEqual([]);
+    expect(formatStoreStatus(s)).toMatch(/timescaledb: +not installed \(fallback: .*compression/);
+  });
+});

@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import type { PortEvent } from '../pipeline/events/index.js';
+import { ZoneEngine, segmentsIntersect, sideOf, type TripwireSpec } from '../pipeline/zones/index.js';
+import type { Box } from '../pipeline/events/types.js';
+import type { Track, TrackState } from '../pipeline/track/index.js';
+
+const T0 = Date.UTC(2026, 0, 5, 2, 0, 0); // Monday 10:00 in Shanghai
+const at = (seconds: number) => T0 + Math.round(seconds * 1000);
+const FRAME = { width: 1000, height: 500 };
+
+/** A box whose bottom-centre sits at the given normalised point on FRAME. */
+function boxAt(nx: number, ny: number, w = 40, h = 100): Box {
+  const x = nx * FRAME.width;
+  const y = ny * FRAME.height;
+  return [x - w / 2, y - h, x + w / 2, y];
+}
+
+function track(id: number, cls: string, box: Box, time: number, opts: { state?: TrackState; observed?: boolean; score?: number } = {}): Track {
+  return {
+    id,
+    class: cls,
+    score: opts.score ?? 0.8,
+    box,
+    detectionBox: box,
+    velocity: { x: 0, y: 0 },
+    hits: 10,
+    age: 1,
+    state: opts.state ?? 'confirmed',
+    observed: opts.observed ?? true,
+    firstSeen: T0,
+    lastSeen: time,
+  };
+}
+
+// A horizontal gate line across the middle third of the picture, drawn from left (a) to right (b).
+// Looking from a to b means looking right across the screen; with y pointing down the
+// left-hand side is the upper half. So a truck driving down the picture goes left → right.
+const gate: TripwireSpec = { id: 'gate-in', line: [[0.2, 0.5], [0.8, 0.5]], direction: 'both', classes: ['truck', 'car'] };
+
+function engine(tripwires: TripwireSpec[], extra: Partial<ConstructorParameters<typeof ZoneEngine>[0]> = {}) {
+  return new ZoneEngine({ camera: 'gate-cam', zones: [], tripwires, timeZone: 'UTC', ...extra });
+}
+
+/** A track driving from y0 to y1 at x in `n` observations, one per second from `start`. */
+function drive(e: ZoneEngine, id: number, cls: string, x: number, y0: number, y1: number, start = 0, n = 10): PortEvent[] {
+  const out: PortEvent[] = [];
+  for (let i = 0; i < n; i++) {
+    const y = y0 + ((y1 - y0) * i) / (n - 1);
+    const s = start + i;
+    out.push(...e.update([track(id, cls, boxAt(x, y, 120, 80), at(s))], FRAME, at(s)));
+  }
+  return out;
+}
+
+describe('line geometry', () => {
+  it('side of a line in image coordinates: upper half is left of a left-to-right line', () => {
+    expect(sideOf([0, 0.5], [1, 0.5], [0.5, 0.2])).toBe(-1);
+    expect(sideOf([0, 0.5], [1, 0.5], [0.5, 0.8])).toBe(1);
+    expect(sideOf([0, 0.5], [1, 0.5], [0.5, 0.5])).toBe(0);
+    // A vertical line drawn top to bottom: looking down the screen, left is the right-hand half.
+    expect(sideOf([0.5, 0], [0.5, 1], [0.8, 0.5])).toBe(-1);
+  });
+
+  it('segment intersection, including touching and parallel cases', () => {
+    expect(segmentsIntersect([0, 0], [1, 1], [0, 1], [1, 0])).toBe(true);
+    expect(segmentsIntersect([0, 0], [1, 0], [0, 1], [1, 1])).toBe(false);
+    expect(segmentsIntersect([0, 0], [0.4, 0.4], [0, 1], [1, 0])).toBe(false);
+    expect(segmentsIntersect([0, 0], [0.5, 0.5], [0, 1], [1, 0])).toBe(true); // touches
+    expect(segmentsIntersect([0, 0], [2, 0], [1, 0], [3, 0])).toBe(true); // collinear overlap
+  });
+});
+
+describe('tripwire crossings → cargo_movement crossed', () => {
+  it('counts both directions with the right direction label and a running count', () => {
+    const e = engine([gate]);
+    const down = drive(e, 1, 'truck', 0.5, 0.2, 0.8);
+    expect(down).toHaveLength(1);
+    expect(down[0]).toMatchObject({ kind: 'cargo_movement', phase: 'instant', zone: 'gate-in', track: 1, class: 'truck' });
+    expect(down[0]!.details).toMatchObject({ action: 'crossed', direction: 'left_to_right', count: 1 });
+    // Ten steps from 0.2 to 0.8: y > 0.5 first at step 5 (0.5333), which is when it is seen across.
+    expect(down[0]!.time.getTime()).toBe(at(5));
+
+    const up = drive(e, 2, 'car', 0.4, 0.9, 0.1, 20);
+    expect(up).toHaveLength(1);
+    expect(up[0]!.details).toMatchObject({ direction: 'right_to_left', count: 2, counts: { left_to_right: 1, right_to_left: 1 } });
+    expect(e.counts()).toEqual([{ tripwire: 'gate-in', count: 2, left_to_right: 1, right_to_left: 1 }]);
+  });
+
+  it('the direction filter drops the other way and does not count it', () => {
+    const e = engine([{ ...gate, direction: 'left_to_right' }]);
+    expect(drive(e, 1, 'truck', 0.5, 0.8, 0.2)).toHaveLength(0);
+    expect(drive(e, 2, 'truck', 0.5, 0.2, 0.8, 20)).toHaveLength(1);
+    expect(e.counts()[0]).toMatchObject({ count: 1, left_to_right: 1, right_to_left: 0 });
+    const r = engine([{ ...gate, direction: 'right_to_left' }]);
+    expect(drive(r, 1, 'truck', 0.5, 0.2, 0.8)).toHaveLength(0);
+    expect(drive(r, 2, 'truck', 0.5, 0.8, 0.2, 20)[0]!.details!.direction).toBe('right_to_left');
+  });
+
+  it('passing beside the line (beyond its end points) is not a crossing', () => {
+    const e = engine([gate]);
+    expect(drive(e, 1, 'truck', 0.9, 0.2, 0.8)).toHaveLength(0);
+    expect(drive(e, 2, 'truck', 0.1, 0.8, 0.2, 20)).toHaveLength(0);
+  });
+
+  it('other classes do not cross', () => {
+    const e = engine([gate]);
+    expect(drive(e, 1, 'person', 0.5, 0.2, 0.8)).toHaveLength(0);
+    expect(e.counts()[0]!.count).toBe(0);
+  });
+
+  it('a box jittering on the line does not count crossings', () => {
+    const e = engine([gate]);
+    const evs: PortEvent[] = [];
+    for (let s = 0; s < 20; s++) {
+      const y = 0.5 + (s % 2 ? 0.01 : -0.01);
+      evs.push(...e.update([track(1, 'truck', boxAt(0.5, y, 120, 80), at(s))], FRAME, at(s)));
+    }
+    expect(evs).toHaveLength(0);
+  });
+
+  it('back and forth: each settled crossing counts once', () => {
+    const e = engine([gate]);
+    const evs = [...drive(e, 1, 'truck', 0.5, 0.3, 0.7, 0, 6), ...drive(e, 1, 'truck', 0.5, 0.7, 0.3, 6, 6), ...drive(e, 1, 'truck', 0.5, 0.3, 0.7, 12, 6)];
+    expect(evs.map((x) => x.details!.direction)).toEqual(['left_to_right', 'right_to_left', 'left_to_right']);
+    expect(new Set(evs.map((x) => x.id)).size).toBe(3);
+  });
+
+  it('a crossing between sparse observations counts when the step passes between the end points', () => {
+    // Two observations only, far apart in time (motion-gated detection), with inertia 1.
+    const e = engine([gate], { tripwireInertia: 1 });
+    const evs = [
+      ...e.update([track(1, 'truck', boxAt(0.3, 0.2, 120, 80), at(0))], FRAME, at(0)),
+      ...e.update([track(1, 'truck', boxAt(0.6, 0.9, 120, 80), at(8))], FRAME, at(8)),
+    ];
+    expect(evs).toHaveLength(1);
+    // The same jump diagonally past the end of the line is not a crossing.
+    const f = engine([gate], { tripwireInertia: 1 });
+    const miss = [
+      ...f.update([track(1, 'truck', boxAt(0.7, 0.2, 120, 80), at(0))], FRAME, at(0)),
+      ...f.update([track(1, 'truck', boxAt(0.98, 0.6, 120, 80), at(8))], FRAME, at(8)),
+    ];
+    expect(miss).toHaveLength(0);
+  });
+
+  it('respects the tripwire schedule', () => {
+    // at(0) is Monday 02:00 UTC.
+    const e = engine([{ ...gate, schedule: [{ days: ['mon'], from: '08:00', to: '18:00' }] }]);
+    expect(drive(e, 1, 'truck', 0.5, 0.2, 0.8)).toHaveLength(0);
+  });
+
+  it('rejects a tripwire whose two points coincide, and duplicate ids', () => {
+    expect(() => engine([{ ...gate, line: [[0.3, 0.3], [0.3, 0.3]] }])).toThrow(/tripwires\[0\] \(gate-in\)\.line/);
+    expect(() => engine([gate, gate])).toThrow(/used twice/);
+  });
+});
