@@ -84,6 +84,15 @@ describe('portwatch config check', () => {
   });
 });
 
+describe('portwatch config --help', () => {
+  it('documents check and its --allow-missing-env option', async () => {
+    const run = await portwatch(['config', 'check', '--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Usage: portwatch config check [options] <file>');
+    expect(run.stdout).toContain('--allow-missing-env');
+  });
+});
+
 describe('portwatch config show', () => {
   it('prints the expanded config as JSON with credentials redacted', async () => {
     const env = exampleEnv();

@@ -6,6 +6,7 @@ import {
   checkSiteConfig,
   checkSiteConfigText,
   ConfigError,
+  detectStreamUrl,
   formatIssue,
   loadSiteConfig,
   parseSiteDateTime,
@@ -78,6 +79,14 @@ describe('the example site', () => {
     expect(byId(config.cameras, 'chan-35').enabled).toBe(false);
     expect(byId(config.cameras, 'yard-001').detect.fps).toBe(1);
     expect(config.cameras.filter((c) => !c.enabled).map((c) => c.id)).toEqual(['chan-35']);
+  });
+
+  it('picks the stream the detector decodes: sub when preferred and present, else main', () => {
+    expect(detectStreamUrl(byId(config.cameras, 'dock-012'))).toBe(`rtsp://viewer:${env.CAM_DOCK_PASSWORD}@10.21.0.12:554/Streaming/Channels/102`);
+    expect(detectStreamUrl(byId(config.cameras, 'dock-052'))).toBe(`rtsp://viewer:${env.CAM_DOCK_PASSWORD}@10.21.0.52:554/Streaming/Channels/101`);
+    // chan-pilot has no sub-stream.
+    const pilot = byId(config.cameras, 'chan-pilot');
+    expect(detectStreamUrl({ ...pilot, detect: { ...pilot.detect, stream: 'sub' } })).toBe(pilot.streams.main);
   });
 
   it('counts zones and tripwires as designed (598 zones, 84 tripwires)', () => {
@@ -199,6 +208,21 @@ alerts:
     expect(new ConfigError('secret.yaml', result.issues).message).not.toContain(SECRET);
   });
 
+  it('must be percent-encoded where they would break the URL, and the error does not show them', () => {
+    const text = `${SITE_HEAD}cameras:
+  - id: cam-1
+    kind: gate
+    streams: { main: "rtsp://viewer:\${CAM_PW}@10.0.0.1/x", sub: "rtsp://10.0.0.1/y?auth=\${CAM_PW}" }
+`;
+    const bad = checkSiteConfigText(text, { file: 'u.yaml', env: { CAM_PW: 'p@ss/word' } });
+    expect(bad.issues.map(formatIssue)).toEqual([
+      "u.yaml:6:22 cameras.0.streams.main: the value of CAM_PW holds characters that break a URL's user:password part (@ / ? # % or spaces); store it percent-encoded, e.g. @ as %40",
+    ]);
+    const good = checkSiteConfigText(text, { file: 'u.yaml', env: { CAM_PW: 'p%40ss%2Fword' } });
+    expect(good.issues).toEqual([]);
+    expect(good.config!.cameras[0]!.streams.main).toBe('rtsp://viewer:p%40ss%2Fword@10.0.0.1/x');
+  });
+
   it('are shown by reference in the redacted config, and literal passwords as ***', () => {
     const text = `${SITE_HEAD}cameras:
   - id: cam-1
@@ -289,6 +313,21 @@ ${extra}berths:
     const text = group('').replace('"12": B1', '"11-12": B1').replace('detect: { fps: 1 }', 'detect: { fps: 1 }\n    zones: [{ id: z, kind: cargo, polygon: [[0, 0], [2, 0], [1, 1]], classes: [truck] }]');
     const result = checkSiteConfigText(text, { file: 'g.yaml' });
     expect(result.issues.map(formatIssue)).toEqual(['g.yaml:12:54 camera_groups.0.zones.0.polygon.1.0: out of range: normalised image coordinates run from 0 to 1']);
+  });
+});
+
+describe('feeds and paths', () => {
+  it('resolve file feeds and the risk model against the site file, and warn about a feed file that is not there', () => {
+    const text = `${SITE_HEAD}feeds:
+  - { id: replay, protocol: file, path: ais/day1.nmea, replay: realtime }
+  - { id: here, protocol: file, path: site.example.yaml }
+risk: { model: risk/profile.yaml }
+`;
+    const result = checkSiteConfigText(text, { file: 'config/x.yaml', base_dir: path.resolve('config') });
+    expect(result.issues.map(formatIssue)).toEqual(['config/x.yaml:4:41 feeds.0.path: warning: the file does not exist (yet); the feed will fail when it starts']);
+    expect(result.config!.feeds[0]).toEqual({ id: 'replay', protocol: 'file', path: path.resolve('config/ais/day1.nmea'), replay: 'realtime', loop: false });
+    expect(result.config!.feeds[1]).toMatchObject({ path: path.resolve('config/site.example.yaml') });
+    expect(result.config!.risk).toEqual({ model: path.resolve('config/risk/profile.yaml') });
   });
 });
 

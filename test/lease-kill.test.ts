@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -88,13 +87,12 @@ describe('camera lease takeover across processes', () => {
       () => exactlyOnce(workers) && workers.every((w) => (heldBy.get(w)?.length ?? 0) >= 94),
       90_000,
     );
-    await new Promise((r) => setTimeout(r, Math.random() * 3333));
     const victim = 'w2';
     const victimCameras = heldBy.get(victim)!;
     expect(victimCameras.length).toBeGreaterThanOrEqual(94);
 
     const t0 = performance.now();
-    children[1]!.kill('SIGKILL'); process.stdout.write('KILL at ' + Date.now() + '\n');
+    children[1]!.kill('SIGKILL');
     const survivors = ['w1', 'w3'];
     // The victim cannot report any more; what it last said no longer counts.
     const afterKill = () => {
@@ -114,7 +112,6 @@ describe('camera lease takeover across processes', () => {
     }
     expect(survivors.map((w) => heldBy.get(w)!.length)).toEqual([142, 142]);
     expect(await readLiveWorkers(redis, prefix)).toEqual(survivors);
-    writeFileSync('/tmp/kill-stderr.json', JSON.stringify([...stderrOf], null, 1));
     process.stdout.write(`lease takeover after SIGKILL: ${Math.round(elapsed)} ms for ${victimCameras.length} cameras\n`);
   }, 120_000);
 });

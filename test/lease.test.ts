@@ -261,6 +261,37 @@ describe('CameraLeaseManager', () => {
     expect(await redis.pttl(keys.camera('cam-001'))).toBeGreaterThan(50_000);
   });
 
+  it('honours capacity, follows camera list changes, and survives throwing listeners', async () => {
+    const prefix = newPrefix();
+    const keys = leaseKeys(prefix);
+    const common = { prefix, ttlMs: 60_000, heartbeatMs: 20_000, joinDelayMs: 0 };
+    const small = manager({ ...common, workerId: 'small', cameras: cams(10), capacity: 3 });
+    small.on('acquired', () => {
+      throw new Error('camera start blew up');
+    });
+    small.on('acquired', async () => {
+      throw new Error('async camera start blew up');
+    });
+    await small.start();
+    expect(small.heldCameras().length).toBe(3);
+    const big = manager({ ...common, workerId: 'big', cameras: cams(10) });
+    await big.start();
+    expect(big.heldCameras().length).toBe(5); // ceil(10 / 2)
+    await small.beatNow();
+    expect(small.heldCameras().length).toBe(3); // still capped, despite a share of 5
+
+    const released: string[] = [];
+    small.on('released', (c) => void released.push(c));
+    const [keep, ...dropped] = small.heldCameras() as [string, ...string[]];
+    // The new list: one camera it holds, one new camera, and big's (all taken): the only free candidate is the new one.
+    small.setCameras([keep, 'cam-new', ...big.heldCameras()]);
+    await small.beatNow();
+    await waitFor('removed cameras released and deleted', async () => (await redis.exists(...dropped.map((c) => keys.camera(c)))) === 0, 5_000);
+    expect(released.sort()).toEqual(dropped);
+    expect(small.heldCameras()).toEqual([keep, 'cam-new'].sort());
+    expect((await readLeaseHolders(redis, prefix, ['cam-new'])).get('cam-new')?.worker).toBe('small');
+  });
+
   for (const failure of ['stall', 'drop'] as const) {
     it(`Redis unreachable longer than the TTL (${failure}): cameras stop before anyone else starts them, and come back after`, async () => {
       const prefix = newPrefix();

@@ -230,6 +230,181 @@ describe('conversion', () => {
   });
 });
 
+// ---- every mapped op, on a small synthetic graph -----------------------------
+// The two real models exercise only part of the op table; this graph covers
+// the rest (and the layout bookkeeping around them) against TF.js itself.
+
+const b64 = (v: string) => Buffer.from(v).toString('base64');
+const attrS = (v: string) => ({ s: b64(v) });
+const attrInts = (...v: number[]) => ({ list: { i: v.map(String) } });
+const attrStrs = (...v: string[]) => ({ list: { s: v.map(b64) } });
+
+/** Writes a TF.js graph model (model.json + one shard) from a list of nodes. */
+class GraphWriter {
+  nodes: Array<{ name: string; op: string; input?: string[]; attr?: Record<string, unknown> }> = [];
+  private weights: Array<{ name: string; shape: number[]; dtype: string }> = [];
+  private chunks: Buffer[] = [];
+  private seed = 7;
+
+  private rnd(): number {
+    this.seed = (this.seed * 1103515245 + 12345) % 2 ** 31;
+    return this.seed / 2 ** 31 - 0.5;
+  }
+
+  input(name: string, shape: number[]): string {
+    this.nodes.push({ name, op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: { dim: shape.map((d) => ({ size: String(d) })) } } } });
+    return name;
+  }
+
+  /** A constant; random floats unless values are given. */
+  c(name: string, shape: number[], values?: number[], dtype: 'float32' | 'int32' = 'float32'): string {
+    const v = values ?? Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => this.rnd());
+    this.nodes.push({ name, op: 'Const', attr: { dtype: { type: dtype === 'int32' ? 'DT_INT32' : 'DT_FLOAT' }, value: {} } });
+    this.weights.push({ name, shape, dtype });
+    this.chunks.push(Buffer.from(dtype === 'int32' ? new Int32Array(v).buffer : new Float32Array(v).buffer));
+    return name;
+  }
+
+  i32(name: string, values: number[], scalar = false): string {
+    return this.c(name, scalar ? [] : [values.length], values, 'int32');
+  }
+
+  n(name: string, op: string, input: string[], attr: Record<string, unknown> = {}): string {
+    this.nodes.push({ name, op, input, attr: { T: { type: 'DT_FLOAT' }, ...attr } });
+    return name;
+  }
+
+  write(dir: string): string {
+    writeFileSync(join(dir, 'w.bin'), Buffer.concat(this.chunks));
+    const model = { format: 'graph-model', modelTopology: { node: this.nodes, library: {}, versions: {} }, weightsManifest: [{ paths: ['w.bin'], weights: this.weights }] };
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(model));
+    return join(dir, 'model.json');
+  }
+}
+
+function opZoo(): { g: GraphWriter; outputs: string[] } {
+  const g = new GraphWriter();
+  const x = g.input('x', [1, 8, 8, 4]);
+  const conv = { data_format: attrS('NHWC'), dilations: attrInts(1, 1, 1, 1) };
+  const pool = { data_format: attrS('NHWC'), ksize: attrInts(1, 3, 3, 1), strides: attrInts(1, 2, 2, 1) };
+  const slice = (b: number, e: number, shrink: number) => ({ begin_mask: { i: String(b) }, end_mask: { i: String(e) }, shrink_axis_mask: { i: String(shrink) }, ellipsis_mask: { i: '0' }, new_axis_mask: { i: '0' } });
+  const o: string[] = [];
+  // Convolutions: fused bias+relu6 SAME stride 2; depthwise + prelu VALID; explicit padding + dilation + leaky relu; plain depthwise.
+  const c1 = g.n('c1', '_FusedConv2D', [x, g.c('w1', [3, 3, 4, 6]), g.c('b1', [6])], { ...conv, strides: attrInts(1, 2, 2, 1), padding: attrS('SAME'), fused_ops: attrStrs('BiasAdd', 'Relu6'), num_args: { i: '1' } });
+  const c2 = g.n('c2', 'FusedDepthwiseConv2dNative', [x, g.c('w2', [3, 3, 4, 2]), g.c('b2', [8]), g.c('a2', [8])], { ...conv, strides: attrInts(1, 1, 1, 1), padding: attrS('VALID'), fused_ops: attrStrs('BiasAdd', 'Prelu'), num_args: { i: '2' } });
+  const c3 = g.n('c3', '_FusedConv2D', [x, g.c('w3', [2, 2, 4, 3]), g.c('b3', [3])], { data_format: attrS('NHWC'), dilations: attrInts(1, 2, 2, 1), strides: attrInts(1, 1, 1, 1), padding: attrS('EXPLICIT'), explicit_paddings: attrInts(0, 0, 1, 2, 2, 1, 0, 0), fused_ops: attrStrs('BiasAdd', 'LeakyRelu'), leakyrelu_alpha: { f: 0.3 }, num_args: { i: '1' } });
+  const c4 = g.n('c4', 'DepthwiseConv2dNative', [x, g.c('w4', [3, 3, 4, 1])], { ...conv, strides: attrInts(1, 2, 2, 1), padding: attrS('SAME') });
+  o.push(c1, c2, c3, c4);
+  // Pools and the three resize coordinate modes, one with a non-integer ratio.
+  const p1 = g.n('p1', 'AvgPool', [x], { ...pool, padding: attrS('SAME') });
+  o.push(p1, g.n('p2', 'MaxPool', [c1], { ...pool, padding: attrS('SAME') }));
+  o.push(g.n('r1', 'ResizeNearestNeighbor', [p1, g.i32('r1s', [8, 8])], { align_corners: { b: false }, half_pixel_centers: { b: true } }));
+  o.push(g.n('r2', 'ResizeBilinear', [p1, g.i32('r2s', [7, 7])], { align_corners: { b: true }, half_pixel_centers: { b: false } }));
+  o.push(g.n('r3', 'ResizeNearestNeighbor', [p1, g.i32('r3s', [12, 12])], { align_corners: { b: false }, half_pixel_centers: { b: false } }));
+  // Reductions (keep_dims both ways) and dense layers.
+  const m1 = g.n('m1', 'Mean', [c1, g.i32('ax12', [1, 2])], { keep_dims: { b: false } });
+  o.push(g.n('mx', 'Max', [c2, g.i32('ax3', [3])], { keep_dims: { b: true } }));
+  o.push(g.n('sm', 'Sum', [c2, g.i32('ax1', [1])], { keep_dims: { b: false } }));
+  const mm = g.n('mm', 'MatMul', [m1, g.c('wm', [5, 6])], { transpose_a: { b: false }, transpose_b: { b: true } });
+  o.push(g.n('soft', 'Softmax', [mm]));
+  o.push(g.n('bmm', 'BatchMatMulV2', [g.n('rsh', 'Reshape', [c4, g.i32('rshs', [1, 16, 4])]), g.c('wb', [4, 3])], { adj_x: { b: false }, adj_y: { b: false } }));
+  // Elementwise ops on tensors held NCHW inside, with scalar, per-channel and full-rank constants.
+  const sp = g.n('sp', 'Split', [g.i32('spax', [3], true), c2], { num_split: { i: '2' } });
+  o.push(g.n('rs', 'Rsqrt', [g.n('sq1', 'AddV2', [g.n('sqd', 'SquaredDifference', [sp, `${sp}:1`]), g.c('one', [], [1])])]));
+  o.push(g.n('spv', 'SplitV', [c2, g.i32('spvs', [3, 5]), g.i32('spvax', [-1], true)], { num_split: { i: '2' } }) + ':1');
+  o.push(g.n('fd', 'FloorDiv', [c4, g.c('k07', [], [0.07])]));
+  o.push(g.n('fm', 'FloorMod', [c4, g.c('k03', [4], [0.03, 0.05, -0.07, 0.11])]));
+  o.push(g.n('el', 'Elu', [g.n('mn', 'Minimum', [c4, g.n('mxm', 'Maximum', [c4, g.c('lo', [], [-0.1])])])]));
+  o.push(g.n('gt', 'Cast', [g.n('gtb', 'Greater', [c4, g.c('z', [1, 1, 1, 4], [0, 0.01, -0.01, 0.02])])], { SrcT: { type: 'DT_BOOL' }, DstT: { type: 'DT_FLOAT' } }));
+  o.push(g.n('tp', 'Softplus', [g.n('ng', 'Neg', [g.n('ab', 'Abs', [c3])])]));
+  o.push(g.n('sqr', 'Square', [g.n('th', 'Tanh', [c3])]));
+  o.push(g.n('pw', 'Pow', [g.n('sg', 'Sigmoid', [c1]), g.c('e2', [6], [1, 2, 0.5, 3, 1.5, 2.5])]));
+  const r6 = g.n('r6', 'Relu6', [g.n('sb', 'Sub', [c4, g.c('m', [4])])]);
+  o.push(g.n('dv', 'RealDiv', [g.n('ex', 'Exp', [c4]), g.n('r6p', 'AddV2', [r6, g.c('k05', [], [0.5])])]));
+  // Shape ops: pack/unpack, expand/squeeze, strided slices, mirror pad, concat of mixed layouts, transpose.
+  const pk = g.n('pk', 'Pack', [m1, g.n('m2', 'Mul', [m1, g.c('two', [], [2])])], { axis: { i: '1' }, N: { i: '2' } });
+  o.push(`${g.n('up', 'Unpack', [pk], { axis: { i: '1' }, num: { i: '2' } })}:1`);
+  o.push(g.n('sqz', 'Squeeze', [g.n('ed', 'ExpandDims', [mm, g.i32('edax', [-1], true)])], { squeeze_dims: attrInts(2) }));
+  // (TF.js itself gets shrink_axis_mask with non-unit strides wrong, so strides stay 1 where an axis shrinks.)
+  o.push(g.n('ss', 'StridedSlice', [c2, g.i32('sb1', [0, 2, 0, 1]), g.i32('se1', [0, 3, 6, 7]), g.i32('st1', [1, 1, 1, 1])], slice(1, 1, 2)));
+  o.push(g.n('ss2', 'StridedSlice', [c2, g.i32('sb2', [0, -1, 5]), g.i32('se2', [0, -6, 1]), g.i32('st2', [1, -2, -1])], slice(1, 1, 0)));
+  o.push(g.n('mp', 'MirrorPad', [x, g.c('mpp', [4, 2], [0, 0, 1, 1, 2, 2, 0, 0], 'int32')], { mode: attrS('REFLECT') }));
+  const half = g.n('half', 'StridedSlice', [x, g.i32('hb', [0, 0, 0, 0]), g.i32('he', [0, 0, 0, 0]), g.i32('hs', [1, 2, 2, 1])], slice(15, 15, 0));
+  o.push(g.n('cat', 'ConcatV2', [p1, c4, half, g.i32('cax', [-1], true)], { N: { i: '3' } }));
+  o.push(g.n('tr', 'Transpose', [c1, g.i32('perm', [0, 2, 1, 3])]));
+  o.push(g.n('pd', 'PadV2', [c1, g.c('pdp', [4, 2], [0, 0, 1, 0, 0, 2, 1, 1], 'int32'), g.c('pdv', [], [-3])]));
+  o.push(g.n('lg', 'Log', [g.n('lg1', 'AddV2', [g.n('ab2', 'Abs', [c4]), g.c('one2', [], [1])])]));
+  o.push(g.n('fc', 'Sub', [g.n('ce', 'Ceil', [c3]), g.n('fl', 'Floor', [c3])]));
+  o.push(g.n('rc', 'Reciprocal', [g.n('rc1', 'AddV2', [g.n('sq2', 'Sqrt', [g.n('ab3', 'Abs', [c4])]), g.c('k1', [], [1])])]));
+  o.push(g.n('pr', 'Prod', [c4, g.i32('axp', [1, 2])], { keep_dims: { b: true } }));
+  o.push(g.n('mi', 'Min', [c4, g.i32('axm', [-1])], { keep_dims: { b: false } }));
+  const ge = g.n('ge', 'GreaterEqual', [c4, g.c('z2', [], [-0.05])], { T: { type: 'DT_FLOAT' } });
+  const le = g.n('le', 'LessEqual', [c4, g.c('z3', [4], [0.1, 0.2, 0.05, 0])]);
+  o.push(g.n('and', 'Cast', [g.n('andb', 'LogicalAnd', [ge, le])], { SrcT: { type: 'DT_BOOL' }, DstT: { type: 'DT_FLOAT' } }));
+  o.push(g.n('ga', 'GatherV2', [c2, g.i32('gi', [5, 0, 3]), g.i32('gax', [3], true)], { batch_dims: { i: '0' } }));
+  const flat = g.n('flat2', 'Reshape', [c1, g.i32('fl2', [1, -1])]);
+  o.push(g.n('topk', 'TopKV2', [flat, g.i32('k5', [5], true)], { sorted: { b: true } }));
+  return { g, outputs: o };
+}
+
+describe('converter op coverage (synthetic graph vs TF.js)', () => {
+  it('computes every mapped op as TF.js does, and batches them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portwatch-opzoo-'));
+    try {
+      const { g, outputs } = opZoo();
+      const path = g.write(dir);
+      const j = JSON.parse(readFileSync(path, 'utf8')) as { modelTopology: object; weightsManifest: Array<{ weights: tf.io.WeightsManifestEntry[] }> };
+      const bin = readFileSync(join(dir, 'w.bin'));
+      const model = await loadGraphModel({
+        load: async () => ({ modelTopology: j.modelTopology, format: 'graph-model', weightSpecs: j.weightsManifest[0]!.weights, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.length) }),
+      });
+      const res = convertGraph(loadTfjsGraph(path), { outputs: outputs.map((o, i) => ({ tf: o, onnx: `out${i}` })), graphName: 'zoo', doc: '', metadata: {} });
+      expect(res.batchIssues).toEqual([]);
+      expect(res.batchable).toBe(true);
+      const session = await ort.InferenceSession.create(res.bytes, { logSeverityLevel: 3 });
+      const inputA = Float32Array.from({ length: 256 }, (_, i) => Math.sin(i * 1.7) * 2);
+      const inputB = Float32Array.from({ length: 256 }, (_, i) => Math.cos(i * 0.9) * 1.5);
+      const both = new Float32Array(512);
+      both.set(inputA, 0);
+      both.set(inputB, 256);
+      const batched = await session.run({ x: new ort.Tensor('float32', both, [2, 8, 8, 4]) });
+      for (const [k, input] of [inputA, inputB].entries()) {
+        const t = tf.tensor(input, [1, 8, 8, 4]);
+        const ref = model.execute(t, outputs) as tf.Tensor[];
+        const single = await session.run({ x: new ort.Tensor('float32', input, [1, 8, 8, 4]) });
+        outputs.forEach((name, i) => {
+          const want = ref[i]!.dataSync() as Float32Array;
+          const got = single[`out${i}`]!;
+          expect(got.dims.slice(1), `${name} shape`).toEqual(ref[i]!.shape.slice(1));
+          expect(maxAbsDiff(want, got.data as Float32Array), `${name} vs TF.js`).toBeLessThanOrEqual(1e-4);
+          const inBatch = (batched[`out${i}`]!.data as Float32Array).subarray(k * want.length, (k + 1) * want.length);
+          expect(maxAbsDiff(want, inBatch), `${name} in a batch of 2`).toBeLessThanOrEqual(1e-4);
+        });
+        tf.dispose([t, ...ref]);
+      }
+      await session.release();
+      model.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('fixes the batch at 1, and says where, when the graph mixes images', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portwatch-flat-'));
+    try {
+      const g = new GraphWriter();
+      g.input('x', [1, 4, 4, 2]);
+      g.n('flat', 'Reshape', ['x', g.i32('fs', [-1])]);
+      const res = convertGraph(loadTfjsGraph(g.write(dir)), { outputs: [{ tf: 'flat', onnx: 'y' }], graphName: 'flat', doc: '', metadata: {} });
+      expect(res.batchable).toBe(false);
+      expect(res.batchIssues).toEqual(['flat (Reshape): reshape to [-1] merges the batch axis']);
+      expect(res.inputs[0]!.shape).toEqual([1, 4, 4, 2]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 for (const spec of MODEL_SPECS) {
   describe(`${spec.name}: TF.js vs ONNX`, () => {
     let manifest: Manifest;

@@ -154,6 +154,23 @@ describe('EventQueue', () => {
     expect(job?.failedReason).toContain('time "yesterday-ish" is not a date');
   });
 
+  it('runs up to `concurrency` handlers at once', async () => {
+    const { queue, consume } = setup();
+    await queue.publishMany(Array.from({ length: 8 }, (_, i) => event({ id: eventId('concurrency', i) })));
+    let active = 0;
+    let maxActive = 0;
+    let done = 0;
+    consume(async () => {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      await sleep(150);
+      active--;
+      done++;
+    }, 3);
+    await until('all 8 handled', () => done === 8);
+    expect(maxActive).toBe(3);
+  });
+
   it('refuses events that cannot be queued, with the field and reason, and queues the rest', async () => {
     const { queue } = setup();
     await expect(queue.publish(event({ time: new Date('nope') }))).rejects.toThrow(/time: not a valid Date/);

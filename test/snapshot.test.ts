@@ -4,10 +4,10 @@ import path from 'node:path';
 import jpeg from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventId } from '../pipeline/events/index.js';
-import { drawBox, encodeJpeg, renderSnapshot, snapshotPath, writeSnapshot, type RgbFrame } from '../pipeline/snapshot/index.js';
+import { drawBox, encodeJpeg, renderSnapshot, snapshotPath, writeSnapshot, type RgbImage } from '../pipeline/snapshot/index.js';
 
 /** A mid-grey frame with a soft gradient, like a dull quay. */
-function greyFrame(width: number, height: number): RgbFrame {
+function greyFrame(width: number, height: number): RgbImage {
   const data = new Uint8Array(width * height * 3);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {

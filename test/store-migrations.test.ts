@@ -11,6 +11,7 @@ import {
   storeStatus,
   formatStoreStatus,
   upsertVessels,
+  startPolicyRunner,
   type Migration,
   type Store,
 } from '../pipeline/store/index.js';
@@ -195,6 +196,33 @@ describe('store migrations, embedded (PGlite + TimescaleDB)', () => {
       expect((await store.query(`SELECT count(*) AS n FROM ${m.s}.${m.t}`)).rows[0]!.n, view).toBe(buckets);
     }
     await expectRollups(store);
+  });
+
+  it('runs the due policies itself, since PGlite has no background scheduler', async () => {
+    const det = (
+      await store.query(`SELECT materialization_hypertable_schema AS s, materialization_hypertable_name AS t FROM timescaledb_information.continuous_aggregates WHERE view_name = 'detections_hourly'`)
+    ).rows[0]!;
+    const materialised = async () => (await store.query(`SELECT count(*) AS n FROM ${det.s}.${det.t}`)).rows[0]!.n as number;
+    const before = await materialised();
+    // A detection two hours ago: inside the refresh window (3 days .. 1 hour ago).
+    await store.insertRows('detections', detectionsTable.columns, [
+      detectionsTable.toRow({ id: eventId('recent'), time: new Date(Date.now() - 2 * 3600_000), camera: 'cam-03', class: 'boat', score: 0.8, box: [0, 0, 1, 1] }),
+    ]);
+    const oldRaw = async () => (await store.query(`SELECT count(*) AS n FROM detections WHERE time < '2026-02-01'`)).rows[0]!.n as number;
+    expect(await oldRaw()).toBe(4);
+    const runner = startPolicyRunner(store, silentLogger(), { checkEveryMs: 3_600_000 });
+    try {
+      const ran = await runner.runDue();
+      const procs = (await store.query(`SELECT job_id, proc_name FROM timescaledb_information.jobs WHERE job_id = ANY($1)`, [ran])).rows.map((r) => r.proc_name);
+      expect(procs).toContain('policy_refresh_continuous_aggregate');
+      expect(procs).toContain('policy_retention');
+      expect(procs).toContain('policy_compression');
+      expect(await materialised()).toBe(before + 1); // refresh picked up the new bucket
+      expect(await oldRaw()).toBe(0); // retention (30 days on detections) dropped the January chunk
+      expect(await runner.runDue()).toEqual([]); // nothing is due again right away
+    } finally {
+      runner.stop();
+    }
   });
 
   it('upserts vessels by MMSI without erasing known fields', async () => {

@@ -151,6 +151,31 @@ describe('CameraIngest on a real RTSP server', () => {
   });
 });
 
+describe('the RTSP rig', () => {
+  it('serves a dozen camera paths at once, each at its own pace', async () => {
+    const rig = await startRtspServer({ cams: 12 });
+    const cams = Array.from({ length: 12 }, (_, i) => {
+      const path = `/cam/${String(i + 1).padStart(3, '0')}`;
+      return new CameraIngest({ camera: path, streams: { main: rig.url(path) }, detectFps: 2, keyframeIntervalS: 1, allowKeyframeOnly: false, gray: { width: 32, height: 24 } });
+    });
+    try {
+      cams.forEach((c) => c.start());
+      const deadline = Date.now() + 25_000;
+      while (cams.some((c) => c.stats().frames < 4) && Date.now() < deadline) {
+        cams.forEach((c) => c.poll());
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      for (const c of cams) {
+        expect(c.stats().frames, c.camera).toBeGreaterThanOrEqual(4);
+        expect(c.stats().spawns, c.camera).toBe(1);
+      }
+    } finally {
+      await Promise.all(cams.map((c) => c.stop()));
+      await rig.stop();
+    }
+  });
+});
+
 describe('why a stream fails, from real ffmpeg runs', () => {
   it('refused: nothing listens on the port', async () => {
     const port = await freePort();

@@ -1,8 +1,6 @@
 import { createReadStream, existsSync } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-import { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { aisJsonLine, AisDecodeStream, REJECT_REASONS, type DecodeStats, type FeedRecord } from '../../pipeline/ais/index.js';
+import { aisJsonLine, decodeAisReadable, REJECT_REASONS, type DecodeStats, type FeedRecord } from '../../pipeline/ais/index.js';
 import { createLogger } from '../../pipeline/log/index.js';
 import { CliError } from '../cli-error.js';
 
@@ -30,34 +28,41 @@ export function registerAisCommands(program: Command): void {
       const fromStdin = file === '-';
       if (!fromStdin && !existsSync(file)) throw new CliError(`ais decode: no such file: ${file} (give a path, or - for stdin)`, 2);
       const logger = createLogger({ level: flags.quiet ? 'silent' : 'warn', name: 'ais-decode' });
-      const decoder = new AisDecodeStream({
+      const out = process.stdout;
+      let buffered = '';
+      let waiting: Promise<void> | null = null;
+      // Output is batched into 64 KB writes; a full pipe pauses decoding until it drains.
+      const flush = (): void => {
+        if (buffered.length === 0) return;
+        const ok = out.write(buffered);
+        buffered = '';
+        if (!ok) waiting = new Promise((resolve) => out.once('drain', () => resolve()));
+      };
+      const input = fromStdin ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
+      async function* paced(): AsyncGenerator<Buffer | string> {
+        for await (const chunk of input as AsyncIterable<Buffer | string>) {
+          yield chunk;
+          flush();
+          if (waiting !== null) {
+            await waiting;
+            waiting = null;
+          }
+        }
+      }
+      const stats = await decodeAisReadable(paced(), {
         scaled: !flags.unscaled,
         device: 'stdin',
         file: fromStdin ? 'stdin' : file,
         logger,
         emitType24Parts: flags.type24Parts === true,
-      });
-      const out = process.stdout;
-      let buffered = '';
-      const sink = new Writable({
-        objectMode: true,
-        write(rec: FeedRecord, _enc, cb) {
+        onRecord: (rec: FeedRecord) => {
           if (rec.kind === 'ais') buffered += aisJsonLine(rec) + '\n';
           else if (flags.nmea) buffered += JSON.stringify({ class: 'NMEA', line: rec.line, ...rec.sentence }) + '\n';
-          if (buffered.length < 65536) return cb();
-          const chunk = buffered;
-          buffered = '';
-          if (out.write(chunk)) cb();
-          else out.once('drain', () => cb());
-        },
-        final(cb) {
-          if (buffered.length === 0) return cb();
-          out.write(buffered, () => cb());
         },
       });
-      const input = fromStdin ? process.stdin : createReadStream(file);
-      await pipeline(input, decoder, sink);
-      if (!flags.quiet) process.stderr.write(formatSummary(decoder.stats()));
+      flush();
+      if (waiting !== null) await waiting;
+      if (!flags.quiet) process.stderr.write(formatSummary(stats));
     });
 }
 

@@ -23,6 +23,9 @@ export interface DecodeOptions {
  */
 export type DecodeResult = AisMessage | 'payload_length' | 'unknown_type' | null;
 
+// Module-local copy: the loader may turn imported bindings into getters, which show in the profile.
+const NAV: readonly string[] = NAV_STATUS.slice();
+
 const LATLON_DIV = 600000;
 const LATLON3_DIV = 60000;
 const COARSE_DIV = 600;
@@ -80,25 +83,40 @@ export function decodeAisPayload(bits: BitBuffer, opts: DecodeOptions, type24: T
     case 2:
     case 3: {
       if (bitlen < 163 || bitlen > 204) return 'payload_length';
+      // The most common message: built as one literal so the object gets its final shape at once.
       const status = bits.u(38, 4);
       const turn = bits.s(42, 8);
       const speed = bits.u(50, 10);
       const lon = bits.s(61, 28);
       const lat = bits.s(89, 27);
       const course = bits.u(116, 12);
+      const accuracy = bits.u(60, 1) !== 0;
+      const heading = bits.u(128, 9);
+      const second = bits.u(137, 6);
+      const maneuver = bits.u(143, 2);
+      const raim = bits.u(148, 1) !== 0;
+      const radio = bitlen >= 168 ? bits.u(149, 19) : bits.u(149, bitlen - 149);
+      const statusText = NAV[status];
+      if (scaled) {
+        const t = scaledTurn(turn);
+        const v = scaledSpeed(speed);
+        return opts.device === undefined
+          ? { class: 'AIS', type, repeat, mmsi, scaled, status, status_text: statusText, turn: t, speed: v, accuracy, lon: lon / LATLON_DIV, lat: lat / LATLON_DIV, course: course / 10, heading, second, maneuver, raim, radio }
+          : { class: 'AIS', device: opts.device, type, repeat, mmsi, scaled, status, status_text: statusText, turn: t, speed: v, accuracy, lon: lon / LATLON_DIV, lat: lat / LATLON_DIV, course: course / 10, heading, second, maneuver, raim, radio };
+      }
       m.status = status;
-      m.status_text = NAV_STATUS[status];
-      m.turn = scaled ? scaledTurn(turn) : turn;
-      m.speed = scaled ? scaledSpeed(speed) : speed;
-      m.accuracy = bits.u(60, 1) !== 0;
-      m.lon = scaled ? lon / LATLON_DIV : lon;
-      m.lat = scaled ? lat / LATLON_DIV : lat;
-      m.course = scaled ? course / 10 : course;
-      m.heading = bits.u(128, 9);
-      m.second = bits.u(137, 6);
-      m.maneuver = bits.u(143, 2);
-      m.raim = bits.u(148, 1) !== 0;
-      m.radio = bitlen >= 168 ? bits.u(149, 19) : bits.u(149, bitlen - 149);
+      m.status_text = statusText;
+      m.turn = turn;
+      m.speed = speed;
+      m.accuracy = accuracy;
+      m.lon = lon;
+      m.lat = lat;
+      m.course = course;
+      m.heading = heading;
+      m.second = second;
+      m.maneuver = maneuver;
+      m.raim = raim;
+      m.radio = radio;
       return m;
     }
     case 4:
@@ -469,7 +487,7 @@ export function decodeAisPayload(bits: BitBuffer, opts: DecodeOptions, type24: T
       const lon = bits.s(44, 18);
       const lat = bits.s(62, 17);
       m.status = status;
-      if (scaled) m.status_text = NAV_STATUS[status];
+      if (scaled) m.status_text = NAV[status];
       m.accuracy = bits.u(38, 1) !== 0;
       m.lon = scaled ? lon / COARSE_DIV : lon;
       m.lat = scaled ? lat / COARSE_DIV : lat;

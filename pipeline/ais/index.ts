@@ -16,7 +16,7 @@ export {
   type RejectSample,
   type ReceiveMeta,
 } from './line-decoder.js';
-export { AisDecodeStream, createAisDecodeStream, decodeAisLines, aisJsonObject, aisJsonLine, receiveFields } from './stream.js';
+export { AisDecodeStream, createAisDecodeStream, decodeAisLines, decodeAisReadable, aisJsonObject, aisJsonLine, receiveFields } from './stream.js';
 export { messageJson, messageJsonWith, jsonString } from './json.js';
 export {
   REJECT_REASONS,

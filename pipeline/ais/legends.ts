@@ -16,10 +16,10 @@ export const NAV_STATUS = [
   'Under way sailing',
   'Reserved for HSC',
   'Reserved for WIG',
+  'Power-driven vessel towing astern',
+  'Power-driven vessel pushing ahead or towing alongside',
   'Reserved',
-  'Reserved',
-  'Reserved',
-  'Reserved',
+  'AIS-SART, MOB-AIS, EPIRB-AIS',
   'Not defined',
 ] as const;
 

@@ -7,15 +7,9 @@ import {
   type GatehouseHeader,
   type OtherNmeaSentence,
 } from '../nmea/other-sentences.js';
-import {
-  frameSentence,
-  isSkippable,
-  sentenceChecksum,
-  trimLine,
-  type FramedSentence,
-  type UscgTrailer,
-} from '../nmea/sentence.js';
-import type { TagBlock } from '../nmea/tag-block.js';
+import { hexDigit } from '../nmea/checksum.js';
+import { frameSentence, isSkippable, MAX_LINE_LENGTH, parseUscgTrailer, trimLine, type UscgTrailer } from '../nmea/sentence.js';
+import { parseTagBlock, type TagBlock } from '../nmea/tag-block.js';
 import { ARMOUR, BitBuffer } from './bits.js';
 import { decodeAisPayload, type DecodeOptions } from './decode.js';
 import { FragmentReassembler, type Fragment } from './reassembler.js';
@@ -147,6 +141,9 @@ export class AisLineDecoder {
   private readonly samples: RejectSample[] = [];
   private readonly ignored: Record<string, number> = {};
   private gatehouse: GatehouseHeader | undefined;
+  /** Comma positions of the sentence being decoded (see scan). */
+  private readonly commas = new Int32Array(8);
+  private ncommas = 0;
   private lineNo = 0;
   private lines = 0;
   private skipped = 0;
@@ -215,14 +212,52 @@ export class AisLineDecoder {
       this.skipped++;
       return;
     }
+    // Fast path for the common case, a well-formed !xxVDM/VDO sentence (after an
+    // optional tag block): one pass computes the checksum and finds the commas.
+    // Anything unusual takes the general path below, which names the reject.
+    let pos = 0;
+    let tagBlock: TagBlock | undefined;
+    if (text.charCodeAt(0) === 92 /* '\\' */) {
+      const close = text.indexOf('\\', 1);
+      if (close > 0) {
+        const tb = parseTagBlock(text, 1, close);
+        if (tb !== null) {
+          tagBlock = tb;
+          pos = close + 1;
+        }
+      }
+    }
+    const badTagBlock = pos === 0 && text.charCodeAt(0) === 92;
+    if (!badTagBlock && text.charCodeAt(pos) === 33 && text.length <= MAX_LINE_LENGTH) {
+      const star = this.scan(text, pos);
+      if (star > 0 && this.ncommas === 6) {
+        const c1 = this.commas[0]!;
+        const f0 = text.charCodeAt(c1 - 3);
+        const f1 = text.charCodeAt(c1 - 2);
+        const f2 = text.charCodeAt(c1 - 1);
+        if (c1 - pos >= 4 && f0 === 86 && f1 === 68 && (f2 === 77 || f2 === 79)) {
+          const after = star + 3;
+          const uscg = after < text.length && text.charCodeAt(after) === 44 ? parseUscgTrailer(text.slice(after + 1)) : undefined;
+          const talker = c1 - pos === 6 && text.charCodeAt(pos + 1) === 65 && text.charCodeAt(pos + 2) === 73 ? 'AI' : text.slice(pos + 1, c1 - 3);
+          this.decodeAis(text, pos, star, talker, f2 === 77 ? 'VDM' : 'VDO', tagBlock, uscg, line);
+          return;
+        }
+      }
+    }
     const framed = frameSentence(text);
     if (typeof framed === 'string') {
       this.reject(framed, line, text);
       return;
     }
+    if (framed.badTagBlock === true) this.reject('tag_block', line, text, 'tag block dropped, sentence kept');
     const formatter = framed.formatter;
     if (framed.kind === '!' && (formatter === 'VDM' || formatter === 'VDO')) {
-      this.decodeAis(framed, line);
+      this.scan(text, framed.start);
+      if (this.ncommas !== 6) {
+        this.reject('field_count', line, text);
+        return;
+      }
+      this.decodeAis(text, framed.start, framed.star, framed.talker, formatter, framed.tagBlock, framed.uscg, line);
       return;
     }
     if (framed.talker === 'P' && formatter === 'GHP') {
@@ -238,7 +273,7 @@ export class AisLineDecoder {
         return;
       }
       const rec: NmeaRecord = { kind: 'nmea', sentence, line };
-      this.attachMeta(rec, framed);
+      this.attachMeta(rec, framed.tagBlock, framed.uscg);
       this.nmea++;
       this.onRecord(rec);
       return;
@@ -247,10 +282,32 @@ export class AisLineDecoder {
     this.ignored[key] = (this.ignored[key] ?? 0) + 1;
   }
 
-  private attachMeta(rec: AisRecord | NmeaRecord, framed: { tagBlock?: TagBlock; uscg?: UscgTrailer }): void {
+  /**
+   * One pass over s from `start` (the '!'): XOR checksum up to '*', comma
+   * positions (up to 7) into `commas`/`ncommas`. Returns the '*' index when
+   * the checksum matches, else -1.
+   */
+  private scan(s: string, start: number): number {
+    const commas = this.commas;
+    let n = 0;
+    let x = 0;
+    const len = s.length;
+    let i = start + 1;
+    for (; i < len; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 42) break; // '*'
+      if (c === 44 && n < 7) commas[n++] = i;
+      x ^= c;
+    }
+    this.ncommas = n;
+    if (i + 2 >= len) return -1;
+    const hi = hexDigit(s.charCodeAt(i + 1));
+    const lo = hexDigit(s.charCodeAt(i + 2));
+    return hi >= 0 && lo >= 0 && ((hi << 4) | lo) === (x & 0xff) ? i : -1;
+  }
+
+  private attachMeta(rec: AisRecord | NmeaRecord, tb: TagBlock | undefined, us: UscgTrailer | undefined): void {
     if (this.opts.source !== undefined) rec.source = this.opts.source;
-    const tb = framed.tagBlock;
-    const us = framed.uscg;
     if (tb !== undefined) rec.tagBlock = tb;
     if (us !== undefined) rec.uscg = us;
     const station = tb?.station ?? us?.station;
@@ -259,20 +316,28 @@ export class AisLineDecoder {
     if (t !== undefined) rec.receivedAt = t;
   }
 
-  private decodeAis(framed: FramedSentence, line: number): void {
-    const s = framed.line;
-    // Fields: address, count, number, sequence id, channel, payload, fill bits.
-    const c1 = s.indexOf(',', framed.start);
-    const c2 = s.indexOf(',', c1 + 1);
-    const c3 = c2 < 0 ? -1 : s.indexOf(',', c2 + 1);
-    const c4 = c3 < 0 ? -1 : s.indexOf(',', c3 + 1);
-    const c5 = c4 < 0 ? -1 : s.indexOf(',', c4 + 1);
-    const c6 = c5 < 0 ? -1 : s.indexOf(',', c5 + 1);
-    const star = framed.star;
-    if (c2 < 0 || c6 < 0 || c6 > star || s.indexOf(',', c6 + 1) !== -1 && s.indexOf(',', c6 + 1) < star) {
-      this.reject('field_count', line, s);
-      return;
-    }
+  /**
+   * An AIS sentence s[start..star] whose checksum is good and which has
+   * exactly seven fields (commas in this.commas): address, count, number,
+   * sequence id, channel, payload, fill bits.
+   */
+  private decodeAis(
+    s: string,
+    start: number,
+    star: number,
+    talker: string,
+    formatter: string,
+    tb: TagBlock | undefined,
+    uscg: UscgTrailer | undefined,
+    line: number,
+  ): void {
+    const cm = this.commas;
+    const c1 = cm[0]!;
+    const c2 = cm[1]!;
+    const c3 = cm[2]!;
+    const c4 = cm[3]!;
+    const c5 = cm[4]!;
+    const c6 = cm[5]!;
     const count = smallInt(s, c1 + 1, c2);
     const number = smallInt(s, c2 + 1, c3);
     if (count < 1 || count > MAX_FRAGMENTS || number < 1 || number > count) {
@@ -290,8 +355,10 @@ export class AisLineDecoder {
       this.reject('payload_length', line, s, 'empty payload');
       return;
     }
-    const gh = this.takeGatehouse(framed);
-    const channel = c5 - c4 === 2 ? s[c4 + 1]! : s.slice(c4 + 1, c5);
+    const gh = this.takeGatehouse(s, star);
+    const chLen = c5 - c4 - 1;
+    const ch = s.charCodeAt(c4 + 1);
+    const channel = chLen === 1 && ch === 65 ? 'A' : chLen === 1 && ch === 66 ? 'B' : s.slice(c4 + 1, c5);
     const bits = this.bits;
     if (count === 1) {
       bits.reset();
@@ -300,28 +367,28 @@ export class AisLineDecoder {
         return;
       }
       bits.finish(fill);
-      this.emitAis(framed, line, channel, gh, framed.tagBlock, framed.uscg, s);
+      this.emitAis(talker, formatter, line, channel, gh, tb, uscg, s);
       return;
     }
     // Multi-part: validate now so a bad fragment never poisons a message.
     for (let i = pStart; i < pEnd; i++) {
-      if (ARMOUR[s.charCodeAt(i) & 0xff] === 255 || s.charCodeAt(i) > 0xff) {
+      const c = s.charCodeAt(i);
+      if (c > 0xff || ARMOUR[c] === 255) {
         this.reject('payload_chars', line, s);
         return;
       }
     }
-    const tb = framed.tagBlock;
     const seq = s.slice(c3 + 1, c4);
     const group = tb?.group;
     // USCG receivers append the station only to some fragments, so it cannot key them.
     const origin = tb?.station ?? '';
     const key =
       group !== undefined && seq === ''
-        ? `${this.opts.source ?? ''}|${origin}|g${group.id}|${count}`
+        ? `${this.opts.source ?? ''}|g${group.id}|${count}` // often only the first sentence of a group names the station
         : `${this.opts.source ?? ''}|${origin}|${channel}|${seq}|${count}`;
-    const meta: PendingMeta = { line, talker: framed.talker, formatter: framed.formatter, channel };
+    const meta: PendingMeta = { line, talker, formatter, channel };
     if (tb !== undefined) meta.tagBlock = tb;
-    if (framed.uscg !== undefined) meta.uscg = framed.uscg;
+    if (uscg !== undefined) meta.uscg = uscg;
     if (gh !== undefined) meta.gatehouse = gh;
     const frag: Fragment<PendingMeta> = { payload: s.slice(pStart, pEnd), fill, meta };
     const res = this.reassembler.add(key, number, count, frag, this.clock(), line);
@@ -341,19 +408,21 @@ export class AisLineDecoder {
     bits.finish(parts[parts.length - 1]!.fill);
     // Metadata (tag block with station and time) comes from the first fragment.
     const first = parts[0]!.meta;
-    this.emitAis(framed, line, channel, first.gatehouse ?? gh, first.tagBlock ?? tb, first.uscg ?? framed.uscg, s);
+    this.emitAis(talker, formatter, line, channel, first.gatehouse ?? gh, first.tagBlock ?? tb, first.uscg ?? uscg, s);
   }
 
-  private takeGatehouse(framed: FramedSentence): GatehouseHeader | undefined {
+  private takeGatehouse(s: string, star: number): GatehouseHeader | undefined {
     const gh = this.gatehouse;
     if (gh === undefined) return undefined;
     this.gatehouse = undefined;
     // The header names the checksum of the sentence it belongs to.
-    return gh.checksum === null || gh.checksum === sentenceChecksum(framed) ? gh : undefined;
+    const cks = (hexDigit(s.charCodeAt(star + 1)) << 4) | hexDigit(s.charCodeAt(star + 2));
+    return gh.checksum === null || gh.checksum === cks ? gh : undefined;
   }
 
   private emitAis(
-    framed: FramedSentence,
+    talker: string,
+    formatter: string,
     line: number,
     channel: string,
     gh: GatehouseHeader | undefined,
@@ -370,8 +439,8 @@ export class AisLineDecoder {
       this.reject(result, line, text, result === 'payload_length' ? `${this.bits.bitlen} bits` : undefined);
       return;
     }
-    const rec: AisRecord = { kind: 'ais', message: result, talker: framed.talker, formatter: framed.formatter, channel, line };
-    this.attachMeta(rec, { tagBlock: tb, uscg });
+    const rec: AisRecord = { kind: 'ais', message: result, talker, formatter, channel, line };
+    if (tb !== undefined || uscg !== undefined || this.opts.source !== undefined) this.attachMeta(rec, tb, uscg);
     if (gh !== undefined) {
       rec.gatehouse = gh;
       rec.receivedAt ??= gh.time;

@@ -48,6 +48,36 @@ export class AisDecodeStream extends Transform {
   }
 }
 
+/**
+ * Decode a byte stream (file, socket, stdin) line by line, calling
+ * `opts.onRecord` for each record; resolves with the stats at the end of the
+ * input. Leaner than piping through AisDecodeStream (no object-mode stream
+ * between records), which is what the CLI and bulk replays want.
+ */
+export async function decodeAisReadable(input: AsyncIterable<Buffer | string>, opts: AisDecoderOptions): Promise<DecodeStats> {
+  const decoder = new AisLineDecoder(opts);
+  let rest = '';
+  let lineNo = 0;
+  for await (const chunk of input) {
+    const text = rest + (typeof chunk === 'string' ? chunk : chunk.toString('latin1'));
+    let start = 0;
+    let nl = text.indexOf('\n');
+    while (nl >= 0) {
+      decoder.push(text.slice(start, nl), ++lineNo);
+      start = nl + 1;
+      nl = text.indexOf('\n', start);
+    }
+    rest = text.slice(start);
+    if (rest.length > 65536) {
+      decoder.push(rest, ++lineNo);
+      rest = '';
+    }
+  }
+  if (rest.length > 0) decoder.push(rest, ++lineNo);
+  decoder.finish();
+  return decoder.stats();
+}
+
 export function createAisDecodeStream(opts: Omit<AisDecoderOptions, 'onRecord'> = {}): AisDecodeStream {
   return new AisDecodeStream(opts);
 }

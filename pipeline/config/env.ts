@@ -118,6 +118,23 @@ function decodeURIComponentSafe(s: string): string {
   }
 }
 
+/**
+ * Variables whose value would break the URL where they stand: inside the
+ * user:password part, `@ / ? #`, spaces and a bare `%` end or corrupt it
+ * (the camera then answers "unauthorised" with no hint why). Such a value must
+ * be stored percent-encoded (`@` as `%40`). Returns the offending names only.
+ */
+export function unsafeUserinfoValues(template: string, env: Readonly<Record<string, string | undefined>>): string[] {
+  const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/((?:\$\{[^}]*\}|[^/?#@])*)@/.exec(template);
+  if (!m) return [];
+  const bad: string[] = [];
+  for (const ref of m[1]!.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}/g)) {
+    const value = env[ref[1]!];
+    if (value && /[@/?#\s]|%(?![0-9A-Fa-f]{2})/.test(value)) bad.push(ref[1]!);
+  }
+  return bad;
+}
+
 /** A password written into the file itself rather than by reference. */
 export function hasInlinePassword(url: string): boolean {
   const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)@/.exec(url);

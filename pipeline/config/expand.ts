@@ -262,6 +262,8 @@ export function expandSite(raw: unknown): Expansion {
   const { camera_groups: groups, cameras: entries, defaults } = raw;
   const tree: Record<string, unknown> = { ...raw };
   delete tree.camera_groups;
+  // `berths:` with every entry commented out is an empty section, not a type error.
+  for (const [key, value] of Object.entries(tree)) if (value === null) delete tree[key];
 
   const defaultsDetect = isPlainObject(defaults) && defaults.detect !== undefined && defaults.detect !== null ? defaults.detect : undefined;
   const withDefaults = (camera: Tracked): Tracked =>

@@ -13,6 +13,7 @@ export {
   type SiteSummary,
 } from './load.js';
 export { redactSiteConfig } from './redact.js';
+export { detectStreamUrl } from './camera.js';
 export { redactUrl, resolveEnvReferences, hasEnvReference, isEnvField } from './env.js';
 export { canonicalTimeZone, parseSiteDateTime, zoneOffsetMs } from './time.js';
 export { polygonProblem } from './geometry.js';

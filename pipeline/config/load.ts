@@ -3,7 +3,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { core } from 'zod';
 import { crossCheck } from './cross-check.js';
-import { ENV_FIELDS_DESCRIPTION, hasEnvReference, hasInlinePassword, isEnvField, resolveEnvReferences, type Path } from './env.js';
+import { ENV_FIELDS_DESCRIPTION, hasEnvReference, hasInlinePassword, isEnvField, resolveEnvReferences, unsafeUserinfoValues, type Path } from './env.js';
 import { expandSite, isPlainObject, sourcePath, type Finding, type IssueCode } from './expand.js';
 import { formatPath, SourceLocator } from './positions.js';
 import { makeSiteConfigSchema, type SiteConfig } from './schema.js';
@@ -181,6 +181,11 @@ export function checkSiteConfigText(text: string, options: CheckTextOptions): Co
       return value;
     }
     if (r.names.length > 0) envRefs.push({ path: p, template: value, names: r.names });
+    const unsafe = unsafeUserinfoValues(value, env);
+    for (const name of unsafe) {
+      expandedFindings.push({ path: p, message: `the value of ${name} holds characters that break a URL's user:password part (@ / ? # % or spaces); store it percent-encoded, e.g. @ as %40`, severity: 'error', code: 'env' });
+    }
+    if (unsafe.length > 0) unresolved.push(p);
     for (const name of new Set(r.missing)) {
       expandedFindings.push({ path: p, message: `environment variable ${name} is not set`, severity: options.allow_missing_env ? 'warning' : 'error', code: 'missing_env' });
     }
@@ -274,6 +279,7 @@ function valueAt(tree: unknown, p: Path): unknown {
 
 /** The yaml library's message without its own position suffix (we print positions first). */
 function yamlMessage(message: string): string {
+  if (message.startsWith('Source contains multiple documents')) return 'the file holds more than one YAML document (---); a site file is one document';
   return message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '').trim();
 }
 

@@ -1,4 +1,4 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
 import type { Path } from './env.js';
 
 /**
@@ -62,7 +62,6 @@ export class SourceLocator {
         }
       }
     }
-    if (isPair(node)) return null;
     return null;
   }
 

@@ -277,7 +277,7 @@ const feedSchema = (ctx: SchemaContext) =>
         protocol: z.literal('tcp'),
         host: text,
         port,
-        /** First delay before reconnecting; doubles up to 60 s. */
+        /** First delay before reconnecting; the feed backs off from there. */
         reconnect_seconds: z.number().positive().default(1),
       }),
       z.strictObject({ ...feedCommon, protocol: z.literal('udp'), host: text.default('0.0.0.0'), port }),

@@ -6,4 +6,4 @@ export {
   type CameraState,
   type HealthThresholds,
 } from './monitor.js';
-export { pictureStats, pictureChange, downscale, edgeMap, nccAt, bestShift, type PictureStats } from './picture.js';
+export { pictureStats, pictureChange, downscale, edgeMap, nccAt, bestShift, bestShiftCoarseFine, halve, type PictureStats } from './picture.js';

@@ -1,5 +1,5 @@
 import { eventId, type EventKind, type PortEvent } from '../events/index.js';
-import { bestShift, downscale, edgeMap, pictureChange, pictureStats, type PictureStats } from './picture.js';
+import { bestShift, bestShiftCoarseFine, downscale, edgeMap, pictureChange, pictureStats, type PictureStats } from './picture.js';
 
 export type CameraFault = 'offline' | 'frozen' | 'covered' | 'blackout' | 'defocused' | 'moved';
 export type CameraState = CameraFault | 'ok' | 'learning';
@@ -10,7 +10,11 @@ export interface HealthThresholds {
   offlineAfterS: number;
   /** Picture unchanged this long while frames arrive → frozen. */
   frozenAfterS: number;
-  /** Two frames count as "unchanged" below this mean absolute difference (0–255)… */
+  /**
+   * Two frames count as "unchanged" below this mean absolute difference (0–255)…
+   * A frozen encoder re-sending one picture still differs by up to ~1 level at
+   * each keyframe (requantisation), so this is not zero.
+   */
   frozenMaxMeanDiff: number;
   /** …and below this fraction of pixels changing by more than 6 levels. */
   frozenMaxChangedFraction: number;
@@ -47,8 +51,8 @@ export interface HealthThresholds {
 
 export const DEFAULT_HEALTH_THRESHOLDS: HealthThresholds = {
   offlineAfterS: 20,
-  frozenAfterS: 10,
-  frozenMaxMeanDiff: 0.5,
+  frozenAfterS: 30,
+  frozenMaxMeanDiff: 1.5,
   frozenMaxChangedFraction: 0.002,
   blackoutMaxBrightness: 20,
   blackoutMaxContrast: 8,
@@ -189,7 +193,7 @@ export class CameraHealthMonitor {
     const edges = edgeMap(downscale(gray, width, height, GRID_W, GRID_H), GRID_W, GRID_H);
     this.shift = null;
     if (this.reference && textured && !defocused) {
-      const m = bestShift(this.reference, edges, GRID_W, GRID_H, t.movedMaxShiftPx);
+      const m = bestShiftCoarseFine(this.reference, edges, GRID_W, GRID_H, t.movedMaxShiftPx);
       // Report how the scene moved in the picture (+x right, +y down).
       this.shift = [-m.dx || 0, -m.dy || 0];
       const far = Math.max(Math.abs(m.dx), Math.abs(m.dy)) >= t.movedMinShiftPx && m.score - m.zeroScore >= t.movedMinGain;

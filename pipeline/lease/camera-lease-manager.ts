@@ -104,6 +104,7 @@ export class CameraLeaseManager {
   private peerTimer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
   private inFlightSince = 0;
+  private beatAgain = false;
   private redisTrouble: string | undefined;
 
   constructor(opts: CameraLeaseManagerOptions) {
@@ -239,9 +240,11 @@ export class CameraLeaseManager {
   }
 
   /** At most one beat in flight: a hung Redis command never piles up more; local expiry keeps us safe meanwhile. */
-  private tick(): void {
+  private tick(again = false): void {
     if (this.stopped) return;
     if (this.inFlight) {
+      // The beat in flight may have started just before the peer expired: beat once more right after it.
+      if (again) this.beatAgain = true;
       const stuck = performance.now() - this.inFlightSince;
       if (stuck > this.ttlMs) this.trouble(`heartbeat has waited ${Math.round(stuck)} ms for Redis`);
       return;
@@ -251,6 +254,10 @@ export class CameraLeaseManager {
       .catch((err: unknown) => this.log.error({ err }, 'lease heartbeat crashed; retrying next beat'))
       .finally(() => {
         this.inFlight = undefined;
+        if (this.beatAgain) {
+          this.beatAgain = false;
+          this.tick();
+        }
       });
   }
 
@@ -378,13 +385,13 @@ export class CameraLeaseManager {
     this.pending.add(task);
   }
 
-  private lose(lease: HeldLease, reason: LeaseLostReason): void {
-    if (this.held.get(lease.camera)?.token !== lease.token) return;
+  /** Returns true when it was ours and is now dropped. */
+  private lose(lease: HeldLease, reason: LeaseLostReason): boolean {
+    if (this.held.get(lease.camera)?.token !== lease.token) return false;
     this.held.delete(lease.camera);
     this.log.warn({ camera: lease.camera, epoch: lease.epoch, reason }, 'camera lease lost; stopping the camera here');
     void this.emit('lost', [lease.camera, publicLease(lease), reason]);
-    // If the key is in fact still ours (a renewal we could not confirm), free it now rather than after the TTL.
-    if (reason === 'expired') this.bestEffortRelease([lease]);
+    return true;
   }
 
   private bestEffortRelease(leases: readonly HeldToken[]): void {
@@ -421,7 +428,7 @@ export class CameraLeaseManager {
     if (delay >= this.heartbeatMs) return;
     this.peerTimer = setTimeout(() => {
       this.peerTimer = undefined;
-      this.tick();
+      this.tick(true);
     }, delay);
     this.peerTimer.unref();
   }
@@ -429,7 +436,9 @@ export class CameraLeaseManager {
   private checkExpiry(): void {
     this.expiryTimer = undefined;
     const now = performance.now();
-    for (const l of [...this.held.values()]) if (l.validUntil <= now) this.lose(l, 'expired');
+    const dropped = [...this.held.values()].filter((l) => l.validUntil <= now && this.lose(l, 'expired'));
+    // If a key is in fact still ours (a renewal we could not confirm), free it as soon as Redis answers rather than after the TTL.
+    if (dropped.length > 0) this.bestEffortRelease(dropped);
     this.armExpiry();
   }
 

@@ -56,6 +56,7 @@ export class MotionDetector {
   private readonly blurred: Float32Array;
   private readonly bin: Uint8Array;
   private readonly tmp: Uint8Array;
+  private readonly rows: Uint16Array;
   frames = 0;
 
   constructor(options: MotionOptions) {
@@ -84,6 +85,7 @@ export class MotionDetector {
     this.blurred = new Float32Array(width * height);
     this.bin = new Uint8Array(width * height);
     this.tmp = new Uint8Array(width * height);
+    this.rows = new Uint16Array(width * height);
   }
 
   /** Forget the background; the next frame seeds it. */
@@ -95,7 +97,7 @@ export class MotionDetector {
     const { width: w, height: h } = this;
     if (gray.length !== w * h) throw new RangeError(`motion frame must be ${w}×${h} = ${w * h} bytes, got ${gray.length}`);
     this.frames++;
-    blur3(gray, this.blurred, w, h);
+    blur3(gray, this.blurred, w, h, this.rows);
     const cur = this.blurred;
     if (!this.background) {
       this.background = Float32Array.from(cur);
@@ -146,41 +148,31 @@ export class MotionDetector {
   }
 }
 
-/** 3×3 box blur with clamped edges: takes the edge off compression noise. */
-function blur3(src: Uint8Array, dst: Float32Array, w: number, h: number): void {
+/** 3×3 box blur with clamped edges, separable (rows then columns): takes the edge off compression noise. */
+function blur3(src: Uint8Array, dst: Float32Array, w: number, h: number, rows: Uint16Array): void {
   for (let y = 0; y < h; y++) {
-    const y0 = y > 0 ? y - 1 : 0;
-    const y2 = y < h - 1 ? y + 1 : h - 1;
+    const r = y * w;
     for (let x = 0; x < w; x++) {
-      const x0 = x > 0 ? x - 1 : 0;
-      const x2 = x < w - 1 ? x + 1 : w - 1;
-      dst[y * w + x] =
-        (src[y0 * w + x0]! + src[y0 * w + x]! + src[y0 * w + x2]! +
-          src[y * w + x0]! + src[y * w + x]! + src[y * w + x2]! +
-          src[y2 * w + x0]! + src[y2 * w + x]! + src[y2 * w + x2]!) / 9;
+      const c = src[r + x]!;
+      rows[r + x] = (x > 0 ? src[r + x - 1]! : c) + c + (x < w - 1 ? src[r + x + 1]! : c);
     }
+  }
+  for (let y = 0; y < h; y++) {
+    const up = (y > 0 ? y - 1 : 0) * w;
+    const r = y * w;
+    const down = (y < h - 1 ? y + 1 : h - 1) * w;
+    for (let x = 0; x < w; x++) dst[r + x] = (rows[up + x]! + rows[r + x]! + rows[down + x]!) / 9;
   }
 }
 
-/** One 3×3 binary dilation in place (tmp is scratch). */
+/** One 3×3 binary dilation in place, separable (row max then column max); tmp is scratch. */
 function dilate3(bin: Uint8Array, tmp: Uint8Array, w: number, h: number): void {
-  tmp.set(bin);
   for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      if (tmp[y * w + x]) continue;
-      let on = 0;
-      for (let dy = -1; dy <= 1 && !on; dy++) {
-        const ny = y + dy;
-        if (ny < 0 || ny >= h) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const nx = x + dx;
-          if (nx >= 0 && nx < w && tmp[ny * w + nx]) {
-            on = 1;
-            break;
-          }
-        }
-      }
-      bin[y * w + x] = on;
-    }
+    const r = y * w;
+    for (let x = 0; x < w; x++) tmp[r + x] = bin[r + x]! | (x > 0 ? bin[r + x - 1]! : 0) | (x < w - 1 ? bin[r + x + 1]! : 0);
+  }
+  for (let y = 0; y < h; y++) {
+    const r = y * w;
+    for (let x = 0; x < w; x++) bin[r + x] = tmp[r + x]! | (y > 0 ? tmp[r - w + x]! : 0) | (y < h - 1 ? tmp[r + w + x]! : 0);
   }
 }

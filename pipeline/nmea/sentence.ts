@@ -33,6 +33,11 @@ export interface FramedSentence {
   /** '!' (encapsulated, AIS) or '$'. */
   kind: '!' | '$';
   tagBlock?: TagBlock;
+  /**
+   * Set when a tag block was present but malformed or failed its checksum:
+   * the sentence (which has its own checksum) is kept, the metadata dropped.
+   */
+  badTagBlock?: true;
   uscg?: UscgTrailer;
 }
 
@@ -68,12 +73,13 @@ export function frameSentence(line: string): FramedSentence | FrameError {
   if (line.length > MAX_LINE_LENGTH) return 'line_length';
   let pos = 0;
   let tagBlock: TagBlock | undefined;
+  let badTagBlock = false;
   if (line.charCodeAt(0) === 92 /* '\' */) {
     const close = line.indexOf('\\', 1);
     if (close < 0) return 'tag_block';
     const tb = parseTagBlock(line, 1, close);
-    if (tb === null) return 'tag_block';
-    tagBlock = tb;
+    if (tb === null) badTagBlock = true;
+    else tagBlock = tb;
     pos = close + 1;
   }
   let start = pos;
@@ -87,7 +93,9 @@ export function frameSentence(line: string): FramedSentence | FrameError {
     c = line.charCodeAt(start);
   }
   const star = line.indexOf('*', start);
-  if (star < 0 || star - start < 6) return star < 0 ? 'checksum' : 'not_nmea';
+  // A sentence-shaped line without '*hh' lacks its checksum; anything else is noise.
+  if (star < 0) return line.indexOf(',', start) > start + 5 ? 'checksum' : 'not_nmea';
+  if (star - start < 6) return 'not_nmea';
   if (!checksumMatches(line, start + 1, star)) return 'checksum';
   const comma = line.indexOf(',', start);
   if (comma < 0 || comma > star) return 'not_nmea';
@@ -103,6 +111,7 @@ export function frameSentence(line: string): FramedSentence | FrameError {
   }
   const framed: FramedSentence = { line, start, star, talker, formatter, kind: c === 33 ? '!' : '$' };
   if (tagBlock !== undefined) framed.tagBlock = tagBlock;
+  if (badTagBlock) framed.badTagBlock = true;
   const after = star + 3;
   if (after < line.length && line.charCodeAt(after) === 44 /* ',' */) framed.uscg = parseUscgTrailer(line.slice(after + 1));
   return framed;

@@ -1,12 +1,9 @@
+import type { RgbImage } from '../detect/image.js';
 import type { Box } from '../events/types.js';
 import type { Point } from '../zones/types.js';
 
-/** A packed RGB24 image (3 bytes per pixel, rows top to bottom), as ffmpeg's `-pix_fmt rgb24` gives it. */
-export interface RgbFrame {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
+// The detector's image type: one concept, one name (ffmpeg's rgb24 frames).
+export type { RgbImage };
 
 export type Rgb = [number, number, number];
 
@@ -29,7 +26,7 @@ export function colourFor(key: string | number): Rgb {
   return PALETTE[(h >>> 0) % PALETTE.length]!;
 }
 
-export function assertFrame(frame: RgbFrame): void {
+export function assertFrame(frame: RgbImage): void {
   if (!(Number.isInteger(frame.width) && Number.isInteger(frame.height) && frame.width > 0 && frame.height > 0)) {
     throw new RangeError(`snapshot: frame size ${frame.width}×${frame.height} is not a positive integer size`);
   }
@@ -39,7 +36,7 @@ export function assertFrame(frame: RgbFrame): void {
   }
 }
 
-function fillRect(frame: RgbFrame, x1: number, y1: number, x2: number, y2: number, c: Rgb): void {
+function fillRect(frame: RgbImage, x1: number, y1: number, x2: number, y2: number, c: Rgb): void {
   const xa = Math.max(0, Math.floor(x1));
   const ya = Math.max(0, Math.floor(y1));
   const xb = Math.min(frame.width - 1, Math.floor(x2));
@@ -55,7 +52,7 @@ function fillRect(frame: RgbFrame, x1: number, y1: number, x2: number, y2: numbe
 }
 
 /** Outline of a box, `thickness` pixels wide, drawn inside the box so it never covers a neighbour. Clipped to the frame. */
-export function drawBox(frame: RgbFrame, box: Box, colour: Rgb, thickness = 2): void {
+export function drawBox(frame: RgbImage, box: Box, colour: Rgb, thickness = 2): void {
   const [x1, y1, x2, y2] = box;
   const t = Math.max(1, Math.round(thickness)) - 1;
   fillRect(frame, x1, y1, x2, y1 + t, colour);
@@ -65,7 +62,7 @@ export function drawBox(frame: RgbFrame, box: Box, colour: Rgb, thickness = 2): 
 }
 
 /** A line by Bresenham's algorithm with a square pen of `thickness` pixels. */
-export function drawLine(frame: RgbFrame, a: Point, b: Point, colour: Rgb, thickness = 1): void {
+export function drawLine(frame: RgbImage, a: Point, b: Point, colour: Rgb, thickness = 1): void {
   let x0 = Math.round(a[0]);
   let y0 = Math.round(a[1]);
   const x1 = Math.round(b[0]);
@@ -93,7 +90,7 @@ export function drawLine(frame: RgbFrame, a: Point, b: Point, colour: Rgb, thick
 }
 
 /** A polygon given in normalised coordinates (0..1), as zones are configured. */
-export function drawPolygon(frame: RgbFrame, polygon: readonly Point[], colour: Rgb, thickness = 1, closed = true): void {
+export function drawPolygon(frame: RgbImage, polygon: readonly Point[], colour: Rgb, thickness = 1, closed = true): void {
   const px = polygon.map((p) => [p[0] * (frame.width - 1), p[1] * (frame.height - 1)] as Point);
   const last = closed ? px.length : px.length - 1;
   for (let i = 0; i < last; i++) drawLine(frame, px[i]!, px[(i + 1) % px.length]!, colour, thickness);

@@ -1,2 +1,2 @@
 export { renderSnapshot, encodeJpeg, snapshotPath, writeSnapshot, HIGHLIGHT, type SnapshotBox, type SnapshotOverlay, type WriteSnapshotOptions } from './snapshot.js';
-export { drawBox, drawLine, drawPolygon, colourFor, assertFrame, PALETTE, type RgbFrame, type Rgb } from './draw.js';
+export { drawBox, drawLine, drawPolygon, colourFor, assertFrame, PALETTE, type RgbImage, type Rgb } from './draw.js';

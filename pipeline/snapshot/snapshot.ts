@@ -4,7 +4,7 @@ import path from 'node:path';
 import jpeg from 'jpeg-js';
 import type { Box, PortEvent } from '../events/types.js';
 import type { Point } from '../zones/types.js';
-import { assertFrame, colourFor, drawBox, drawPolygon, type Rgb, type RgbFrame } from './draw.js';
+import { assertFrame, colourFor, drawBox, drawPolygon, type Rgb, type RgbImage } from './draw.js';
 
 export interface SnapshotBox {
   box: Box;
@@ -28,9 +28,9 @@ export const HIGHLIGHT: Rgb = [255, 0, 0];
 const ZONE_COLOUR: Rgb = [255, 200, 0];
 
 /** A copy of the frame with the overlay drawn: zones first, boxes over them. */
-export function renderSnapshot(frame: RgbFrame, overlay: SnapshotOverlay = {}): RgbFrame {
+export function renderSnapshot(frame: RgbImage, overlay: SnapshotOverlay = {}): RgbImage {
   assertFrame(frame);
-  const out: RgbFrame = { width: frame.width, height: frame.height, data: new Uint8Array(frame.data) };
+  const out: RgbImage = { width: frame.width, height: frame.height, data: new Uint8Array(frame.data) };
   const thickness = overlay.thickness ?? (frame.width > 1280 ? 3 : 2);
   for (const z of overlay.zones ?? []) drawPolygon(out, z.polygon, z.colour ?? ZONE_COLOUR, 1, z.closed ?? true);
   const sx = overlay.sourceSize ? frame.width / overlay.sourceSize.width : 1;
@@ -43,7 +43,7 @@ export function renderSnapshot(frame: RgbFrame, overlay: SnapshotOverlay = {}): 
 }
 
 /** JPEG bytes of an RGB24 frame (jpeg-js wants RGBA). */
-export function encodeJpeg(frame: RgbFrame, quality = 80): Buffer {
+export function encodeJpeg(frame: RgbImage, quality = 80): Buffer {
   assertFrame(frame);
   const n = frame.width * frame.height;
   const rgba = Buffer.allocUnsafe(n * 4);
@@ -73,7 +73,7 @@ export interface WriteSnapshotOptions {
   /** Directory all snapshots live under. */
   root: string;
   event: Pick<PortEvent, 'id' | 'camera' | 'bbox'>;
-  frame: RgbFrame;
+  frame: RgbImage;
   /** Extra boxes and zones; the event's own box is drawn in red on top. */
   overlay?: SnapshotOverlay;
   quality?: number;

@@ -29,3 +29,4 @@ export { upsertVessels, type VesselRecord } from './vessels.js';
 export { flushOnSignals, type FlushOnSignalsOptions } from './shutdown.js';
 export { storeSettingsSchema, resolveStoreSettings, DEFAULT_STORE_SETTINGS, type StoreSettings, type HypertableName } from './settings.js';
 export { copyLine, copyValue } from './copy-text.js';
+export { startPolicyRunner, type PolicyRunner } from './policy-runner.js';

@@ -65,7 +65,7 @@ const ident = (name: string) => {
 /** Open the store the options point at, log which target it is, and warn about what a fallback loses. */
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const logger = options.logger;
-  const store = options.databaseUrl ? await openServer(options.databaseUrl, options.poolSize ?? 10) : await openEmbedded(options.dataDir ?? DEFAULT_DATA_DIR);
+  const store = options.databaseUrl ? await openServer(options.databaseUrl, options.poolSize ?? 10, logger) : await openEmbedded(options.dataDir ?? DEFAULT_DATA_DIR);
   logger.info(
     { target: store.kind, location: store.location, timescaledb: store.timescaledbVersion },
     `store target: ${store.kind} (${store.location})${store.timescaledbVersion ? `, TimescaleDB ${store.timescaledbVersion}` : ''}`,
@@ -178,10 +178,10 @@ function describeUrl(url: string): string {
   }
 }
 
-async function openServer(databaseUrl: string, poolSize: number): Promise<Store> {
+async function openServer(databaseUrl: string, poolSize: number, logger: Logger): Promise<Store> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize, types: pgTypes as pg.CustomTypesConfig });
   // An idle client losing its connection must not crash the process; the next query reconnects.
-  pool.on('error', () => {});
+  pool.on('error', (err) => logger.warn({ err: err.message }, `idle database connection lost: ${err.message}`));
   let version: string | null;
   try {
     version = (await pool.query<{ v: string }>(`SELECT extversion AS v FROM pg_extension WHERE extname = 'timescaledb'`)).rows[0]?.v ?? null;

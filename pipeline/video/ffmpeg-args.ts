@@ -101,8 +101,9 @@ export function buildFfmpegArgs(o: IngestArgsOptions): IngestPlan {
     // -timeout is the RTSP socket I/O timeout in µs (ffmpeg ≥ 5; `-stimeout` before).
     args.push('-rtsp_transport', 'tcp', '-timeout', String(timeoutUs));
   }
-  // Start within a second instead of probing 5 s of stream; no audio/subtitle/data decoding.
-  args.push('-analyzeduration', '1000000', '-probesize', '1000000', '-fflags', 'nobuffer', '-flags', 'low_delay');
+  // Start within a second instead of probing 5 s of stream. Not `-fflags nobuffer`: it
+  // throws away the frames read while probing (the first second of a clip).
+  args.push('-analyzeduration', '1000000', '-probesize', '1000000');
   if (keyframeOnly) args.push('-skip_frame', 'nokey');
   if (o.realtime && !isRtsp) args.push('-re');
   args.push('-i', url, '-an', '-sn', '-dn');

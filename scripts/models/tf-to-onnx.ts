@@ -169,7 +169,9 @@ class Converter {
       return name;
     }
     if (permKey(v.perm) === permKey(perm)) return v.onnx;
-    const key = `${v.onnx}|${permKey(perm)}`;
+    // Several TF tensors can share one ONNX tensor under different perms (a TF
+    // Transpose only relabels), so the cache key holds both perms.
+    const key = `${v.onnx}|${permKey(v.perm)}>${permKey(perm)}`;
     const hit = this.views.get(key);
     if (hit) return hit;
     const cur = v.perm ?? identity(v.rank);
@@ -181,7 +183,7 @@ class Converter {
 
   private constCache = new Map<TfTensor, Map<string, string>>();
 
-  private constInput(node: TfNode, i: number, what: string): TfTensor {
+  constInput(node: TfNode, i: number, what: string): TfTensor {
     const v = this.value(node.inputs[i]!);
     if (v.kind !== 'const') {
       throw new Error(`${this.graph.path}: node ${node.name} (${node.op}): ${what} (input ${i}) must be a constant; computed ${what} is not supported`);
@@ -189,7 +191,7 @@ class Converter {
     return v.t;
   }
 
-  private ints(node: TfNode, i: number, what: string): number[] {
+  ints(node: TfNode, i: number, what: string): number[] {
     return Array.from(this.constInput(node, i, what).data as ArrayLike<number>, Number);
   }
 
@@ -206,7 +208,7 @@ class Converter {
     };
   }
 
-  private batchIssue(node: TfNode, v: Value, why: string): void {
+  batchIssue(node: TfNode, v: Value, why: string): void {
     if (v.kind === 'dyn' && v.batched) this.batchIssues.push(`${node.name} (${node.op}): ${why}`);
   }
 
@@ -241,7 +243,7 @@ class Converter {
     return handler(this, node, ins);
   }
 
-  // Helpers used by handlers (public so the handler table can reach them).
+  // Helpers used by the handler table below.
 
   unary(node: TfNode, x: Value, op: string, attrs: Record<string, AttrValue> = {}, extra: Partial<Dyn> = {}): Dyn {
     const perm = x.kind === 'dyn' ? x.perm : null;
@@ -402,7 +404,7 @@ const pool: Handler = (c, node, ins) => {
 };
 
 const resize: Handler = (c, node, ins) => {
-  const size = c['ints'](node, 1, 'size');
+  const size = c.ints(node, 1, 'size');
   const x = ins[0]!;
   const xv = c.view(x, NCHW);
   const align = node.attr.align_corners?.kind === 'b' && node.attr.align_corners.value;
@@ -426,11 +428,16 @@ const resize: Handler = (c, node, ins) => {
 const reduce = (onnxOp: string): Handler => (c, node, ins) => {
   const x = ins[0]!;
   const rank = rankOf(x);
-  const axes = c['ints'](node, 1, 'axes').map((a) => (a < 0 ? a + rank : a));
+  const axes = c.ints(node, 1, 'axes').map((a) => (a < 0 ? a + rank : a));
   const keep = node.attr.keep_dims?.kind === 'b' && node.attr.keep_dims.value;
-  if (axes.includes(0)) c['batchIssue'](node, x, 'reduces over the batch axis');
+  if (axes.includes(0)) c.batchIssue(node, x, 'reduces over the batch axis');
   const perm = keep && x.kind === 'dyn' ? x.perm : null;
-  const out = c.b.op(onnxOp, [c.view(x, perm)], { axes: axes.map((a) => c.axisIn(perm, rank, a)), keepdims: keep ? 1 : 0 }, node.name);
+  const onnxAxes = axes.map((a) => c.axisIn(perm, rank, a));
+  // Opset 13 moved ReduceSum's axes to an input; the other reductions keep the attribute until opset 18.
+  const out =
+    onnxOp === 'ReduceSum'
+      ? c.b.op(onnxOp, [c.view(x, perm), c.b.int64(`${node.name}/axes`, onnxAxes)], { keepdims: keep ? 1 : 0 }, node.name)
+      : c.b.op(onnxOp, [c.view(x, perm)], { axes: onnxAxes, keepdims: keep ? 1 : 0 }, node.name);
   return [dynLike(out, x, perm, { rank: keep ? rank : rank - axes.length })];
 };
 
@@ -450,19 +457,19 @@ const concat: Handler = (c, node, ins) => {
   let best: Perm = null;
   let bestN = -1;
   for (const { perm, n } of counts.values()) if (n > bestN || (n === bestN && perm === null)) [best, bestN] = [perm, n];
-  if (axis === 0) for (const d of dyns) c['batchIssue'](node, d, 'concatenates along the batch axis');
+  if (axis === 0) for (const d of dyns) c.batchIssue(node, d, 'concatenates along the batch axis');
   const out = c.b.op('Concat', parts.map((p, i) => c.view(p, best, `${node.name}/part${i}`)), { axis: c.axisIn(best, rank, axis) }, node.name);
   return [{ kind: 'dyn', onnx: out, perm: best, rank, dtype: dyns[0]?.dtype ?? 'float32', batched: dyns.every((d) => d.batched) && axis !== 0 }];
 };
 
 const reshape: Handler = (c, node, ins) => {
   const x = ins[0]!;
-  const target = c['ints'](node, 1, 'shape');
+  const target = c.ints(node, 1, 'shape');
   let batched = x.kind === 'dyn' && x.batched;
   if (batched) {
     if (target[0] === 1) target[0] = 0; // copy N from the input
     else {
-      c['batchIssue'](node, x, `reshape to [${target}] merges the batch axis`);
+      c.batchIssue(node, x, `reshape to [${target}] merges the batch axis`);
       batched = false;
     }
   }
@@ -472,11 +479,11 @@ const reshape: Handler = (c, node, ins) => {
 
 const transpose: Handler = (c, node, ins) => {
   const x = ins[0]!;
-  const t = c['ints'](node, 1, 'perm');
+  const t = c.ints(node, 1, 'perm');
   if (x.kind === 'const') {
     return [{ kind: 'const', t: transposeConst(x.t, t) }];
   }
-  if (t[0] !== 0) c['batchIssue'](node, x, 'moves the batch axis');
+  if (t[0] !== 0) c.batchIssue(node, x, 'moves the batch axis');
   // onnx = transpose(in, P) and out = transpose(in, T)  ⇒  onnx = transpose(out, T⁻¹∘P).
   const p = x.perm ?? identity(x.rank);
   const next = p.map((a) => t.indexOf(a));
@@ -486,15 +493,15 @@ const transpose: Handler = (c, node, ins) => {
 const pad: Handler = (c, node, ins) => {
   const x = ins[0]!;
   const rank = rankOf(x);
-  const p = c['ints'](node, 1, 'paddings');
+  const p = c.ints(node, 1, 'paddings');
   const perm = x.kind === 'dyn' ? x.perm : null;
   const order = perm ?? identity(rank);
   const pads = [...order.map((a) => p[a * 2]!), ...order.map((a) => p[a * 2 + 1]!)];
-  if ((p[0] ?? 0) !== 0 || (p[1] ?? 0) !== 0) c['batchIssue'](node, x, 'pads the batch axis');
+  if ((p[0] ?? 0) !== 0 || (p[1] ?? 0) !== 0) c.batchIssue(node, x, 'pads the batch axis');
   const inputs = [c.view(x, perm), c.b.int64(`${node.name}/pads`, pads)];
   const attrs: Record<string, AttrValue> = {};
   if (node.op === 'PadV2') {
-    const v = c['constInput'](node, 2, 'constant_values');
+    const v = c.constInput(node, 2, 'constant_values');
     inputs.push(c.b.float(`${node.name}/value`, [Number(v.data[0])], true));
   } else if (node.op === 'MirrorPad') {
     const mode = attrStr(node, 'mode');
@@ -510,14 +517,14 @@ const split: Handler = (c, node, ins) => {
   const isV = node.op === 'SplitV';
   const x = isV ? ins[0]! : ins[1]!;
   const rank = rankOf(x);
-  let axis = Number(c['constInput'](node, isV ? 2 : 0, 'axis').data[0]);
+  let axis = Number(c.constInput(node, isV ? 2 : 0, 'axis').data[0]);
   if (axis < 0) axis += rank;
   const n = node.attr.num_split?.kind === 'i' ? node.attr.num_split.value : 1;
-  if (axis === 0) c['batchIssue'](node, x, 'splits the batch axis');
+  if (axis === 0) c.batchIssue(node, x, 'splits the batch axis');
   const perm = x.kind === 'dyn' ? x.perm : null;
   const inputs = [c.view(x, perm)];
   if (isV) {
-    const sizes = c['ints'](node, 1, 'size_splits');
+    const sizes = c.ints(node, 1, 'size_splits');
     if (sizes.some((s) => s < 0)) throw new Error(`node ${node.name}: SplitV with an inferred (-1) size is not supported`);
     inputs.push(c.b.int64(`${node.name}/split`, sizes));
   }
@@ -528,9 +535,9 @@ const split: Handler = (c, node, ins) => {
 const stridedSlice: Handler = (c, node, ins) => {
   const x = ins[0]!;
   const rank = rankOf(x);
-  const begin = c['ints'](node, 1, 'begin');
-  const end = c['ints'](node, 2, 'end');
-  const strides = c['ints'](node, 3, 'strides');
+  const begin = c.ints(node, 1, 'begin');
+  const end = c.ints(node, 2, 'end');
+  const strides = c.ints(node, 3, 'strides');
   const m = (k: string) => (node.attr[k]?.kind === 'i' ? (node.attr[k] as { value: number }).value : 0);
   if (m('ellipsis_mask') || m('new_axis_mask')) {
     throw new Error(`node ${node.name}: StridedSlice with ellipsis_mask/new_axis_mask is not supported`);
@@ -553,7 +560,7 @@ const stridedSlice: Handler = (c, node, ins) => {
     }
     const full = s === 0 && e >= BIG && step === 1;
     if (!full) {
-      if (i === 0) c['batchIssue'](node, x, 'slices the batch axis');
+      if (i === 0) c.batchIssue(node, x, 'slices the batch axis');
       starts.push(s);
       ends.push(e);
       axes.push(i);
@@ -577,9 +584,9 @@ const stridedSlice: Handler = (c, node, ins) => {
 const expandDims: Handler = (c, node, ins) => {
   const x = ins[0]!;
   const rank = rankOf(x);
-  let axis = Number(c['constInput'](node, 1, 'dim').data[0]);
+  let axis = Number(c.constInput(node, 1, 'dim').data[0]);
   if (axis < 0) axis += rank + 1;
-  if (axis === 0) c['batchIssue'](node, x, 'inserts an axis before the batch axis');
+  if (axis === 0) c.batchIssue(node, x, 'inserts an axis before the batch axis');
   const out = c.b.op('Unsqueeze', [c.view(x, null), c.b.int64(`${node.name}/axes`, [axis])], {}, node.name);
   return [dynLike(out, x, null, { rank: rank + 1 })];
 };
@@ -589,14 +596,14 @@ const squeeze: Handler = (c, node, ins) => {
   const rank = rankOf(x);
   const dims = attrInts(node, 'squeeze_dims').map((a) => (a < 0 ? a + rank : a));
   if (!dims.length) throw new Error(`node ${node.name}: Squeeze without squeeze_dims needs static shapes, which the converter does not track`);
-  if (dims.includes(0)) c['batchIssue'](node, x, 'squeezes the batch axis');
+  if (dims.includes(0)) c.batchIssue(node, x, 'squeezes the batch axis');
   const out = c.b.op('Squeeze', [c.view(x, null), c.b.int64(`${node.name}/axes`, dims)], {}, node.name);
   return [dynLike(out, x, null, { rank: rank - dims.length })];
 };
 
 const topk: Handler = (c, node, ins) => {
   const x = ins[0]!;
-  const k = c['ints'](node, 1, 'k');
+  const k = c.ints(node, 1, 'k');
   const sorted = node.attr.sorted?.kind !== 'b' || node.attr.sorted.value;
   const [vals, idx] = c.b.node('TopK', [c.view(x, null), c.b.int64(`${node.name}/k`, k)], 2, { axis: -1, largest: 1, sorted: sorted ? 1 : 0 }, node.name);
   // TF returns int32 indices; keep that so the int arithmetic after TopK matches.
@@ -606,11 +613,11 @@ const topk: Handler = (c, node, ins) => {
 
 const gather: Handler = (c, node, ins) => {
   const [p, i] = [ins[0]!, ins[1]!];
-  let axis = Number(c['constInput'](node, 2, 'axis').data[0]);
+  let axis = Number(c.constInput(node, 2, 'axis').data[0]);
   if (axis < 0) axis += rankOf(p);
   const bd = node.attr.batch_dims?.kind === 'i' ? node.attr.batch_dims.value : 0;
   if (bd !== 0) throw new Error(`node ${node.name}: GatherV2 with batch_dims=${bd} is not supported`);
-  if (axis === 0) c['batchIssue'](node, p, 'gathers along the batch axis');
+  if (axis === 0) c.batchIssue(node, p, 'gathers along the batch axis');
   const out = c.b.op('Gather', [c.view(p, null), c.view(i, null, `${node.name}/indices`)], { axis }, node.name);
   return [dynLike(out, p, null, { rank: rankOf(p) + rankOf(i) - 1, batched: p.kind === 'dyn' && p.batched && axis !== 0 })];
 };
@@ -636,10 +643,12 @@ const floorDivMod = (mod: boolean): Handler => (c, node, ins) => {
   const [a, b] = [ins[0]!, ins[1]!];
   const isFloat = (a.kind === 'dyn' ? a.dtype : a.t.dtype) === 'float32';
   if (isFloat) {
-    const q = c.b.op('Floor', [c.binary(node, a, b, 'Div').onnx], {}, `${node.name}/floor`);
-    if (!mod) return [dynLike(q, a, null)];
-    const back = c.b.op('Mul', [q, c.view(b, null)], {}, `${node.name}/back`);
-    return [dynLike(c.b.op('Sub', [c.view(a, null), back], {}, node.name), a, null)];
+    const div = c.binary(node, a, b, 'Div');
+    const q = { ...div, onnx: c.b.op('Floor', [div.onnx], {}, `${node.name}/floor`) };
+    if (!mod) return [q];
+    // a - floor(a/b)*b, with the same broadcasting as the Div above.
+    const back = c.binary(node, q, b, 'Mul');
+    return [c.binary(node, a, back, 'Sub')];
   }
   // Integer ONNX Mod (fmod=0) takes the divisor's sign: exactly TF FloorMod.
   const r = c.binary(node, a, b, 'Mod');
@@ -666,7 +675,7 @@ const unpack: Handler = (c, node, ins) => {
   let axis = node.attr.axis?.kind === 'i' ? node.attr.axis.value : 0;
   if (axis < 0) axis += rank;
   const n = node.attr.num?.kind === 'i' ? node.attr.num.value : 0;
-  if (axis === 0) c['batchIssue'](node, x, 'unpacks the batch axis');
+  if (axis === 0) c.batchIssue(node, x, 'unpacks the batch axis');
   const parts = c.b.node('Split', [c.view(x, null)], n, { axis }, `${node.name}/split`);
   return parts.map((p, k) => dynLike(c.b.op('Squeeze', [p, c.b.int64(`${node.name}/axes${k}`, [axis])], {}, `${node.name}:${k}`), x, null, { rank: rank - 1 }));
 };
@@ -784,9 +793,6 @@ const HANDLERS: Record<string, Handler> = {
   LessEqual: binaryH('LessOrEqual', 'bool'),
   LogicalAnd: binaryH('And', 'bool'),
 };
-
-/** TF ops the converter maps, for docs and error messages. */
-export const SUPPORTED_TF_OPS = Object.keys(HANDLERS).filter((k) => !k.startsWith('_') || k === '_FusedConv2D');
 
 // ---- constant folding (small int/shape arithmetic only) --------------------
 

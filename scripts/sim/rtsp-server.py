@@ -32,8 +32,7 @@ import gi
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-gi.require_version("GstApp", "1.0")
-from gi.repository import GLib, Gst, GstApp, GstRtspServer  # noqa: E402,F401
+from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_MEDIA = os.path.join(ROOT, "test", "fixtures", "video")
@@ -77,7 +76,7 @@ class ClipFactory(GstRtspServer.RTSPMediaFactory):
         self.clip = clip
         self.set_shared(True)
         self.set_launch(
-            f"( appsrc name=src is-live=true format=time do-timestamp=true caps={H264_CAPS} "
+            f"( appsrc name=src is-live=true format=time caps={H264_CAPS} "
             "! h264parse config-interval=-1 ! rtph264pay name=pay0 pt=96 config-interval=1 )"
         )
         self.connect("media-configure", self.on_media_configure)
@@ -85,27 +84,37 @@ class ClipFactory(GstRtspServer.RTSPMediaFactory):
     def on_media_configure(self, _factory, media):
         src = media.get_element().get_by_name("src")
         clip = self.clip
-        state = {"next": 0, "t0": None}
+        duration = int(Gst.SECOND / clip.fps)
+        state = {"next": 0, "t0": None, "base": 0}
 
         def tick():
             # Push every frame that is due by the wall clock, so the picture runs at
-            # the clip's rate however late the main loop wakes.
+            # the clip's rate however late the main loop wakes. Timestamps are
+            # frame-exact from the first push (not the push time: two frames pushed
+            # in one late tick would share one and look like a repeated frame).
             now = time.monotonic()
             if state["t0"] is None:
                 state["t0"] = now
+                running = src.get_current_running_time()
+                state["base"] = running if running != Gst.CLOCK_TIME_NONE else 0
             due = int((now - state["t0"]) * clip.fps) + 1
             while state["next"] < due:
-                data = clip.units[state["next"] % len(clip.units)]
-                state["next"] += 1
-                ret = src.emit("push-buffer", Gst.Buffer.new_wrapped(data))
-                if ret != Gst.FlowReturn.OK:
+                n = state["next"]
+                buf = Gst.Buffer.new_wrapped(clip.units[n % len(clip.units)])
+                buf.pts = buf.dts = state["base"] + n * duration
+                buf.duration = duration
+                state["next"] = n + 1
+                if src.emit("push-buffer", buf) != Gst.FlowReturn.OK:
+                    state["timer"] = None
                     return False  # media torn down (client left / server stopping)
             return True
 
-        timer = GLib.timeout_add(max(5, int(500 / clip.fps)), tick)
+        state["timer"] = GLib.timeout_add(max(5, int(500 / clip.fps)), tick)
 
         def on_unprepared(_media):
-            GLib.source_remove(timer) if GLib.MainContext.default().find_source_by_id(timer) else None
+            if state["timer"] is not None:
+                GLib.source_remove(state["timer"])
+                state["timer"] = None
 
         media.connect("unprepared", on_unprepared)
 

@@ -4,6 +4,7 @@
  *   {"worker":"w1","held":["cam-001",…],"t":1700000000000}
  * Usage: node --import tsx test/helpers/lease-holder.ts --prefix P --worker ID --cameras N
  *          [--ttl MS] [--heartbeat MS] [--release-per-beat N] [--redis redis://127.0.0.1:6379]
+ * LEASE_HOLDER_LOG=info shows the lease log on stderr (default warn).
  * SIGTERM stops gracefully (leases released); SIGKILL is the crash the test wants.
  */
 import { parseArgs } from 'node:util';

@@ -1,0 +1,195 @@
+/**
+ * Store benchmark: the batch writer against the raw bulk path it is built on,
+ * same rows, same run, ratio printed (goal: writer ≥ 0.9 × raw).
+ *
+ *   npm run bench:store
+ *   npm run bench:store -- --rows 500000 --embedded-rows 50000 --rounds 3
+ *
+ * Server (local PostgreSQL, in a database this script creates and drops;
+ * PG_BENCH_URL points at another server's admin database):
+ *  - raw COPY          one connection, one COPY … FROM STDIN per 5,000 rows, no writer
+ *  - writer            createBatchWriter(events), batches of 5,000, default concurrency (2)
+ *  - writer, 1 conn    the same with concurrency 1 (strictly one batch at a time)
+ *  - writer, re-delivery  every batch holds one already stored row: the staging
+ *                      table + INSERT … ON CONFLICT DO NOTHING path
+ * Embedded (PGlite + TimescaleDB, in memory):
+ *  - raw INSERT        multi-row parameterised INSERT of 1,000 rows
+ *  - raw COPY          COPY … FROM '/dev/blob' of 1,000 rows
+ *  - writer            createBatchWriter(events), batches of 1,000
+ * Rows are `events` rows (PortEvent, 14 columns with jsonb details), built before
+ * timing; row mapping and encoding are inside the timing for every method.
+ * Each round runs the methods in a different order on an emptied table; the best
+ * round of each method is reported (the machine is shared: best is least noisy).
+ */
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import pgCopyStreams from 'pg-copy-streams';
+import { silentLogger } from '../../pipeline/log/index.js';
+import { eventId, type PortEvent } from '../../pipeline/events/index.js';
+import { copyLine, createBatchWriter, eventsTable, migrate, openStore, type Store } from '../../pipeline/store/index.js';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
+  return Number.isFinite(v) && v > 0 ? v : fallback;
+}
+
+const SERVER_ROWS = arg('rows', 100_000);
+const EMBEDDED_ROWS = arg('embedded-rows', 10_000);
+const ROUNDS = arg('rounds', 2);
+const ADMIN_URL = process.env.PG_BENCH_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const logger = silentLogger();
+
+const KINDS = ['unauthorized_access', 'cargo_movement', 'loitering'] as const;
+function makeEvents(run: string, n: number): PortEvent[] {
+  const base = Date.parse('2026-04-01T00:00:00Z');
+  return Array.from({ length: n }, (_, i) => ({
+    id: eventId(run, i),
+    time: new Date(base + i * 50),
+    kind: KINDS[i % 3]!,
+    phase: 'update',
+    camera: `cam-${String(i % 284).padStart(3, '0')}`,
+    zone: `zone-${i % 7}`,
+    track: i % 5000,
+    class: i % 2 ? 'person' : 'truck',
+    score: 0.5 + (i % 50) / 100,
+    bbox: [i % 640, i % 480, (i % 640) + 40, (i % 480) + 90],
+    snapshot: null,
+    berth: `B${String(i % 20).padStart(2, '0')}`,
+    mmsi: null,
+    details: { dwell_s: i % 120, direction: i % 2 ? 'in' : 'out' },
+  }));
+}
+
+type Method = { name: string; run: (events: PortEvent[]) => Promise<void> };
+
+async function measure(methods: Method[], store: Store, rows: number, tag: string): Promise<Map<string, number>> {
+  const best = new Map<string, number>();
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? methods : [...methods].reverse();
+    for (const m of order) {
+      await store.query('TRUNCATE events');
+      const events = makeEvents(`${tag}-${round}-${m.name}-${randomBytes(3).toString('hex')}`, rows);
+      const t0 = performance.now();
+      await m.run(events);
+      const seconds = (performance.now() - t0) / 1000;
+      const n = (await store.query('SELECT count(*) AS n FROM events')).rows[0]!.n;
+      if (n !== rows) throw new Error(`${m.name}: ${n} rows stored, expected ${rows}`);
+      best.set(m.name, Math.max(best.get(m.name) ?? 0, rows / seconds));
+    }
+  }
+  return best;
+}
+
+const fmt = (v: number) => `${Math.round(v).toLocaleString('en-US').padStart(9)} rows/s`;
+
+async function writerRun(store: Store, events: PortEvent[], batchSize: number, concurrency?: number) {
+  const w = createBatchWriter(store, eventsTable, { logger, batchSize, flushIntervalMs: 50, ...(concurrency ? { concurrency } : {}) });
+  for (const e of events) {
+    if (w.full) await w.ready();
+    void w.write(e);
+  }
+  const stats = await w.close();
+  if (stats.rejected || stats.written !== events.length) throw new Error(`writer: ${JSON.stringify(stats)}`);
+}
+
+async function server(): Promise<Map<string, number>> {
+  const name = `pw_bench_store_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  const store = await openStore({ databaseUrl: url.toString(), logger });
+  const raw = new pg.Client({ connectionString: url.toString() });
+  try {
+    await migrate(store, { logger });
+    await raw.connect();
+    const B = 5000;
+    const cols = eventsTable.columns.join(',');
+    const methods: Method[] = [
+      {
+        name: 'raw COPY',
+        run: async (events) => {
+          for (let i = 0; i < events.length; i += B) {
+            const part = events.slice(i, i + B);
+            const stream = raw.query(pgCopyStreams.from(`COPY events (${cols}) FROM STDIN`));
+            await pipeline(Readable.from([part.map((e) => copyLine(eventsTable.toRow(e))).join('')]), stream);
+          }
+        },
+      },
+      { name: 'writer', run: (events) => writerRun(store, events, B) },
+      { name: 'writer, 1 conn', run: (events) => writerRun(store, events, B, 1) },
+      {
+        name: 'writer, re-delivery',
+        run: async (events) => {
+          // One row per batch is a re-delivery of a row already stored.
+          const stored = events.filter((_, i) => i % B === 0);
+          await store.insertRows('events', eventsTable.columns, stored.map(eventsTable.toRow), { skipDuplicates: false });
+          await writerRun(store, events, B);
+        },
+      },
+    ];
+    return await measure(methods, store, SERVER_ROWS, 'srv');
+  } finally {
+    await raw.end().catch(() => {});
+    await store.close();
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+async function embedded(): Promise<Map<string, number>> {
+  const store = await openStore({ dataDir: 'memory://', logger });
+  try {
+    await migrate(store, { logger });
+    const B = 1000;
+    const n = eventsTable.columns.length;
+    const insertSql = `INSERT INTO events (${eventsTable.columns.join(',')}) VALUES ${Array.from(
+      { length: B },
+      (_, r) => `(${eventsTable.columns.map((_, c) => `$${r * n + c + 1}`).join(',')})`,
+    ).join(',')}`;
+    const methods: Method[] = [
+      {
+        name: 'raw INSERT',
+        run: async (events) => {
+          for (let i = 0; i < events.length; i += B) {
+            const params = events.slice(i, i + B).flatMap((e) => eventsTable.toRow(e));
+            await store.query(insertSql, params);
+          }
+        },
+      },
+      {
+        name: 'raw COPY',
+        run: async (events) => {
+          for (let i = 0; i < events.length; i += B) {
+            await store.insertRows('events', eventsTable.columns, events.slice(i, i + B).map(eventsTable.toRow), { skipDuplicates: false });
+          }
+        },
+      },
+      { name: 'writer', run: (events) => writerRun(store, events, B) },
+    ];
+    return await measure(methods, store, EMBEDDED_ROWS, 'emb');
+  } finally {
+    await store.close();
+  }
+}
+
+const out = (s: string) => process.stdout.write(s + '\n');
+const started = performance.now();
+out(`store benchmark: ${SERVER_ROWS.toLocaleString('en-US')} rows on the server, ${EMBEDDED_ROWS.toLocaleString('en-US')} embedded, best of ${ROUNDS} rounds`);
+
+const s = await server();
+out('\nPostgreSQL server (local, batches of 5,000 events)');
+for (const [k, v] of s) out(`  ${k.padEnd(22)} ${fmt(v)}`);
+out(`  ratio writer / raw COPY            ${(s.get('writer')! / s.get('raw COPY')!).toFixed(2)}   (goal ≥ 0.90)`);
+out(`  ratio writer, 1 conn / raw COPY    ${(s.get('writer, 1 conn')! / s.get('raw COPY')!).toFixed(2)}`);
+
+const e = await embedded();
+out('\nEmbedded PGlite + TimescaleDB (in memory, batches of 1,000 events)');
+for (const [k, v] of e) out(`  ${k.padEnd(22)} ${fmt(v)}`);
+out(`  ratio writer / raw 1,000-row INSERT  ${(e.get('writer')! / e.get('raw INSERT')!).toFixed(2)}   (goal ≥ 0.90)`);
+out(`  ratio writer / raw COPY             ${(e.get('writer')! / e.get('raw COPY')!).toFixed(2)}`);
+out(`\n(${((performance.now() - started) / 1000).toFixed(1)} s)`);

@@ -1,0 +1,116 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './helpers/pg-database.js';
+
+/** `portwatch db ...` through the real CLI entry, as an operator runs it. */
+const CLI = 'cli/main.ts';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function portwatch(args: string[], env: Record<string, string | undefined>): Promise<Run> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...env };
+  if (env.DATABASE_URL === undefined) delete childEnv.DATABASE_URL;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('portwatch db, against PostgreSQL without TimescaleDB', () => {
+  let db: TestDatabase;
+  let dir: string;
+  beforeAll(async () => {
+    db = await createTestDatabase('pw_store_cli');
+    dir = mkdtempSync(join(tmpdir(), 'pw-store-cli-'));
+  });
+  afterAll(async () => {
+    await db?.drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('migrate applies once, then reports nothing to do', async () => {
+    const first = await portwatch(['db', 'migrate'], { DATABASE_URL: db.url });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/^target: postgres \(127\.0\.0\.1:5432\/pw_store_cli_/m);
+    expect(first.stdout).toMatch(/applied migration 1: initial schema/);
+    expect(first.stdout).toMatch(/settings: not applicable without TimescaleDB/);
+    // The fallback warning goes to stderr as a JSON log line and says what is lost.
+    expect(first.stderr).toMatch(/without TimescaleDB.*compression.*retention.*incremental aggregates/);
+    const second = await portwatch(['db', 'migrate', '--json'], { DATABASE_URL: db.url });
+    expect(second.code, second.stderr).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ target: 'postgres', applied: [], settingsChanged: [] });
+  });
+
+  it('status prints the target, the missing TimescaleDB, tables, views and policies', async () => {
+    const r = await portwatch(['db', 'status'], { DATABASE_URL: db.url });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^target: +postgres/m);
+    expect(r.stdout).toMatch(/^timescaledb: +not installed \(fallback: /m);
+    expect(r.stdout).toMatch(/migrations: +1 applied .*up to date/);
+    expect(r.stdout).toMatch(/^ {2}events +plain table, BRIN index events_time_brin$/m);
+    expect(r.stdout).toMatch(/^ {2}detections_hourly +view$/m);
+    const json = JSON.parse((await portwatch(['db', 'status', '--json'], { DATABASE_URL: db.url })).stdout);
+    expect(json.kind).toBe('postgres');
+    expect(json.timescaledbVersion).toBeNull();
+    expect(json.migrations.applied).toHaveLength(1);
+  });
+
+  it('a bad settings file is one precise line and exit code 2', async () => {
+    const file = join(dir, 'store.yaml');
+    writeFileSync(file, 'store:\n  retain_for:\n    events: forever\n');
+    const r = await portwatch(['db', 'migrate', '--settings', file], { DATABASE_URL: db.url });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(new RegExp(`^portwatch: ${file}: store\\.retain_for\\.events: .*interval`));
+  });
+
+  it('an unreachable server is one clear line and a non-zero exit', async () => {
+    const r = await portwatch(['db', 'status'], { DATABASE_URL: 'postgres://postgres:secret@127.0.0.1:1/nowhere' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^portwatch: cannot reach the database at 127\.0\.0\.1:1\/nowhere: .*Check DATABASE_URL/m);
+    expect(r.stderr).not.toMatch(/secret/);
+  });
+
+  it('has help for the group and each command', async () => {
+    const r = await portwatch(['db', 'status', '--help'], {});
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Usage: portwatch db status/);
+    expect(r.stdout).toMatch(/DATABASE_URL/);
+  });
+});
+
+describe('portwatch db, embedded', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pw-store-cli-embedded-'));
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('migrates the embedded database in --data-dir and shows hypertables and policies', async () => {
+    const dataDir = join(dir, 'pglite');
+    const m = await portwatch(['db', 'migrate', '--data-dir', dataDir], { DATABASE_URL: undefined });
+    expect(m.code, m.stderr).toBe(0);
+    expect(m.stdout).toMatch(/applied migration 1: initial schema/);
+    expect(m.stdout).toMatch(/events: retention none → after 5 years/);
+    const s = await portwatch(['db', 'status', '--data-dir', dataDir], { DATABASE_URL: undefined });
+    expect(s.code, s.stderr).toBe(0);
+    expect(s.stdout).toMatch(/^target: +embedded/m);
+    expect(s.stdout).toMatch(/^timescaledb: +2\.\d+/m);
+    expect(s.stdout).toMatch(/^ {2}detections +chunk 01:00:00, 0 chunks, compression on$/m);
+    expect(s.stdout).toMatch(/^ {2}berth_activity_hourly +continuous aggregate, refreshed every 00:30:00$/m);
+    expect(s.stdout).toMatch(/^ {2}ais_positions +retention +drop after 2 years/m);
+  });
+});
