@@ -98,23 +98,31 @@ describe('fuzz: arbitrary bytes in, nothing thrown out', () => {
       fragmentMaxLines: 50,
       emitType24Parts: true,
     });
+    // At least MIN_LINES lines, then more until the time budget is spent.
+    const MIN_LINES = 3000;
     const until = Date.now() + 2500;
-    while (Date.now() < until) {
+    let escaped = 0;
+    while (pushed < MIN_LINES || Date.now() < until) {
       for (let i = 0; i < 200; i++) {
         const pick = r();
         const line = pick < 0.2 ? randomBytes(r) : mutate(r, seeds[Math.floor(r() * seeds.length)]!);
-        expect(() => decoder.push(line)).not.toThrow();
+        try {
+          decoder.push(line);
+        } catch {
+          escaped++;
+        }
         pushed++;
       }
     }
+    expect(escaped).toBe(0);
     decoder.finish();
     const stats = decoder.stats();
     // A caught internal error would show up here: the decoder must not need its safety net.
     expect(stats.rejects.decoder_error, `seed ${seed}: ${JSON.stringify(stats.samples.filter((s) => s.reason === 'decoder_error'))}`).toBe(0);
     expect(stats.lines).toBe(pushed);
-    expect(pushed).toBeGreaterThan(5000);
-    expect(records).toBeGreaterThan(100);
-    expect(stats.rejected).toBeGreaterThan(1000);
+    // Both sides of the decoder were exercised: some mutated lines still decode, most are rejected.
+    expect(records).toBeGreaterThan(pushed / 100);
+    expect(stats.rejected).toBeGreaterThan(pushed / 10);
   });
 
   it('streams random binary chunks through AisDecodeStream to the end', async () => {

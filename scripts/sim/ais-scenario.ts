@@ -91,7 +91,8 @@ export interface Scenario {
 
 type Leg =
   | { kind: 'sail'; to: LatLon; knots: number; every?: number }
-  | { kind: 'stay'; minutes: number; status: number; every?: number; mark?: (t: number) => void }
+  /** `minutes: 'end'`: until the scenario ends (vessels still in port at the end keep reporting, so none looks dark). */
+  | { kind: 'stay'; minutes: number | 'end'; status: number; every?: number }
   | { kind: 'silent'; minutes: number }
   | { kind: 'spoof'; at: LatLon };
 
@@ -126,6 +127,7 @@ function inside(p: LatLon, poly: readonly LatLon[]): boolean {
 export function portScenario(options: ScenarioOptions = {}): Scenario {
   const start = options.start ?? Date.UTC(2026, 10, 27, 0, 0, 0) / 1000;
   const station = options.station ?? 'demo';
+  const end = start + 3 * 3600;
   const msgs: Msg[] = [];
   let order = 0;
   let seq = 0;
@@ -166,9 +168,10 @@ export function portScenario(options: ScenarioOptions = {}): Scenario {
         at = leg.to;
       } else if (leg.kind === 'stay') {
         const every = leg.every ?? 180;
+        const seconds = leg.minutes === 'end' ? end - t : leg.minutes * 60;
         firsts.push(t + 10);
-        for (let s = 10; s <= leg.minutes * 60; s += every) position(mmsi, t + s, at, 0.1, 0, leg.status);
-        t += leg.minutes * 60;
+        for (let s = 10; s <= seconds; s += every) position(mmsi, t + s, at, 0.1, 0, leg.status);
+        t += seconds;
       } else if (leg.kind === 'silent') {
         firsts.push(t);
         t += leg.minutes * 60;
@@ -219,7 +222,7 @@ export function portScenario(options: ScenarioOptions = {}): Scenario {
   statics(bi, start + 120);
   run(bi.mmsi, [24.47, 117.99], start + 100, [
     { kind: 'sail', to: [24.47, 118.06], knots: 6 },
-    { kind: 'stay', minutes: 150, status: 1 },
+    { kind: 'stay', minutes: 'end', status: 1 },
   ]);
 
   // OCEAN PEARL: at anchor; renames itself an hour in.
@@ -227,7 +230,7 @@ export function portScenario(options: ScenarioOptions = {}): Scenario {
   statics(rn, start + 30);
   const renamedAt = start + 60 * 60;
   statics({ ...rn, name: rn.renamedTo }, renamedAt);
-  run(rn.mmsi, [24.46, 118.07], start + 20, [{ kind: 'stay', minutes: 175, status: 1 }]);
+  run(rn.mmsi, [24.46, 118.07], start + 20, [{ kind: 'stay', minutes: 'end', status: 1 }]);
 
   // JUMPY: at anchor; one false fix 35 km away, then back.
   const jp = VESSELS.jumper;
@@ -235,12 +238,12 @@ export function portScenario(options: ScenarioOptions = {}): Scenario {
   const jpRun = run(jp.mmsi, [24.465, 118.075], start + 25, [
     { kind: 'stay', minutes: 60, status: 1 },
     { kind: 'spoof', at: [24.7, 118.3] },
-    { kind: 'stay', minutes: 110, status: 1 },
+    { kind: 'stay', minutes: 'end', status: 1 },
   ]);
 
   // NOBODY: invalid MMSI, at anchor.
   const bm = VESSELS.badMmsi;
-  run(bm.mmsi, [24.455, 118.085], start + 50, [{ kind: 'stay', minutes: 170, status: 1 }]);
+  run(bm.mmsi, [24.455, 118.085], start + 50, [{ kind: 'stay', minutes: 'end', status: 1 }]);
 
   msgs.sort((a, b) => a.time - b.time || a.order - b.order);
   const lines: string[] = [];
