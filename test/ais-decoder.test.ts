@@ -99,6 +99,9 @@ describe('AIS decoder conformance: gpsd sample.aivdm (all 27 types)', () => {
     expect(tidalDeviations).toBe(3);
     // The file covers every message type.
     expect(new Set(ours.map((m) => m.type)).size).toBe(27);
+    // The two application payloads the port relies on most are decoded, not left as hex.
+    expect(ours.find((m) => m.type === 8 && m.dac === 1 && m.fid === 31)).toMatchObject({ pressure: 1310, waterlevel: 30.01, airtemp: -102.4 });
+    expect(ours.find((m) => m.type === 8 && m.dac === 200 && m.fid === 10)).toMatchObject({ vin: '02103547', length: 390, beam: 50, shiptype: 8010, shiptype_text: 'Motor freighter', draught: 204, loaded: 1 });
     // One deliberate reject: a second fragment without its sentence start ('!').
     expect(stats.rejected).toBe(1);
     expect(stats.samples[0]).toMatchObject({ reason: 'not_nmea' });

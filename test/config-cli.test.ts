@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 /** `portwatch config ...` through the real CLI entry, as an operator runs it. */
 const CLI = 'cli/main.ts';
@@ -37,18 +37,35 @@ function portwatch(args: string[], extraEnv: Record<string, string> = {}): Promi
   });
 }
 
-describe('portwatch config check', () => {
-  const env = exampleEnv();
+// Each run starts the whole CLI (a few seconds on a busy machine): start them all at once.
+const env = exampleEnv();
+const runs: Record<string, Run> = {};
+beforeAll(async () => {
+  const plan: Record<string, [string[], Record<string, string>?]> = {
+    example: [['config', 'check', EXAMPLE], env],
+    strict: [['config', 'check', EXAMPLE]],
+    lenient: [['config', 'check', '--allow-missing-env', EXAMPLE]],
+    schema: [['config', 'check', 'test/fixtures/config/schema-errors.yaml']],
+    syntax: [['config', 'check', 'test/fixtures/config/yaml-syntax.yaml']],
+    missing: [['config', 'check', 'no/such/site.yaml']],
+    help: [['config', 'check', '--help']],
+    show: [['config', 'show', EXAMPLE], env],
+  };
+  const done = await Promise.all(Object.entries(plan).map(async ([name, [args, extra]]) => [name, await portwatch(args, extra)] as const));
+  for (const [name, run] of done) runs[name] = run;
+}, 180_000);
 
-  it('prints the one-line summary and exits 0 for the example with its documented environment', async () => {
-    const run = await portwatch(['config', 'check', EXAMPLE], env);
+describe('portwatch config check', () => {
+
+  it('prints the one-line summary and exits 0 for the example with its documented environment', () => {
+    const run = runs.example!;
     expect(run.stderr).toBe('');
     expect(run.stdout).toBe(`OK ${EXAMPLE}: site "Port of Lanjiang — Haixi terminals", 284 cameras, 20 berths, 598 zones, 84 tripwires, 3 feeds, 30 inspectors\n`);
     expect(run.code).toBe(0);
   });
 
-  it('exits 2 and names each missing variable when the secrets are not set; --allow-missing-env passes with warnings', async () => {
-    const strict = await portwatch(['config', 'check', EXAMPLE]);
+  it('exits 2 and names each missing variable when the secrets are not set; --allow-missing-env passes with warnings', () => {
+    const strict = runs.strict!;
     expect(strict.code).toBe(2);
     const lines = strict.stdout.trimEnd().split('\n');
     expect(lines.length).toBeGreaterThan(6);
@@ -56,7 +73,7 @@ describe('portwatch config check', () => {
     expect(new Set(lines.map((l) => /variable (\w+)/.exec(l)![1])).size).toBe(Object.keys(env).length);
     expect(strict.stderr).toContain('--allow-missing-env');
 
-    const lenient = await portwatch(['config', 'check', '--allow-missing-env', EXAMPLE]);
+    const lenient = runs.lenient!;
     expect(lenient.code).toBe(0);
     const out = lenient.stdout.trimEnd().split('\n');
     expect(out.slice(0, -1).every((l) => / warning: environment variable \w+ is not set$/.test(l))).toBe(true);
@@ -66,27 +83,27 @@ describe('portwatch config check', () => {
   it('prints every error of a bad file as FILE:LINE:COLUMN path: reason and exits 2', async () => {
     const file = 'test/fixtures/config/schema-errors.yaml';
     const expected = readFileSync('test/fixtures/config/schema-errors.expected', 'utf8').trimEnd().split('\n');
-    const run = await portwatch(['config', 'check', file]);
+    const run = runs.schema!;
     expect(run.code).toBe(2);
     expect(run.stdout.trimEnd().split('\n')).toEqual(expected.map((l) => `${file}:${l}`));
     expect(run.stderr).toBe(`portwatch: ${file}: ${expected.length} errors\n`);
   });
 
-  it('reports YAML syntax errors with their positions, and a missing file, with exit 2', async () => {
-    const syntax = await portwatch(['config', 'check', 'test/fixtures/config/yaml-syntax.yaml']);
+  it('reports YAML syntax errors with their positions, and a missing file, with exit 2', () => {
+    const syntax = runs.syntax!;
     expect(syntax.code).toBe(2);
     expect(syntax.stdout).toBe(
       'test/fixtures/config/yaml-syntax.yaml:4:3 (yaml): Map keys must be unique\ntest/fixtures/config/yaml-syntax.yaml:6:1 (yaml): Tabs are not allowed as indentation\n',
     );
-    const missing = await portwatch(['config', 'check', 'no/such/site.yaml']);
+    const missing = runs.missing!;
     expect(missing.code).toBe(2);
     expect(missing.stdout).toBe('no/such/site.yaml: no such file\n');
   });
 });
 
 describe('portwatch config --help', () => {
-  it('documents check and its --allow-missing-env option', async () => {
-    const run = await portwatch(['config', 'check', '--help']);
+  it('documents check and its --allow-missing-env option', () => {
+    const run = runs.help!;
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Usage: portwatch config check [options] <file>');
     expect(run.stdout).toContain('--allow-missing-env');
@@ -94,9 +111,8 @@ describe('portwatch config --help', () => {
 });
 
 describe('portwatch config show', () => {
-  it('prints the expanded config as JSON with credentials redacted', async () => {
-    const env = exampleEnv();
-    const run = await portwatch(['config', 'show', EXAMPLE], env);
+  it('prints the expanded config as JSON with credentials redacted', () => {
+    const run = runs.show!;
     expect(run.code).toBe(0);
     for (const secret of Object.values(env)) expect(run.stdout).not.toContain(secret);
     const config = JSON.parse(run.stdout) as { cameras: { id: string; streams: { main: string } }[] };

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { iou } from '../pipeline/detect/index.js';
 
-const CLI = '.cache/detect-dev/cli-entry.mts';
+const CLI = 'cli/main.ts';
 function portwatch(...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };

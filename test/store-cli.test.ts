@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,18 +99,16 @@ describe('portwatch db, embedded', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('migrates the embedded database in --data-dir and shows hypertables and policies', async () => {
+  // One spawn only: creating a PGlite data directory is slow on a busy machine; the
+  // embedded status output itself is covered in store-migrations.test.ts.
+  it('migrates the embedded database in --data-dir, with the TimescaleDB settings applied', async () => {
     const dataDir = join(dir, 'pglite');
     const m = await portwatch(['db', 'migrate', '--data-dir', dataDir], { DATABASE_URL: undefined });
     expect(m.code, m.stderr).toBe(0);
+    expect(m.stdout).toMatch(/^target: embedded \(.*pglite\)$/m);
     expect(m.stdout).toMatch(/applied migration 1: initial schema/);
+    expect(m.stdout).toMatch(/detections: chunk interval 7 days → 1 hour/);
     expect(m.stdout).toMatch(/events: retention none → after 5 years/);
-    const s = await portwatch(['db', 'status', '--data-dir', dataDir], { DATABASE_URL: undefined });
-    expect(s.code, s.stderr).toBe(0);
-    expect(s.stdout).toMatch(/^target: +embedded/m);
-    expect(s.stdout).toMatch(/^timescaledb: +2\.\d+/m);
-    expect(s.stdout).toMatch(/^ {2}detections +chunk 01:00:00, 0 chunks, compression on$/m);
-    expect(s.stdout).toMatch(/^ {2}berth_activity_hourly +continuous aggregate, refreshed every 00:30:00$/m);
-    expect(s.stdout).toMatch(/^ {2}ais_positions +retention +drop after 2 years/m);
+    expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(true);
   });
 });

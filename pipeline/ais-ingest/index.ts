@@ -11,3 +11,4 @@ export {
   type SentenceOptions,
 } from './encode.js';
 export { berthOccupancyHourly, BERTH_OCCUPANCY_HOURLY_SQL, type BerthOccupancyHour } from './occupancy-query.js';
+export { aisIngestSettingsSchema, parseAisIngestSettings, type AisIngestSettings } from './settings.js';

@@ -105,7 +105,6 @@ export class BitBuffer {
    * trailing spaces and '@', as gpsd does.
    */
   text(start: number, count: number, trim = true): string {
-    let s = '';
     let end = 0;
     const codes: number[] = [];
     for (let i = 0; i < count; i++) {
@@ -115,8 +114,7 @@ export class BitBuffer {
       if (c !== 32) end = codes.length;
     }
     if (trim) codes.length = end;
-    s = String.fromCharCode.apply(null, codes);
-    return s;
+    return String.fromCharCode.apply(null, codes);
   }
 
   /** Text from `start` to the end of the payload (whole characters only). */

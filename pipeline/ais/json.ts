@@ -55,7 +55,6 @@ function compile(m: AisMessage): { serialize: Serializer; keyCount: number } | n
       }
     })
     .join(' + ');
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const serialize = new Function('m', 'value', `return ${body} + "}";`) as Serializer;
   return { serialize, keyCount: keys.length };
 }

@@ -16,6 +16,12 @@ export interface DetectorOptions {
   logger: Logger;
   /** Threads one inference uses (onnxruntime intra-op pool). Default 1: scale out with processes, not threads. */
   intraOpNumThreads?: number;
+  /**
+   * Let idle intra-op threads spin waiting for work (onnxruntime's default).
+   * Off by default: spinning lowers latency a little but burns CPU that other
+   * camera workers on the same host need. Only matters with more than 1 thread.
+   */
+  spinning?: boolean;
   /** Largest batch one session.run receives; bigger requests are split. Default 8. */
   maxBatch?: number;
   /** Check the .onnx file against the manifest's sha256 before loading. Default true. */
@@ -140,6 +146,7 @@ export class Detector {
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
+        extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } },
       });
     } catch (err) {
       throw new ModelFileError(`${label}: onnxruntime cannot load the model: ${(err as Error).message}`);

@@ -52,8 +52,9 @@ export class MotionDetector {
   private readonly o: Required<Omit<MotionOptions, 'masks' | 'outputWidth' | 'outputHeight'>> & { outputWidth: number; outputHeight: number };
   private readonly mask: Uint8Array;
   private readonly watched: number;
-  private background: Float32Array | null = null;
-  private readonly blurred: Float32Array;
+  private background: Float64Array | null = null;
+  private backgroundSum = 0;
+  private readonly blurred: Uint16Array;
   private readonly bin: Uint8Array;
   private readonly tmp: Uint8Array;
   private readonly rows: Uint16Array;
@@ -82,7 +83,7 @@ export class MotionDetector {
     this.mask = rasterizeMask(options.masks ?? [], width, height);
     this.watched = this.mask.reduce((n, m) => n + (m ? 0 : 1), 0);
     if (this.watched === 0) throw new RangeError('motion masks cover the whole picture');
-    this.blurred = new Float32Array(width * height);
+    this.blurred = new Uint16Array(width * height);
     this.bin = new Uint8Array(width * height);
     this.tmp = new Uint8Array(width * height);
     this.rows = new Uint16Array(width * height);
@@ -97,38 +98,44 @@ export class MotionDetector {
     const { width: w, height: h } = this;
     if (gray.length !== w * h) throw new RangeError(`motion frame must be ${w}×${h} = ${w * h} bytes, got ${gray.length}`);
     this.frames++;
-    blur3(gray, this.blurred, w, h, this.rows);
+    // Work in sums of 3×3 neighbourhoods (9× the blurred value) to stay in integers until the background.
+    const sumCur = blur3(gray, this.blurred, w, h, this.rows, this.mask);
     const cur = this.blurred;
     if (!this.background) {
-      this.background = Float32Array.from(cur);
+      this.background = Float64Array.from(cur);
+      this.backgroundSum = sumCur;
       return { regions: [], motionFraction: 0, lightingChange: false, calibrating: true };
     }
     const bg = this.background;
     const mask = this.mask;
+    const shift = (sumCur - this.backgroundSum) / this.watched;
+    if (Math.abs(shift) >= this.o.lightingShift * 9) return this.lighting(sumCur, 0);
 
-    let sumCur = 0;
-    let sumBg = 0;
-    for (let i = 0; i < cur.length; i++) {
-      if (mask[i]) continue;
-      sumCur += cur[i]!;
-      sumBg += bg[i]!;
-    }
-    const shift = (sumCur - sumBg) / this.watched;
-    if (Math.abs(shift) >= this.o.lightingShift) return this.lighting(cur, 0);
-
-    const thr = this.o.threshold;
+    // One pass: threshold the shift-compensated difference and move the background.
+    const thr = this.o.threshold * 9;
+    const a = this.o.alpha;
     const bin = this.bin;
     let changed = 0;
+    let newSum = 0;
     for (let i = 0; i < cur.length; i++) {
-      const on = !mask[i] && Math.abs(cur[i]! - bg[i]! - shift) > thr ? 1 : 0;
+      const c = cur[i]!;
+      const b = bg[i]!;
+      if (mask[i]) {
+        bin[i] = 0;
+        bg[i] = b + a * (c - b);
+        continue;
+      }
+      const d = c - b - shift;
+      const on = d > thr || d < -thr ? 1 : 0;
       bin[i] = on;
       changed += on;
+      const nb = b + a * (c - b);
+      bg[i] = nb;
+      newSum += nb;
     }
+    this.backgroundSum = newSum;
     const fraction = changed / this.watched;
-    if (fraction >= this.o.lightingFraction) return this.lighting(cur, fraction);
-
-    const a = this.o.alpha;
-    for (let i = 0; i < cur.length; i++) bg[i] = bg[i]! + a * (cur[i]! - bg[i]!);
+    if (fraction >= this.o.lightingFraction) return this.lighting(sumCur, fraction);
 
     if (changed === 0) return { regions: [], motionFraction: 0, lightingChange: false, calibrating: false };
     for (let k = 0; k < this.o.dilate; k++) dilate3(bin, this.tmp, w, h);
@@ -136,8 +143,9 @@ export class MotionDetector {
     return { regions: grid.map((b) => this.toOutput(b)), motionFraction: fraction, lightingChange: false, calibrating: false };
   }
 
-  private lighting(cur: Float32Array, fraction: number): MotionResult {
-    this.background!.set(cur);
+  private lighting(sumCur: number, fraction: number): MotionResult {
+    this.background!.set(this.blurred);
+    this.backgroundSum = sumCur;
     return { regions: [], motionFraction: fraction, lightingChange: true, calibrating: false };
   }
 
@@ -148,8 +156,12 @@ export class MotionDetector {
   }
 }
 
-/** 3×3 box blur with clamped edges, separable (rows then columns): takes the edge off compression noise. */
-function blur3(src: Uint8Array, dst: Float32Array, w: number, h: number, rows: Uint16Array): void {
+/**
+ * 3×3 box sums with clamped edges, separable (rows then columns): the blur that
+ * takes the edge off compression noise, kept as 9× the mean. Returns the sum
+ * over watched (unmasked) pixels.
+ */
+function blur3(src: Uint8Array, dst: Uint16Array, w: number, h: number, rows: Uint16Array, mask: Uint8Array): number {
   for (let y = 0; y < h; y++) {
     const r = y * w;
     for (let x = 0; x < w; x++) {
@@ -157,12 +169,18 @@ function blur3(src: Uint8Array, dst: Float32Array, w: number, h: number, rows: U
       rows[r + x] = (x > 0 ? src[r + x - 1]! : c) + c + (x < w - 1 ? src[r + x + 1]! : c);
     }
   }
+  let sum = 0;
   for (let y = 0; y < h; y++) {
     const up = (y > 0 ? y - 1 : 0) * w;
     const r = y * w;
     const down = (y < h - 1 ? y + 1 : h - 1) * w;
-    for (let x = 0; x < w; x++) dst[r + x] = (rows[up + x]! + rows[r + x]! + rows[down + x]!) / 9;
+    for (let x = 0; x < w; x++) {
+      const v = rows[up + x]! + rows[r + x]! + rows[down + x]!;
+      dst[r + x] = v;
+      if (!mask[r + x]) sum += v;
+    }
   }
+  return sum;
 }
 
 /** One 3×3 binary dilation in place, separable (row max then column max); tmp is scratch. */

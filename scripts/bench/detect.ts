@@ -9,7 +9,9 @@
  * Timed per frame: preprocessing (resize + normalise into the input tensor),
  * inference, reading the outputs; the ONNX path also decodes and runs NMS
  * (about 1 ms), so its figures are slightly pessimistic. Per-core frames/s
- * divide by the intra-op threads (TF.js wasm runs on 1 thread here).
+ * divide by the intra-op threads (TF.js wasm runs on 1 thread here). Process
+ * CPU time per frame is printed too: on a shared machine wall-clock figures
+ * swing with other load, CPU time much less, so compare per-core cost with it.
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -47,22 +49,31 @@ interface Row {
   msPerFrame: number;
   fps: number;
   fpsPerCore: number;
+  /** Process CPU time (all threads) per frame: robust to other load on a shared machine. */
+  cpuMsPerFrame: number;
 }
+
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 async function benchOnnx(model: string, frames: RgbImage[], threads: number, batch: number): Promise<Row> {
   const detector = await Detector.load(manifestPath(model), { logger: silentLogger(), intraOpNumThreads: threads, maxBatch: batch });
   const requests = (n: number, offset: number) => Array.from({ length: n }, (_, i) => ({ image: frames[(offset + i) % frames.length]! }));
   await detector.detectBatch(requests(batch, 0)); // warm-up: first run allocates and optimises
   const total = Math.max(batch, Math.ceil(FRAMES / batch) * batch);
+  const c0 = cpuMs();
   const t0 = performance.now();
   for (let done = 0; done < total; done += batch) {
     const outcomes = await detector.detectBatch(requests(batch, done));
     for (const o of outcomes) if (!o.ok) throw o.error;
   }
   const ms = (performance.now() - t0) / total;
+  const cpu = (cpuMs() - c0) / total;
   const batched = detector.batched;
   await detector.release();
-  return { model, engine: batched || batch === 1 ? 'onnx' : 'onnx (sequential: fixed batch)', threads, batch, msPerFrame: ms, fps: 1000 / ms, fpsPerCore: 1000 / ms / threads };
+  return { model, engine: batched || batch === 1 ? 'onnx' : 'onnx (sequential: fixed batch)', threads, batch, msPerFrame: ms, fps: 1000 / ms, fpsPerCore: 1000 / ms / threads, cpuMsPerFrame: cpu };
 }
 
 async function benchTfjs(model: string, manifest: ModelManifest, frames: RgbImage[], backend: string): Promise<Row> {
@@ -107,15 +118,17 @@ async function benchTfjs(model: string, manifest: ModelManifest, frames: RgbImag
     tf.dispose([x, ...list]);
   };
   await runOne(frames[0]!);
+  const c0 = cpuMs();
   const t0 = performance.now();
   for (let i = 0; i < TFJS_FRAMES; i++) await runOne(frames[i % frames.length]!);
   const ms = (performance.now() - t0) / TFJS_FRAMES;
+  const cpu = (cpuMs() - c0) / TFJS_FRAMES;
   graph.dispose();
-  return { model, engine: `tfjs-${backend}`, threads: 1, batch: 1, msPerFrame: ms, fps: 1000 / ms, fpsPerCore: 1000 / ms };
+  return { model, engine: `tfjs-${backend}`, threads: 1, batch: 1, msPerFrame: ms, fps: 1000 / ms, fpsPerCore: 1000 / ms, cpuMsPerFrame: cpu };
 }
 
 const fmt = (r: Row) =>
-  `${r.model.padEnd(10)} ${r.engine.padEnd(12)} threads=${r.threads} batch=${String(r.batch).padEnd(2)} ${r.msPerFrame.toFixed(1).padStart(7)} ms/frame ${r.fps.toFixed(1).padStart(6)} frames/s ${r.fpsPerCore.toFixed(1).padStart(6)} frames/s/core`;
+  `${r.model.padEnd(10)} ${r.engine.padEnd(12)} threads=${r.threads} batch=${String(r.batch).padEnd(2)} ${r.msPerFrame.toFixed(1).padStart(7)} ms/frame ${r.fps.toFixed(1).padStart(6)} frames/s ${r.fpsPerCore.toFixed(1).padStart(6)} frames/s/core | cpu ${r.cpuMsPerFrame.toFixed(1).padStart(6)} ms/frame = ${(1000 / r.cpuMsPerFrame).toFixed(1).padStart(5)} frames per cpu-second`;
 
 const frames = await loadFrames();
 out(`# detector benchmark: ${frames.length} distinct frames (${frames.map((f) => `${f.width}x${f.height}`).join(', ')}), ${FRAMES} frames per ONNX config, ${TFJS_FRAMES} per TF.js run`);
@@ -133,8 +146,14 @@ for (const model of args.models.split(',')) {
   out(fmt(tfRow));
   const one = rows.find((r) => r.threads === 1 && r.batch === 1)!;
   const bestPerCore = rows.reduce((a, b) => (b.fpsPerCore > a.fpsPerCore ? b : a));
+  const cpuBest = rows.reduce((a, b) => (b.cpuMsPerFrame < a.cpuMsPerFrame ? b : a));
   out(
-    `${model}: ONNX/TF.js speed ratio ${(tfRow.msPerFrame / one.msPerFrame).toFixed(2)}x at 1 thread batch 1; ` +
+    `${model} (cpu time): ONNX/TF.js ${(tfRow.cpuMsPerFrame / one.cpuMsPerFrame).toFixed(2)}x at 1 thread batch 1; ` +
+      BATCHES.map((b) => `batch ${b} ${(one.cpuMsPerFrame / rows.find((r) => r.threads === 1 && r.batch === b)!.cpuMsPerFrame).toFixed(2)}x`).join(', ') +
+      ` frames per cpu-second vs batch 1 (1 thread); cheapest: threads=${cpuBest.threads} batch=${cpuBest.batch} ${cpuBest.cpuMsPerFrame.toFixed(1)} cpu-ms/frame`,
+  );
+  out(
+    `${model} (wall clock): ONNX/TF.js speed ratio ${(tfRow.msPerFrame / one.msPerFrame).toFixed(2)}x at 1 thread batch 1; ` +
       `best per core ${bestPerCore.fpsPerCore.toFixed(1)} frames/s (threads=${bestPerCore.threads} batch=${bestPerCore.batch}) = ${(bestPerCore.fpsPerCore / tfRow.fpsPerCore).toFixed(2)}x TF.js; ` +
       `batching at 1 thread: batch ${BATCHES.at(-1)} gives ${(rows.find((r) => r.threads === 1 && r.batch === BATCHES.at(-1))!.fps / one.fps).toFixed(2)}x the frames/s of batch 1`,
   );

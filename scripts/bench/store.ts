@@ -36,8 +36,8 @@ function arg(name: string, fallback: number): number {
   return Number.isFinite(v) && v > 0 ? v : fallback;
 }
 
-const SERVER_ROWS = arg('rows', 100_000);
-const EMBEDDED_ROWS = arg('embedded-rows', 10_000);
+const SERVER_ROWS = arg('rows', 80_000);
+const EMBEDDED_ROWS = arg('embedded-rows', 8_000);
 const ROUNDS = arg('rounds', 2);
 const ADMIN_URL = process.env.PG_BENCH_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const logger = silentLogger();
@@ -61,6 +61,19 @@ function makeEvents(run: string, n: number): PortEvent[] {
     mmsi: null,
     details: { dwell_s: i % 120, direction: i % 2 ? 'in' : 'out' },
   }));
+}
+
+/** COPY text in 64 KB chunks, as the store streams it: the fastest way we know to feed COPY. */
+function* chunked(events: PortEvent[]): Generator<string> {
+  let chunk = '';
+  for (const e of events) {
+    chunk += copyLine(eventsTable.toRow(e));
+    if (chunk.length >= 1 << 16) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk) yield chunk;
 }
 
 type Method = { name: string; run: (events: PortEvent[]) => Promise<void> };
@@ -116,7 +129,7 @@ async function server(): Promise<Map<string, number>> {
           for (let i = 0; i < events.length; i += B) {
             const part = events.slice(i, i + B);
             const stream = raw.query(pgCopyStreams.from(`COPY events (${cols}) FROM STDIN`));
-            await pipeline(Readable.from([part.map((e) => copyLine(eventsTable.toRow(e))).join('')]), stream);
+            await pipeline(Readable.from(chunked(part)), stream);
           }
         },
       },

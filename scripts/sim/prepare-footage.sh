@@ -32,7 +32,7 @@ command -v ffmpeg >/dev/null || { echo "prepare-footage: ffmpeg not found; insta
 mkdir -p "$OUT"
 X264="-c:v libx264 -preset medium -profile:v main -bf 0 -g 10 -keyint_min 10 -sc_threshold 0 -pix_fmt yuv420p -movflags +faststart"
 
-make() { # name, then ffmpeg input/filter arguments
+clip() { # name, then ffmpeg input/filter arguments
   name=$1; shift
   if [ "$FORCE" = 0 ] && [ -s "$OUT/$name" ]; then echo "prepare-footage: $OUT/$name exists"; return; fi
   # shellcheck disable=SC2086
@@ -42,8 +42,8 @@ make() { # name, then ffmpeg input/filter arguments
 }
 
 # People walking across a square: the motion, detection and zone footage.
-make vtest-640x480.mp4 -i "$SRC" -vf scale=640:480 -r 10 -crf 35
+clip vtest-640x480.mp4 -i "$SRC" -vf scale=640:480 -r 10 -crf 35
 # The first frame held for 4 s: a frozen camera (every decoded frame identical).
-make still-640x480.mp4 -i "$SRC" -vf "select=eq(n\,0),scale=640:480,loop=loop=-1:size=1,trim=duration=4,setpts=N/10/TB" -r 10 -crf 30
+clip still-640x480.mp4 -i "$SRC" -vf "select=eq(n\,0),scale=640:480,loop=loop=-1:size=1,trim=duration=4,setpts=N/10/TB" -r 10 -crf 30
 # Black frames: a covered lens or a dead sensor.
-make black-640x480.mp4 -f lavfi -i color=c=black:s=640x480:r=10:d=4 -crf 30
+clip black-640x480.mp4 -f lavfi -i color=c=black:s=640x480:r=10:d=4 -crf 30

@@ -40,7 +40,10 @@ export async function startRtspServer(o: RtspServerOptions = {}): Promise<RtspSe
   if (o.user && o.password) args.push('--user', o.user, '--password', o.password);
   const child: ChildProcess = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()).slice(-4000));
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  // If the test process dies without stop(), do not leave the server running.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   await new Promise<void>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => {
@@ -59,7 +62,12 @@ export async function startRtspServer(o: RtspServerOptions = {}): Promise<RtspSe
       reject(new Error(`rtsp-server exited with ${code} before READY: ${stderr}`));
     });
   });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const exited = new Promise<void>((r) =>
+    child.once('exit', () => {
+      process.off('exit', killOnExit);
+      r();
+    }),
+  );
   return {
     port,
     url: (path: string) => {

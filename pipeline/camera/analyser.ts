@@ -1,0 +1,252 @@
+import type { Detection } from '../detect/types.js';
+import type { Box, PortEvent } from '../events/types.js';
+import type { Logger } from '../log/index.js';
+import { silentLogger } from '../log/index.js';
+import { DetectGate, MotionDetector, type DetectGateOptions, type GateReason, type MotionOptions } from '../motion/index.js';
+import { snapshotPath, writeSnapshot, type SnapshotOverlay } from '../snapshot/index.js';
+import { Tracker, type Track, type TrackerSettings } from '../track/index.js';
+import { ZoneEngine, DEFAULT_ZONE_CLASSES, type ZoneEngineOptions } from '../zones/index.js';
+import { planDetection, unionBox, type DetectPlanOptions } from './detect-plan.js';
+import type { CameraDetector, CameraSpec, DetectionBatch } from './types.js';
+
+export interface CameraAnalyserOptions {
+  camera: CameraSpec;
+  /** The site's IANA time zone (zone schedules). */
+  timeZone: string;
+  detector: CameraDetector;
+  /** The model's labels: zone classes the model does not know (container, crane…) are left out of the request. */
+  labels?: readonly string[];
+  logger?: Logger;
+  /** The motion grid (grey frame from ffmpeg). Default 160 wide, the detect frame's aspect. */
+  grid?: { width: number; height: number };
+  motion?: Partial<Omit<MotionOptions, 'width' | 'height' | 'outputWidth' | 'outputHeight' | 'masks'>>;
+  gate?: DetectGateOptions;
+  tracker?: Partial<TrackerSettings>;
+  zones?: Partial<Omit<ZoneEngineOptions, 'camera' | 'zones' | 'tripwires' | 'timeZone'>>;
+  plan?: DetectPlanOptions;
+  /** Detector score threshold; default 0.3 (the tracker's second pass uses the weak boxes). */
+  threshold?: number;
+  /** Write event snapshots (JPEG with boxes) under this folder; null/absent: none. */
+  snapshotRoot?: string | null;
+  /** Merged into every event's details (the worker puts `leaseEpoch` here). */
+  eventDetails?: Record<string, unknown>;
+  /**
+   * The naive pipeline, for the benchmark: no motion gate, the detector on
+   * every frame, always the whole frame.
+   */
+  ungated?: boolean;
+}
+
+export interface AnalyserFrame {
+  /** W×H×3 RGB24 at the camera's detect size. */
+  rgb: Buffer | Uint8Array;
+  /** The grey motion grid; null only when `ungated`. */
+  gray: Buffer | Uint8Array | null;
+  /** Epoch ms (wall time live, clip start + offset offline). */
+  time: number;
+  seq: number;
+}
+
+export interface AnalyserResult {
+  events: PortEvent[];
+  gate: GateReason;
+  /** Null when the detector did not run. */
+  detection: DetectionBatch | null;
+  /** Where the detector looked (null when it did not run). */
+  region: Box | null;
+  fullFrame: boolean;
+  motionRegions: Box[];
+  /** True when the detector request was dropped or failed (the frame counts as not examined). */
+  detectorFailed: boolean;
+}
+
+export interface AnalyserCounters {
+  frames: number;
+  detectorRuns: number;
+  cropRuns: number;
+  detectorDropped: number;
+  detectorErrors: number;
+  snapshots: number;
+  snapshotErrors: number;
+}
+
+/** The motion grid for a detect size: 160 wide (Frigate's size class), same aspect, even. */
+export function motionGrid(width: number, height: number, gridWidth = 160): { width: number; height: number } {
+  const h = Math.max(8, Math.round((gridWidth * height) / width / 2) * 2);
+  return { width: gridWidth, height: h };
+}
+
+/**
+ * The per-camera analysis path, shared by live workers and `portwatch analyze`:
+ * grey grid → motion → gate → detector on the padded union of motion regions
+ * (whole frame on heartbeat) → tracker → zones → events (+ snapshots).
+ * Time comes in with each frame, so replays are exact.
+ */
+export class CameraAnalyser {
+  readonly camera: CameraSpec;
+  readonly grid: { width: number; height: number };
+  readonly classes: string[] | null;
+  readonly counters: AnalyserCounters = { frames: 0, detectorRuns: 0, cropRuns: 0, detectorDropped: 0, detectorErrors: 0, snapshots: 0, snapshotErrors: 0 };
+  private readonly o: CameraAnalyserOptions;
+  private readonly log: Logger;
+  private readonly motion: MotionDetector | null;
+  private readonly gate: DetectGate;
+  private readonly tracker: Tracker;
+  private readonly engine: ZoneEngine;
+  private readonly snapshots = new Map<string, string>();
+  private readonly overlayZones: NonNullable<SnapshotOverlay['zones']>;
+  private lastTime = 0;
+  private lastRegions: Box[] = [];
+
+  constructor(o: CameraAnalyserOptions) {
+    this.o = o;
+    this.camera = o.camera;
+    this.log = (o.logger ?? silentLogger()).child({ camera: o.camera.id });
+    const { width, height } = o.camera.detect;
+    this.grid = o.grid ?? motionGrid(width, height);
+    this.motion = o.ungated
+      ? null
+      : new MotionDetector({ ...o.motion, width: this.grid.width, height: this.grid.height, outputWidth: width, outputHeight: height, masks: o.camera.masks });
+    this.gate = new DetectGate(o.gate);
+    this.tracker = new Tracker(o.tracker);
+    this.engine = new ZoneEngine({ ...o.zones, camera: o.camera.id, zones: o.camera.zones, tripwires: o.camera.tripwires, timeZone: o.timeZone });
+    this.classes = detectClasses(o.camera, o.labels);
+    this.overlayZones = [
+      ...o.camera.zones.map((z) => ({ polygon: z.polygon })),
+      ...o.camera.tripwires.map((w) => ({ polygon: w.line, closed: false })),
+    ];
+  }
+
+  /** Does this camera have anything for the detector to look for? (No zones and no tripwires: health only.) */
+  get detects(): boolean {
+    return this.classes === null || this.classes.length > 0;
+  }
+
+  async analyse(frame: AnalyserFrame): Promise<AnalyserResult> {
+    this.counters.frames++;
+    const { width, height } = this.camera.detect;
+    const result: AnalyserResult = { events: [], gate: 'idle', detection: null, region: null, fullFrame: false, motionRegions: [], detectorFailed: false };
+    let decision: { run: boolean; reason: GateReason };
+    if (this.motion) {
+      if (!frame.gray) throw new RangeError(`camera ${this.camera.id}: a grey frame is needed for motion gating`);
+      const m = this.motion.update(frame.gray);
+      result.motionRegions = m.regions;
+      decision = this.gate.decide(frame.time, m);
+      if (m.regions.length > 0) this.lastRegions = m.regions;
+    } else decision = { run: true, reason: 'motion' };
+    result.gate = decision.reason;
+    if (!decision.run || !this.detects) return result;
+
+    // Motion: the padded union of its regions. Hold: where things last moved plus
+    // where the tracks are (objects coming to rest). Heartbeat/lighting: everything.
+    let plan = { region: [0, 0, width, height] as Box, full: true };
+    if (!this.o.ungated) {
+      if (decision.reason === 'motion') plan = planDetection(result.motionRegions, width, height, this.o.plan);
+      else if (decision.reason === 'hold') {
+        const boxes = [...this.lastRegions, ...this.tracker.current().filter((t) => t.state !== 'tentative').map((t) => t.box)];
+        plan = planDetection(boxes, width, height, this.o.plan);
+      }
+    }
+    result.region = plan.region;
+    result.fullFrame = plan.full;
+
+    let detections: Detection[];
+    const image = { width, height, data: frame.rgb };
+    try {
+      detections = await this.o.detector.detect({
+        image,
+        ...(plan.full ? {} : { region: plan.region }),
+        threshold: this.o.threshold ?? 0.3,
+        ...(this.classes ? { classes: this.classes } : {}),
+      });
+    } catch (err) {
+      result.detectorFailed = true;
+      if ((err as { code?: string }).code === 'DETECTION_DROPPED') this.counters.detectorDropped++;
+      else {
+        this.counters.detectorErrors++;
+        if (this.counters.detectorErrors === 1 || this.counters.detectorErrors % 100 === 0) {
+          this.log.error({ err, errors: this.counters.detectorErrors }, 'detector failed on a frame');
+        }
+      }
+      return result;
+    }
+    this.counters.detectorRuns++;
+    if (!plan.full) this.counters.cropRuns++;
+
+    // The tracker and the zone clock must never go back in time (a late frame after a reconnect).
+    const t = Math.max(frame.time, this.lastTime);
+    this.lastTime = t;
+    const tracks = this.tracker.update(detections, t, { examined: [plan.region] });
+    result.detection = {
+      camera: this.camera.id,
+      time: new Date(t),
+      frame: frame.seq,
+      detections,
+      tracks: detections.map((d) => tracks.find((tr) => tr.observed && sameBox(tr.detectionBox, d.box))?.id ?? null),
+    };
+    const events = this.engine.update(tracks, { width, height }, t);
+    result.events = await this.finish(events, tracks, frame);
+    return result;
+  }
+
+  /** Ends every open event (shutdown, lease handed over, end of clip). */
+  async flush(time: number): Promise<PortEvent[]> {
+    const t = Math.max(time, this.lastTime);
+    return this.finish(this.engine.flush(t), [], null);
+  }
+
+  currentTracks(): Track[] {
+    return this.tracker.current();
+  }
+
+  private async finish(events: PortEvent[], tracks: Track[], frame: AnalyserFrame | null): Promise<PortEvent[]> {
+    for (const e of events) {
+      if (this.o.eventDetails) e.details = { ...e.details, ...this.o.eventDetails };
+      const root = this.o.snapshotRoot;
+      if (!root) continue;
+      const wants = e.phase === 'start' || e.phase === 'instant' || e.details?.reason === 'better_snapshot';
+      if (wants && frame && e.bbox) {
+        try {
+          const rel = await writeSnapshot({
+            root,
+            event: e,
+            frame: { width: this.camera.detect.width, height: this.camera.detect.height, data: frame.rgb },
+            overlay: {
+              boxes: tracks.filter((t) => t.state === 'confirmed' && t.id !== e.track).map((t) => ({ box: t.box, key: t.id })),
+              zones: this.overlayZones,
+            },
+          });
+          this.snapshots.set(e.id, rel);
+          this.counters.snapshots++;
+        } catch (err) {
+          this.counters.snapshotErrors++;
+          this.log.warn({ err, event: e.id }, 'snapshot not written; the event is kept without one');
+        }
+      }
+      // Every row of an event points at its (latest, best) picture.
+      const rel = this.snapshots.get(e.id);
+      if (rel) e.snapshot = rel;
+      if (e.phase === 'end' || e.phase === 'instant') this.snapshots.delete(e.id);
+    }
+    return events;
+  }
+}
+
+/** The classes the detector is asked for: every zone's and tripwire's, that the model knows. Null = all. */
+export function detectClasses(camera: Pick<CameraSpec, 'zones' | 'tripwires'>, labels?: readonly string[]): string[] | null {
+  const wanted = new Set<string>();
+  for (const z of camera.zones) {
+    const list = z.classes.length > 0 ? z.classes : DEFAULT_ZONE_CLASSES[z.kind];
+    if (list === null) return null; // a watch zone without classes: every class
+    for (const c of list) wanted.add(c);
+  }
+  for (const w of camera.tripwires) for (const c of w.classes.length > 0 ? w.classes : DEFAULT_ZONE_CLASSES.cargo!) wanted.add(c);
+  const list = [...wanted];
+  return labels ? list.filter((c) => labels.includes(c)) : list;
+}
+
+function sameBox(a: Box, b: Box): boolean {
+  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
+}
+
+export { snapshotPath, unionBox };

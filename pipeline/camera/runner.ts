@@ -1,0 +1,191 @@
+import type { PortEvent } from '../events/types.js';
+import { CameraHealthMonitor, type HealthThresholds } from '../health/index.js';
+import type { Logger } from '../log/index.js';
+import { silentLogger } from '../log/index.js';
+import { CameraIngest, type BackoffOptions, type IngestStatus } from '../video/index.js';
+import { CameraAnalyser, type CameraAnalyserOptions } from './analyser.js';
+import type { CameraRunnerStats, CameraSinks } from './types.js';
+
+export interface CameraRunnerOptions extends CameraAnalyserOptions {
+  sinks: CameraSinks;
+  logger?: Logger;
+  /** The camera's keyframe interval (GOP) in seconds, when known: allows keyframe-only decoding at low fps. */
+  keyframeIntervalS?: number | null;
+  /** Default true; false decodes every frame (the benchmark's naive pipeline). */
+  allowKeyframeOnly?: boolean;
+  ffmpegPath?: string;
+  /** ffmpeg's RTSP socket timeout. Default 10 s. */
+  timeoutMs?: number;
+  /** Restart ffmpeg when no frame came for this long. Default 20 s. */
+  stallTimeoutMs?: number;
+  backoff?: BackoffOptions;
+  health?: Partial<HealthThresholds>;
+  /** A `camera_health` row every this many seconds. Default 10. */
+  healthEveryS?: number;
+  /** Health clock (offline detection). Default 1000 ms. */
+  tickMs?: number;
+}
+
+/**
+ * One camera, live: ffmpeg ingest → health monitor (every frame, every tick)
+ * → analyser (motion → gate → detect → track → zones) → sinks. The newest frame
+ * wins: while a frame is being analysed, later ones are dropped and counted by
+ * ingest, never queued. `stop()` ends the camera's open events (`shutdown`), so
+ * the worker taking it over starts clean.
+ */
+export class CameraRunner {
+  readonly camera: string;
+  readonly analyser: CameraAnalyser;
+  readonly health: CameraHealthMonitor;
+  private readonly ingest: CameraIngest;
+  private readonly o: CameraRunnerOptions;
+  private readonly log: Logger;
+  private loop: Promise<void> | null = null;
+  private ticker: NodeJS.Timeout | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private lastHealthMs = 0;
+  private running = false;
+  private events = 0;
+  private lastLatencyMs = 0;
+  private maxLatencyMs = 0;
+  private sinkErrors = 0;
+
+  constructor(o: CameraRunnerOptions) {
+    this.o = o;
+    this.camera = o.camera.id;
+    this.log = (o.logger ?? silentLogger()).child({ camera: o.camera.id });
+    this.analyser = new CameraAnalyser({ ...o, logger: this.log });
+    this.health = new CameraHealthMonitor(o.camera.id, o.health);
+    const { width, height } = o.camera.detect;
+    this.ingest = new CameraIngest({
+      camera: o.camera.id,
+      streams: { main: o.camera.streams.main, sub: o.camera.streams.sub ?? null },
+      forceMain: o.camera.detect.stream === 'main',
+      detectFps: o.camera.detect.fps,
+      rgb: this.analyser.detects ? { width, height } : null,
+      gray: this.analyser.grid,
+      keyframeIntervalS: o.keyframeIntervalS ?? null,
+      allowKeyframeOnly: o.allowKeyframeOnly ?? true,
+      ...(o.ffmpegPath ? { ffmpegPath: o.ffmpegPath } : {}),
+      ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
+      ...(o.stallTimeoutMs ? { stallTimeoutMs: o.stallTimeoutMs } : {}),
+      ...(o.backoff ? { backoff: o.backoff } : {}),
+      logger: this.log,
+      onStatus: (s) => this.onStatus(s),
+    });
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.lastHealthMs = Date.now();
+    this.ingest.start();
+    this.ticker = setInterval(() => this.tick(), this.o.tickMs ?? 1000);
+    this.ticker.unref?.();
+    this.loop = this.run();
+  }
+
+  /** Stops ffmpeg, waits for the frame in hand, ends open events, writes a last health row. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
+    await this.ingest.stop();
+    await this.loop;
+    const now = Date.now();
+    this.emit(await this.analyser.flush(now));
+    this.recordHealth(now);
+    await this.chain;
+  }
+
+  stats(): CameraRunnerStats {
+    const i = this.ingest.stats();
+    const c = this.analyser.counters;
+    return {
+      camera: this.camera,
+      frames: i.frames,
+      dropped: i.dropped,
+      detectorRuns: c.detectorRuns,
+      cropRuns: c.cropRuns,
+      detectorDropped: c.detectorDropped,
+      detectorErrors: c.detectorErrors,
+      events: this.events,
+      lastLatencyMs: this.lastLatencyMs,
+      maxLatencyMs: this.maxLatencyMs,
+      connected: i.connected,
+      state: this.health.state(),
+    };
+  }
+
+  private async run(): Promise<void> {
+    const grid = this.analyser.grid;
+    for (;;) {
+      const f = await this.ingest.next();
+      if (!f) return;
+      try {
+        const at = f.time;
+        const events: PortEvent[] = f.gray ? this.health.observeFrame(f.gray, grid.width, grid.height, at) : [];
+        if (f.rgb && f.gray) {
+          const r = await this.analyser.analyse({ rgb: f.rgb, gray: f.gray, time: at.getTime(), seq: f.seq });
+          events.push(...r.events);
+          if (r.detection && r.detection.detections.length > 0 && this.o.sinks.detections) {
+            try {
+              this.o.sinks.detections(r.detection);
+            } catch (err) {
+              this.log.warn({ err }, 'detections sink failed');
+            }
+          }
+        }
+        if (events.length > 0) {
+          // Awaited: a slow sink slows this camera (ingest then drops frames, counted), never memory.
+          await this.emit(events);
+          const latency = performance.now() - f.monoMs;
+          this.lastLatencyMs = latency;
+          if (latency > this.maxLatencyMs) this.maxLatencyMs = latency;
+        }
+      } catch (err) {
+        this.log.error({ err }, 'frame analysis failed; next frame');
+      }
+    }
+  }
+
+  private onStatus(s: IngestStatus): void {
+    this.emit(this.health.observeStream(s.connected, s.reason, s.at));
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    this.emit(this.health.tick(new Date(now)));
+    if (now - this.lastHealthMs >= (this.o.healthEveryS ?? 10) * 1000) this.recordHealth(now);
+  }
+
+  private recordHealth(now: number): void {
+    this.lastHealthMs = now;
+    if (!this.o.sinks.health) return;
+    try {
+      this.o.sinks.health(this.health.record(new Date(now)));
+    } catch (err) {
+      this.log.warn({ err }, 'health sink failed');
+    }
+  }
+
+  /** Hands events to the event sink in order, one at a time. */
+  private emit(events: PortEvent[]): Promise<void> {
+    if (events.length === 0) return this.chain;
+    const details = this.o.eventDetails;
+    this.chain = this.chain.then(async () => {
+      for (const e of events) {
+        if (details && e.kind.startsWith('camera_')) e.details = { ...e.details, ...details };
+        this.events++;
+        try {
+          await this.o.sinks.event?.(e);
+        } catch (err) {
+          this.sinkErrors++;
+          if (this.sinkErrors === 1 || this.sinkErrors % 100 === 0) this.log.error({ err, errors: this.sinkErrors }, 'event sink failed');
+        }
+      }
+    });
+    return this.chain;
+  }
+}
