@@ -80,7 +80,7 @@ describe('portwatch config check', () => {
     expect(out.at(-1)).toBe(`OK ${EXAMPLE}: site "Port of Lanjiang — Haixi terminals", 284 cameras, 20 berths, 598 zones, 84 tripwires, 3 feeds, 30 inspectors, ${lines.length} warnings`);
   });
 
-  it('prints every error of a bad file as FILE:LINE:COLUMN path: reason and exits 2', async () => {
+  it('prints every error of a bad file as FILE:LINE:COLUMN path: reason and exits 2', () => {
     const file = 'test/fixtures/config/schema-errors.yaml';
     const expected = readFileSync('test/fixtures/config/schema-errors.expected', 'utf8').trimEnd().split('\n');
     const run = runs.schema!;

@@ -14,7 +14,20 @@ export interface LoggerSettings {
 }
 
 /** Keys whose values are never written to a log, whatever nests them. */
-export const REDACTED_KEYS = ['password', 'passwd', 'secret', 'token', 'authorization', '*.password', '*.url', '*.stream_url'];
+export const REDACTED_KEYS = [
+  'password',
+  'passwd',
+  'secret',
+  'token',
+  'authorization',
+  'url',
+  '*.password',
+  '*.url',
+  'streams.main',
+  'streams.sub',
+  '*.streams.main',
+  '*.streams.sub',
+];
 
 export function createLogger(settings: LoggerSettings = {}): Logger {
   const options: LoggerOptions = {
