@@ -22,7 +22,7 @@ export interface DetectorOptions {
    * camera workers on the same host need. Only matters with more than 1 thread.
    */
   spinning?: boolean;
-  /** Largest batch one session.run receives; bigger requests are split. Default 8. */
+  /** Largest batch one session.run receives; bigger requests are split. Default 4 (on CPU, 8 measured no better: docs/detect.md). */
   maxBatch?: number;
   /** Check the .onnx file against the manifest's sha256 before loading. Default true. */
   verifySha256?: boolean;
@@ -104,9 +104,9 @@ export class Detector {
     if (!this.batchable) {
       logger.info({ model: this.name }, `model ${this.name}: batch dimension fixed at 1, batches run one item at a time`);
     }
-    this.maxBatch = this.batchable ? Math.max(1, options.maxBatch ?? 8) : 1;
+    this.maxBatch = this.batchable ? Math.max(1, options.maxBatch ?? 4) : 1;
     this.perItem = itemSize(manifest.input);
-    this.input = new Float32Array(this.perItem * Math.max(1, options.maxBatch ?? 8));
+    this.input = new Float32Array(this.perItem * Math.max(1, options.maxBatch ?? 4));
   }
 
   /** Loads models/<name>.json (or any manifest path) and the .onnx file next to it. */
