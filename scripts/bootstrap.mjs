@@ -34,12 +34,9 @@ const DEBIAN_PACKAGES = [
   'python3-gi',
   'gir1.2-gst-rtsp-server-1.0',
   'gstreamer1.0-rtsp',
-  'gstreamer1.0-tools',
   'gstreamer1.0-plugins-base',
   'gstreamer1.0-plugins-good',
   'gstreamer1.0-plugins-bad',
-  'gstreamer1.0-plugins-ugly',
-  'gstreamer1.0-libav',
 ];
 
 function run(cmd, argv, opts = {}) {
@@ -118,18 +115,7 @@ step('models', () => {
   if (r.status !== 0) throw new Error('model conversion failed; see the output above');
 });
 
-// 4. Test footage: the H.264 clips the RTSP simulator serves.
-step('footage', () => {
-  const prepare = join(root, 'scripts', 'sim', 'prepare-footage.sh');
-  if (!existsSync(prepare)) return;
-  const r = run('bash', [prepare, '--check']);
-  if (r.status === 0) return;
-  if (checkOnly) return void say('test footage needs preparing: bash scripts/sim/prepare-footage.sh');
-  const p = run('bash', [prepare], { stdio: 'inherit' });
-  if (p.status !== 0) throw new Error('footage preparation failed; see the output above');
-});
-
-// 5. Services the tests talk to: Redis and PostgreSQL on loopback.
+// 4. Services the tests talk to: Redis and PostgreSQL on loopback.
 if (forTest) {
   await service('Redis', 6379, [
     ['redis-server', '--daemonize', 'yes', '--bind', '127.0.0.1', '--port', '6379', '--save', '', '--appendonly', 'no'],

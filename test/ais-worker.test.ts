@@ -88,13 +88,12 @@ describe('AIS replay simulator and live feeds', () => {
     const ingest = new AisIngest({ store, logger });
     const feed = new UdpLineFeed({ id: 'udp-replay', host: '127.0.0.1', port: 0, logger });
     feed.start(ingest.handleLine);
-    await until(() => (feed as unknown as { boundPort: number | null }).boundPort !== null, 5000, 'UDP bind');
-    const port = (feed as unknown as { boundPort: number }).boundPort;
+    const port = await feed.listening();
     const lines = scenario.lines.slice(0, 300);
     const replay = new AisReplay({ lines, udp: { host: '127.0.0.1', port }, speed: 0, retime: false });
     await replay.start();
     await replay.done;
-    await until(() => ingest.stats().lines >= lines.length, 10_000, 'UDP lines');
+    await until(() => ingest.stats().lines >= lines.length, 10_000, `UDP lines (${ingest.stats().lines}/${lines.length}, feed ${JSON.stringify(feed.stats)})`);
     await feed.stop();
     await replay.stop();
     const stats = await ingest.close();
