@@ -93,7 +93,7 @@ describe('AIS replay simulator and live feeds', () => {
     const replay = new AisReplay({ lines, udp: { host: '127.0.0.1', port }, speed: 0, retime: false });
     await replay.start();
     await replay.done;
-    await until(() => ingest.stats().lines >= lines.length, 10_000, `UDP lines (${ingest.stats().lines}/${lines.length}, feed ${JSON.stringify(feed.stats)})`);
+    await until(() => ingest.stats().lines >= lines.length, 10_000, 'UDP lines').catch((e) => { throw new Error(`${e.message}: ${ingest.stats().lines}/${lines.length}, feed ${JSON.stringify(feed.stats)}, replay ${JSON.stringify(replay.stats)}`); });
     await feed.stop();
     await replay.stop();
     const stats = await ingest.close();
