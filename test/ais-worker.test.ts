@@ -60,7 +60,7 @@ describe('AIS replay simulator and live feeds', () => {
     const replay = new AisReplay({ lines: scenario.lines, tcpPort: 0, speed: 0, loop: true, retime: true });
     await replay.start();
     const ingest = new AisIngest({ store, logger, berths: scenario.berths, anomalies: scenario.options.anomalies });
-    const feed = new TcpLineFeed({ id: 'tcp-replay', host: '127.0.0.1', port: replay.port, station: 'loop', logger, backoff: { base_ms: 50, cap_ms: 200 } });
+    const feed = new TcpLineFeed({ id: 'tcp-replay', host: '127.0.0.1', port: replay.port, station: 'loop', logger, backoff: { baseMs: 50, capMs: 200 } });
     try {
       feed.start(ingest.handleLine);
       await until(() => ingest.stats().lines >= 800, 30_000, '800 lines over TCP');

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Backoff, FileLineFeed, LineSplitter, TcpLineFeed, UdpLineFeed, lineTime, type LineMeta } from '../pipeline/feeds/index.js';
+import { FileLineFeed, LineSplitter, TcpLineFeed, UdpLineFeed, lineTime, type LineMeta } from '../pipeline/feeds/index.js';
 import { silentLogger } from '../pipeline/log/index.js';
 
 const logger = silentLogger();
@@ -39,17 +39,6 @@ describe('lineTime', () => {
   });
 });
 
-describe('Backoff', () => {
-  it('doubles its ceiling up to the cap, with full jitter, and resets', () => {
-    const b = new Backoff({ base_ms: 100, cap_ms: 1000, random: () => 1 });
-    expect([b.next(), b.next(), b.next(), b.next(), b.next()]).toEqual([100, 200, 400, 800, 1000]);
-    b.reset();
-    expect(b.next()).toBe(100);
-    const j = new Backoff({ base_ms: 100, random: () => 0.25 });
-    expect(j.next()).toBe(25);
-  });
-});
-
 describe('TcpLineFeed', () => {
   let server: Server | null = null;
   afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
@@ -68,7 +57,7 @@ describe('TcpLineFeed', () => {
     });
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
     const port = (server.address() as { port: number }).port;
-    const feed = new TcpLineFeed({ id: 'berth-receiver', host: '127.0.0.1', port, logger, backoff: { base_ms: 20, cap_ms: 50 } });
+    const feed = new TcpLineFeed({ id: 'berth-receiver', host: '127.0.0.1', port, logger, backoff: { baseMs: 20, capMs: 50 } });
     const got: Array<[string, LineMeta]> = [];
     const both = new Promise<void>((resolve) =>
       feed.start((line, meta) => {
@@ -90,7 +79,7 @@ describe('TcpLineFeed', () => {
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
     const port = (probe.address() as { port: number }).port;
     await new Promise<void>((r) => probe.close(() => r()));
-    const feed = new TcpLineFeed({ id: 'down', host: '127.0.0.1', port, logger, backoff: { base_ms: 10, cap_ms: 20 } });
+    const feed = new TcpLineFeed({ id: 'down', host: '127.0.0.1', port, logger, backoff: { baseMs: 10, capMs: 20 } });
     feed.start(() => undefined);
     await new Promise((r) => setTimeout(r, 150));
     await feed.stop();
@@ -103,7 +92,7 @@ describe('TcpLineFeed', () => {
     server = createServer((s) => s.end(lines.join('\n') + '\n'));
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
     const port = (server.address() as { port: number }).port;
-    const feed = new TcpLineFeed({ id: 'slow', host: '127.0.0.1', port, logger, backoff: { base_ms: 5000 } });
+    const feed = new TcpLineFeed({ id: 'slow', host: '127.0.0.1', port, logger, backoff: { baseMs: 5000 } });
     const got: string[] = [];
     let inFlight = 0;
     let maxInFlight = 0;

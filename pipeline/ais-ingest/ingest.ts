@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { AisLineDecoder, type AisDecoderOptions, type AisRecord, type DecodeStats, type FeedRecord, type RejectReason } from '../ais/index.js';
 import { AisAnomalyDetector, type AisAnomalyOptions } from '../anomalies/index.js';
 import { BerthOccupancy, type BerthArea, type BerthOccupancyOptions, type BerthVisit, type VesselPosition } from '../berths/index.js';
@@ -470,7 +469,9 @@ function mergeVessel(a: VesselRecord, b: VesselRecord): VesselRecord {
  * The row id of a position report: the same report (vessel, receive time,
  * content) has the same id however often it is ingested or from however many
  * stations, so a replay or an overlapping receiver never duplicates a row.
- * MD5 because it is an id, not a secret, and the fastest hash here.
+ * A 128-bit non-cryptographic hash (cyrb128: four 32-bit lanes) because it is
+ * an id, not a secret, and at 50k+ reports/s a crypto hash per row was the
+ * largest single cost of the ingest. Events keep `eventId` (SHA-256): there are few.
  */
 export function positionId(
   mmsi: number,
@@ -483,6 +484,33 @@ export function positionId(
   heading: number | null,
   status: number | null,
 ): string {
-  const hex = createHash('md5').update(`${mmsi}|${timeMs}|${type}|${lat}|${lon}|${speed}|${course}|${heading}|${status}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  return uuidHash(`${mmsi}|${timeMs}|${type}|${lat}|${lon}|${speed}|${course}|${heading}|${status}`);
+}
+
+const hex8 = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
+
+function uuidHash(s: string): string {
+  let h1 = 1779033703;
+  let h2 = 3144134277;
+  let h3 = 1013904242;
+  let h4 = 2773480762;
+  for (let i = 0; i < s.length; i++) {
+    const k = s.charCodeAt(i);
+    h1 = h2 ^ Math.imul(h1 ^ k, 597399067);
+    h2 = h3 ^ Math.imul(h2 ^ k, 2869860233);
+    h3 = h4 ^ Math.imul(h3 ^ k, 951274213);
+    h4 = h1 ^ Math.imul(h4 ^ k, 2716044179);
+  }
+  h1 = Math.imul(h3 ^ (h1 >>> 18), 597399067);
+  h2 = Math.imul(h4 ^ (h2 >>> 22), 2869860233);
+  h3 = Math.imul(h1 ^ (h3 >>> 17), 951274213);
+  h4 = Math.imul(h2 ^ (h4 >>> 19), 2716044179);
+  h1 ^= h2 ^ h3 ^ h4;
+  h2 ^= h1;
+  h3 ^= h1;
+  h4 ^= h1;
+  const a = hex8(h1);
+  const b = hex8(h2);
+  const c = hex8(h3);
+  return `${a}-${b.slice(0, 4)}-${b.slice(4)}-${c.slice(0, 4)}-${c.slice(4)}${hex8(h4)}`;
 }

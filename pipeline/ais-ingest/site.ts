@@ -28,7 +28,7 @@ export function createFeed(feed: FeedConfig, logger: Logger, overrides: FeedOver
   const common = { id: feed.id, logger, ...(station !== undefined ? { station } : {}) };
   switch (feed.protocol) {
     case 'tcp':
-      return new TcpLineFeed({ ...common, host: feed.host, port: feed.port, backoff: { base_ms: feed.reconnect_seconds * 1000 } });
+      return new TcpLineFeed({ ...common, host: feed.host, port: feed.port, backoff: { baseMs: feed.reconnect_seconds * 1000 } });
     case 'udp':
       return new UdpLineFeed({ ...common, host: feed.host, port: feed.port });
     case 'file':

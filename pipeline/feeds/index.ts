@@ -1,4 +1,4 @@
-export { Backoff, type BackoffOptions } from './backoff.js';
+export { Backoff, type BackoffOptions } from '../retry/index.js';
 export { LineSplitter, type LineSplitterOptions } from './line-splitter.js';
 export { lineTime } from './line-time.js';
 export { TcpLineFeed, type TcpFeedOptions } from './tcp-feed.js';

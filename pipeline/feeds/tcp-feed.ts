@@ -1,6 +1,6 @@
 import { Socket } from 'node:net';
 import type { Logger } from '../log/index.js';
-import { Backoff, type BackoffOptions } from './backoff.js';
+import { Backoff, type BackoffOptions } from '../retry/index.js';
 import { deliver } from './deliver.js';
 import { LineSplitter } from './line-splitter.js';
 import { emptyStats, type FeedStats, type LineFeed, type LineHandler } from './types.js';
@@ -15,8 +15,6 @@ export interface TcpFeedOptions {
   /** No byte for this long means the link is dead even if TCP has not noticed. */
   idle_timeout_ms?: number;
   connect_timeout_ms?: number;
-  /** A connection that stayed up this long resets the backoff. */
-  healthy_after_ms?: number;
 }
 
 /** An AIS/NMEA feed over TCP (an AIS receiver or aggregator), reconnecting forever with backoff. */
@@ -76,7 +74,7 @@ export class TcpLineFeed implements LineFeed {
     });
     socket.on('close', () => {
       if (connectedAt) this.stats.disconnects++;
-      if (connectedAt && Date.now() - connectedAt > (this.options.healthy_after_ms ?? 60_000)) this.backoff.reset();
+      if (connectedAt) this.backoff.connectionEnded(Date.now() - connectedAt);
       if (this.stopped) return void chain.then(() => this.resolveDone());
       const delay = this.backoff.next();
       logger.warn({ feed: this.id, host, port, reason: this.stats.last_error ?? 'closed', retry_in_ms: delay }, 'AIS feed disconnected; reconnecting');

@@ -170,6 +170,9 @@ export class AisReplay {
     if (this.udp && this.options.udp) {
       const { host, port } = this.options.udp;
       await new Promise<void>((r) => this.udp!.send(data, port, host, () => r()));
+      // UDP has no backpressure: unpaced, a burst overflows the receiver's socket buffer
+      // and datagrams are lost. As fast as possible means about 16k lines/s here.
+      if ((this.options.speed ?? 1) === 0 && this.stats.sent % 16 === 0) await sleep(1);
     }
     let slow: Socket | null = null;
     for (const c of this.clients) if (!c.write(data)) slow = c;

@@ -1,0 +1,1 @@
+export { Backoff, type BackoffOptions } from './backoff.js';
