@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAisLines, type AisRecord } from '../pipeline/ais/index.js';
 import {
@@ -90,6 +91,15 @@ describe('position fields with gpsd semantics', () => {
     expect(parseEta('11-27T10:30Z', new Date('2026-11-01T00:00:00Z'))?.toISOString()).toBe('2026-11-27T10:30:00.000Z');
     expect(parseEta('01-03T06:00Z', new Date('2026-12-30T00:00:00Z'))?.toISOString()).toBe('2027-01-03T06:00:00.000Z');
     expect(parseEta('00-00T24:60Z', new Date())).toBeNull();
+  });
+  it('ships demo AIS settings that match the scenario geography', () => {
+    const file = fileURLToPath(new URL('../scripts/sim/ais-demo.options.yaml', import.meta.url));
+    const o = parseAisIngestSettings(parseYaml(readFileSync(file, 'utf8')), file);
+    const s = portScenario();
+    expect(o.anomalies.port_area).toEqual(s.options.anomalies.port_area);
+    expect(o.anomalies.channels).toEqual(s.options.anomalies.channels);
+    expect(o.anomalies.dark_after_seconds).toBe(s.options.anomalies.dark_after_seconds);
+    expect(o.occupancy.arrival_minutes).toBe(s.options.occupancy.arrival_minutes);
   });
   it('validates the AIS settings file and names the bad field', () => {
     expect(() => parseAisIngestSettings({ anomalies: { dark_after_seconds: -1 } }, 'ais.yaml')).toThrow(/ais\.yaml: anomalies\.dark_after_seconds/);

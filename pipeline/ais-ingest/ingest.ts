@@ -125,6 +125,7 @@ export class AisIngest {
   private readonly timer: NodeJS.Timeout | null;
   private readonly dataSweepMs: number;
   private lastDataSweep = -Infinity;
+  private sinceSweep = 0;
   private dataTime = -Infinity;
   private closed = false;
   private readonly c = {
@@ -261,9 +262,13 @@ export class AisIngest {
       this.c.other_messages++;
     }
 
-    if (this.dataSweepMs > 0 && t - this.lastDataSweep >= this.dataSweepMs) {
+    // A sweep walks every vessel: on a fast replay (hours of data a second) sweep by the
+    // data clock but at most once per 256 records, unless the data moved a minute.
+    this.sinceSweep++;
+    if (this.dataSweepMs > 0 && t - this.lastDataSweep >= this.dataSweepMs && (this.sinceSweep >= 256 || t - this.lastDataSweep >= 60_000)) {
       if (this.lastDataSweep !== -Infinity) this.emit(this.anomalies.sweep(time));
       this.lastDataSweep = t;
+      this.sinceSweep = 0;
     }
   }
 
@@ -484,18 +489,32 @@ export function positionId(
   heading: number | null,
   status: number | null,
 ): string {
-  return uuidHash(`${mmsi}|${timeMs}|${type}|${lat}|${lon}|${speed}|${course}|${heading}|${status}`);
+  // Integers only (the fields' own resolution: 1/600000 degree, 0.1 kn, 0.1 degree):
+  // formatting doubles as text for a string hash cost more than the rest of the row.
+  const na = -1;
+  return uuidOfInts(
+    mmsi,
+    Math.floor(timeMs / 4294967296),
+    timeMs >>> 0,
+    type,
+    lat === null ? 0x7fffffff : Math.round(lat * 600_000),
+    lon === null ? 0x7fffffff : Math.round(lon * 600_000),
+    speed === null ? na : Math.round(speed * 10),
+    course === null ? na : Math.round(course * 10),
+    heading === null ? na : heading,
+    status === null ? na : status,
+  );
 }
 
 const hex8 = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
 
-function uuidHash(s: string): string {
+function uuidOfInts(...values: number[]): string {
   let h1 = 1779033703;
   let h2 = 3144134277;
   let h3 = 1013904242;
   let h4 = 2773480762;
-  for (let i = 0; i < s.length; i++) {
-    const k = s.charCodeAt(i);
+  for (let i = 0; i < values.length; i++) {
+    const k = values[i]! | 0;
     h1 = h2 ^ Math.imul(h1 ^ k, 597399067);
     h2 = h3 ^ Math.imul(h2 ^ k, 2869860233);
     h3 = h4 ^ Math.imul(h3 ^ k, 951274213);

@@ -24,6 +24,8 @@ export interface CameraRunnerOptions extends CameraAnalyserOptions {
   healthEveryS?: number;
   /** Health clock (offline detection). Default 1000 ms. */
   tickMs?: number;
+  /** Called after every frame (benchmarks, stats): how long from the frame being cut to its analysis done. */
+  onFrame?: (info: { camera: string; latencyMs: number; gate: string; detectorRan: boolean; fullFrame: boolean; seq: number }) => void;
 }
 
 /**
@@ -129,6 +131,7 @@ export class CameraRunner {
         if (f.rgb && f.gray) {
           const r = await this.analyser.analyse({ rgb: f.rgb, gray: f.gray, time: at.getTime(), seq: f.seq });
           events.push(...r.events);
+          this.o.onFrame?.({ camera: this.camera, latencyMs: performance.now() - f.monoMs, gate: r.gate, detectorRan: r.detection !== null, fullFrame: r.fullFrame, seq: f.seq });
           if (r.detection && r.detection.detections.length > 0 && this.o.sinks.detections) {
             try {
               this.o.sinks.detections(r.detection);

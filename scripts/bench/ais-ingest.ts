@@ -9,8 +9,8 @@
  *
  * The server is PG_BENCH_URL (default postgres://postgres@127.0.0.1:5432/test);
  * the benchmark creates and drops its own database there. Each line gets its
- * own receive time (1 ms apart), as a replay of a busy receiver would, so the
- * repeated corpus makes distinct rows rather than duplicates.
+ * own receive time (see receiveTime), as a replay of a busy receiver would, so
+ * the repeated corpus makes distinct rows rather than duplicates.
  *
  * `scripts/bench/ais.ts` calls `benchIngest` for its "ingest" lines.
  */
@@ -41,18 +41,34 @@ export interface IngestRun {
   stats: AisIngestStats;
 }
 
-function readLines(file: string, target: number): string[] {
+/** The corpus repeated to `target` lines; `period` is the corpus length (one pass). */
+function readLines(file: string, target: number): string[] & { period?: number } {
   const base = readFileSync(file, 'latin1')
     .split('\n')
     .map((l) => l.replace(/\r$/, ''))
     .filter((l) => l.length > 0 && !l.startsWith('#'));
-  const lines: string[] = [];
+  const lines: string[] & { period?: number } = [];
   while (lines.length < target) for (const l of base) lines.push(l);
   lines.length = target;
+  lines.period = base.length;
   return lines;
 }
 
-async function runOn(target: string, store: Store, lines: readonly string[]): Promise<IngestRun> {
+/**
+ * Receive times: one line per second of data time within a pass of the
+ * corpus, the next pass a minute after the last line. The corpus is a real
+ * capture whose reports of one vessel are seconds to minutes apart; replayed
+ * 1 ms apart, every moving vessel would seem to jump at hundreds of knots and
+ * a third of the reports would become position-jump events, which no port
+ * sees. The data clock does not pace anything: the lines go in as fast as the
+ * ingest takes them.
+ */
+function receiveTime(base: number, i: number, period: number): number {
+  return base + Math.floor(i / period) * (period * 1000 + 60_000) + (i % period) * 1000;
+}
+
+async function runOn(target: string, store: Store, lines: readonly string[] & { period?: number }): Promise<IngestRun> {
+  const period = lines.period ?? lines.length;
   const logger = silentLogger();
   await migrate(store, { logger });
   const ingest = new AisIngest({ store, logger, batchSize: 5000 });
@@ -60,7 +76,7 @@ async function runOn(target: string, store: Store, lines: readonly string[]): Pr
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < lines.length; i++) {
-    const r = ingest.handleLine(lines[i]!, { feed: 'bench', received: new Date(base + i), line_number: i + 1 });
+    const r = ingest.handleLine(lines[i]!, { feed: 'bench', received: new Date(receiveTime(base, i, period)), line_number: i + 1 });
     if (r) await r;
   }
   const stats = await ingest.close();
@@ -83,7 +99,7 @@ async function runOn(target: string, store: Store, lines: readonly string[]): Pr
   };
 }
 
-export async function benchEmbedded(lines: readonly string[]): Promise<IngestRun> {
+export async function benchEmbedded(lines: readonly string[] & { period?: number }): Promise<IngestRun> {
   const dir = mkdtempSync(join(tmpdir(), 'portwatch-bench-ingest-'));
   const store = await openStore({ dataDir: dir, logger: silentLogger() });
   try {
@@ -94,7 +110,7 @@ export async function benchEmbedded(lines: readonly string[]): Promise<IngestRun
   }
 }
 
-export async function benchServer(lines: readonly string[]): Promise<IngestRun> {
+export async function benchServer(lines: readonly string[] & { period?: number }): Promise<IngestRun> {
   const name = `pw_bench_ingest_${process.pid}_${Date.now().toString(36)}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
@@ -129,7 +145,7 @@ export function formatRun(r: IngestRun): string {
 export async function benchIngest(file: string, lines: number, log: (s: string) => void = (s) => console.log(s)): Promise<Record<string, number>> {
   const input = readLines(file, lines);
   const out: Record<string, number> = {};
-  const embedded = await benchEmbedded(input.slice(0, Math.min(input.length, 200_000)));
+  const embedded = await benchEmbedded(Object.assign(input.slice(0, Math.min(input.length, 200_000)), { period: input.period }));
   log(formatRun(embedded));
   out.embedded = embedded.messagesPerSecond;
   const server = await benchServer(input);
@@ -150,7 +166,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const lines = readLines(corpus, n);
   console.log(`corpus ${corpus}, ${lines.length} lines`);
   // Warm the JIT on the decoder and ingest path before timing.
-  if (targets.includes('embedded')) console.log(formatRun(await benchEmbedded(lines.slice(0, Math.min(lines.length, Number(arg('embedded-lines', '200000')))))));
+  if (targets.includes('embedded')) console.log(formatRun(await benchEmbedded(Object.assign(lines.slice(0, Math.min(lines.length, Number(arg('embedded-lines', '200000')))), { period: lines.period }))));
   if (targets.includes('server')) {
     const r = await benchServer(lines);
     console.log(formatRun(r));

@@ -146,8 +146,10 @@ function gpsdecode(file: string): Run | { error: string } {
  * TimescaleDB and on the PostgreSQL server: added by the feeds/store work
  * (issue 3 items 7-9). Returns null until then.
  */
-export async function benchIngest(_file: string, _lines: number): Promise<null | Record<string, number>> {
-  return null;
+export async function benchIngest(file: string, lines: number): Promise<null | Record<string, number>> {
+  // The ingest engineer's module (scripts/bench/ais-ingest.ts) prints its own detail lines.
+  const { benchIngest: run } = await import('./ais-ingest.js');
+  return run(file, lines);
 }
 
 function rate(messages: number, seconds: number): string {
