@@ -255,6 +255,33 @@ describe.each(targets)('ingest into the %s store', (target) => {
     }
   }, 120_000);
 
+  it('a restarted ingest picks up the vessels still moored: the departure updates the open visit, no second arrival', async () => {
+    const start = Date.UTC(2027, 0, 1) / 1000;
+    const sc = portScenario({ start });
+    const cut = start + 3600; // HAI XING and DARK STAR are moored, HAI XING leaves at about 1 h 19 min
+    const before = sc.lines.filter((l) => Number(/c:(\d+)/.exec(l)![1]) < cut);
+    const after = sc.lines.slice(before.length);
+    const opts = { store, logger, berths: sc.berths, anomalies: sc.options.anomalies, occupancy: sc.options.occupancy };
+    const first = new AisIngest(opts);
+    await ingestLines(first, before, 'scenario', () => new Date());
+    await first.close();
+    const window = [sc.facts.start, new Date((start + 4 * 3600) * 1000)];
+    const visitsIn = () => store.query<{ mmsi: number; arrived_at: Date; departed_at: Date | null }>('SELECT mmsi, arrived_at, departed_at FROM berth_visits WHERE arrived_at >= $1 AND arrived_at < $2 ORDER BY mmsi', window);
+    expect((await visitsIn()).rows.map((v) => v.departed_at)).toEqual([null, null]);
+
+    const second = new AisIngest(opts);
+    expect(await second.restoreOpenVisits()).toBeGreaterThanOrEqual(2);
+    await ingestLines(second, after, 'scenario', () => new Date());
+    const stats = await second.close();
+    expect(stats.events.berth_arrival ?? 0).toBe(0);
+    const visits = (await visitsIn()).rows;
+    expect(visits).toHaveLength(2);
+    const hx = sc.facts.visits[0]!;
+    expect(new Date(visits[0]!.arrived_at).getTime()).toBe(hx.arrived_at.getTime());
+    expect(new Date(visits[0]!.departed_at!).getTime()).toBe(hx.departed_at!.getTime());
+    expect(visits[1]!.departed_at).toBeNull();
+  }, 120_000);
+
   it('keeps going through random bytes and broken records', async () => {
     const ingest = new AisIngest({ store, logger });
     let seed = 42;

@@ -183,6 +183,22 @@ ${feeds}`;
     }
   }, 90_000);
 
+  it('replays a recorded file as fast as it goes and exits at its end with a summary (embedded store)', async () => {
+    writeFileSync(join(dir, 'site-fast.yaml'), site(`  - { id: recorded, protocol: file, path: port.nmea }\n`));
+    const result = await runWorker(['--site', join(dir, 'site-fast.yaml'), '--ais-options', join(dir, 'ais.yaml'), '--data-dir', 'memory://'], {});
+    expect(result.code, result.stderr.slice(-2000)).toBe(0);
+    const summary = JSON.parse(result.stdout.trim().split('\n').pop()!) as Record<string, any>;
+    const f = scenario.facts;
+    expect(summary.store).toBe('embedded');
+    expect(summary.positions).toBe(f.positionReports);
+    expect(summary.writers.ais_positions.written).toBe(f.positionReports);
+    expect(summary.rejected).toBe(f.badLines);
+    // Recorded file: judged on its own clock, so DARK STAR is dark and nobody else.
+    expect(summary.events).toMatchObject({ berth_arrival: 2, berth_departure: 1, ais_dark: 1, ais_speeding: 2, ais_position_jump: 2, ais_invalid_identity: 2 });
+    expect(summary.reject_samples[0]).toMatchObject({ feed: 'recorded', reason: 'checksum' });
+    expect(summary.reject_samples[0].line).toBeGreaterThan(1);
+  }, 90_000);
+
   it('flushes everything on SIGTERM (file feed replayed in real time, embedded store)', async () => {
     writeFileSync(join(dir, 'site-file.yaml'), site(`  - { id: recorded, protocol: file, path: port.nmea, replay: realtime, loop: true }\n`));
     const dataDir = join(dir, 'pglite');

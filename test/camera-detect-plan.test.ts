@@ -7,7 +7,7 @@ describe('where the detector looks (planDetection)', () => {
   });
 
   it('one small region: a square crop round it, padded, at least 40 % of the short side', () => {
-    // A person 20×50 at (300, 200): padded by 16 → 52×82, grown to the minimum side 192 and to a square.
+    // A person 20×50 at (300, 200): padded by 24 → 68×98, grown to the minimum side 192 and to a square.
     const p = planDetection([[300, 200, 320, 250]], 640, 480);
     expect(p.full).toBe(false);
     expect(p.region).toEqual([214, 129, 406, 321]);
@@ -24,8 +24,8 @@ describe('where the detector looks (planDetection)', () => {
   });
 
   it('regions far apart: one crop of their union, or the whole frame when that union is large', () => {
-    // Union 100..260 × 100..200 → padded 84..276 × 84..216 (192×132) → square 192.
-    expect(planDetection([[100, 100, 120, 150], [240, 150, 260, 200]], 640, 480)).toEqual({ region: [84, 54, 276, 246], full: false });
+    // Union 100..260 × 100..200 → padded by 24: 76..284 × 76..224 (208×148) → square 208.
+    expect(planDetection([[100, 100, 120, 150], [240, 150, 260, 200]], 640, 480)).toEqual({ region: [76, 46, 284, 254], full: false });
     // People at both ends of the picture: union ~600 px wide → more than 45 % of the frame.
     expect(planDetection([[10, 100, 40, 180], [600, 300, 630, 380]], 640, 480)).toEqual({ region: [0, 0, 640, 480], full: true });
   });

@@ -15,29 +15,46 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { AisIngest, berthAreas, createFeed, parseAisIngestSettings, type EventPublisher } from '../pipeline/ais-ingest/index.js';
+import { parseAisIngestSettings, startAisService, type EventPublisher } from '../pipeline/ais-ingest/index.js';
 import { loadSiteConfig } from '../pipeline/config/index.js';
-import type { LineFeed } from '../pipeline/feeds/index.js';
 import { createLogger } from '../pipeline/log/index.js';
 import { DEFAULT_DATA_DIR, migrate, openStore, type Store } from '../pipeline/store/index.js';
 
-const { values: args } = parseArgs({
-  options: {
-    site: { type: 'string' },
-    duration: { type: 'string' },
-    'data-dir': { type: 'string' },
-    'ais-options': { type: 'string' },
-    'stats-every': { type: 'string', default: '10' },
-    'sweep-every': { type: 'string', default: '5' },
-    clock: { type: 'string' },
-    speed: { type: 'string' },
-    replay: { type: 'string' },
-    redis: { type: 'string' },
-    'queue-prefix': { type: 'string' },
-    'log-level': { type: 'string' },
-  },
-  strict: true,
-});
+const USAGE = `usage: node --import tsx workers/ais.ts [--site FILE] [--duration S] [--data-dir DIR] [--ais-options FILE]
+       [--clock wall|data] [--speed N] [--replay fast|realtime] [--redis URL] [--queue-prefix P]
+       [--stats-every S] [--sweep-every S] [--log-level L]
+env: PORTWATCH_SITE, DATABASE_URL, REDIS_URL, LOG_LEVEL`;
+
+const OPTIONS = {
+  site: { type: 'string' },
+  duration: { type: 'string' },
+  'data-dir': { type: 'string' },
+  'ais-options': { type: 'string' },
+  'stats-every': { type: 'string', default: '10' },
+  'sweep-every': { type: 'string', default: '5' },
+  clock: { type: 'string' },
+  speed: { type: 'string' },
+  replay: { type: 'string' },
+  redis: { type: 'string' },
+  'queue-prefix': { type: 'string' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean' },
+} as const;
+
+function parseCommandLine() {
+  try {
+    return parseArgs({ options: OPTIONS, strict: true }).values;
+  } catch (err) {
+    process.stderr.write(`ais worker: ${(err as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+}
+
+const args = parseCommandLine();
+if (args.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
 
 const logger = createLogger({ level: args['log-level'] ?? process.env.LOG_LEVEL ?? 'info', name: 'ais-worker' });
 
@@ -72,9 +89,9 @@ const replay = args.replay;
 if (replay !== undefined && replay !== 'fast' && replay !== 'realtime') fail('--replay is fast or realtime');
 const speed = args.speed !== undefined ? Number(args.speed) : undefined;
 if (speed !== undefined && !(speed > 0)) fail('--speed is a factor above 0');
-// Live feeds run on the wall clock; recorded files on their own (their times are in the past).
-const clock = args.clock ?? (site.feeds.every((f) => f.protocol === 'file') ? 'data' : 'wall');
-if (clock !== 'wall' && clock !== 'data') fail('--clock is wall or data');
+// Default: live feeds run on the wall clock, recorded files on their own (their times are in the past).
+const clock = args.clock;
+if (clock !== undefined && clock !== 'wall' && clock !== 'data') fail('--clock is wall or data');
 
 let store: Store;
 try {
@@ -97,60 +114,22 @@ if (redisUrl) {
   queue = { publisher: q, close: () => q.close() };
 }
 
-const ingest = new AisIngest({
+const service = await startAisService({
+  site,
   store,
   logger,
-  berths: berthAreas(site.berths),
   anomalies: aisSettings.anomalies,
   occupancy: aisSettings.occupancy,
   publisher: queue?.publisher ?? null,
+  clock,
+  feedOverrides: { ...(speed !== undefined ? { speed } : {}), ...(replay !== undefined ? { replay } : {}) },
+  sweepEveryMs: Number(args['sweep-every']) * 1000,
+  statsEveryMs: Number(args['stats-every']) * 1000,
 });
-
-const feeds: LineFeed[] = site.feeds.map((f) =>
-  createFeed(f, logger, { ...(speed !== undefined ? { speed } : {}), ...(replay !== undefined ? { replay } : {}) }),
-);
-const started = Date.now();
-for (const feed of feeds) {
-  feed.start(ingest.handleLine);
-  void feed.done.then(() => ingest.finishFeed(feed.id));
-}
 logger.info(
-  { site: site.site.name, feeds: site.feeds.map((f) => `${f.id}:${f.protocol}`), berths: site.berths.length, store: store.kind, clock, queue: Boolean(queue) },
+  { site: site.site.name, feeds: site.feeds.map((f) => `${f.id}:${f.protocol}`), berths: site.berths.length, store: store.kind, clock: service.clock, queue: Boolean(queue) },
   'AIS worker started',
 );
-
-const sweepTimer = setInterval(() => {
-  const now = clock === 'wall' ? new Date() : ingest.clock;
-  if (now) ingest.sweep(now);
-}, Number(args['sweep-every']) * 1000);
-
-function summary() {
-  const s = ingest.stats();
-  return {
-    seconds: Math.round((Date.now() - started) / 100) / 10,
-    store: store.kind,
-    ...s,
-    feeds: Object.fromEntries(feeds.map((f) => [f.id, f.stats])),
-    reject_samples: ingest.rejectSamples().slice(0, 10),
-  };
-}
-
-let last = { lines: 0, at: Date.now() };
-const statsTimer = setInterval(() => {
-  const s = ingest.stats();
-  const now = Date.now();
-  const rate = Math.round(((s.lines - last.lines) * 1000) / Math.max(1, now - last.at));
-  last = { lines: s.lines, at: now };
-  logger.info(
-    {
-      lines: s.lines, lines_per_s: rate, messages: s.messages, rejected: s.rejected, positions: s.positions,
-      written: s.writers.ais_positions.written, held: s.writers.ais_positions.held, events: s.events_total,
-      vessels_upserted: s.vessels_upserted, visits: s.visits_written, data_time: s.data_time,
-      feeds: feeds.map((f) => ({ id: f.id, connects: f.stats.connects, lines: f.stats.lines, error: f.stats.last_error })),
-    },
-    'AIS ingest stats',
-  );
-}, Number(args['stats-every']) * 1000);
 
 let stopping = false;
 async function shutdown(reason: string, printSummary: boolean): Promise<void> {
@@ -159,13 +138,19 @@ async function shutdown(reason: string, printSummary: boolean): Promise<void> {
     process.exit(1);
   }
   stopping = true;
+  try {
+    await stop(reason, printSummary);
+  } catch (err) {
+    logger.error({ err }, `AIS worker shutdown failed: ${(err as Error).message}`);
+    process.exit(1);
+  }
+}
+
+async function stop(reason: string, printSummary: boolean): Promise<void> {
   logger.info({ reason }, 'AIS worker stopping: flushing');
-  clearInterval(sweepTimer);
-  clearInterval(statsTimer);
-  await Promise.all(feeds.map((f) => f.stop()));
-  const stats = await ingest.close({ timeoutMs: 25_000 });
+  const stats = await service.stop({ timeoutMs: 25_000 });
   const abandoned = stats.writers.ais_positions.abandoned + stats.writers.events.abandoned;
-  const result = summary();
+  const result = { ...service.summary(), store: store.kind, reject_samples: service.ingest.rejectSamples().slice(0, 10) };
   await queue?.close().catch((err) => logger.warn({ err }, 'event queue close failed'));
   await store.close().catch((err) => logger.warn({ err }, 'store close failed'));
   logger.info({ positions: stats.writers.ais_positions.written, events: stats.writers.events.written, abandoned }, 'AIS worker stopped');
@@ -177,6 +162,4 @@ process.on('SIGTERM', () => void shutdown('SIGTERM', duration !== null));
 process.on('SIGINT', () => void shutdown('SIGINT', duration !== null));
 if (duration !== null) setTimeout(() => void shutdown('duration', true), duration * 1000);
 // Every feed a file without loop: stop when all of them have ended.
-if (site.feeds.every((f) => f.protocol === 'file' && !f.loop)) {
-  void Promise.all(feeds.map((f) => f.done)).then(() => shutdown('end of input', true));
-}
+void service.ended.then(() => shutdown('end of input', true));

@@ -190,6 +190,43 @@ export class AisIngest {
     if (this.positions.full) return this.positions.ready();
   };
 
+  /**
+   * Pick up the vessels still moored from the store (open `berth_visits`), so a
+   * restarted worker neither forgets them (no departure would ever be written)
+   * nor records their next still fixes as a second arrival. BerthOccupancy has
+   * no way to be seeded, so each open visit is replayed as two still fixes at
+   * the berth, `arrival_minutes` apart from its arrival: the visit gets the same
+   * deterministic id, and the events that replay produces are dropped.
+   * Returns the number of visits restored.
+   */
+  async restoreOpenVisits(): Promise<number> {
+    const rows = (
+      await this.store.query<{ berth: string; mmsi: number; arrived_at: Date | string }>(
+        // A vessel lies at one berth: its latest open visit (an older one was left open by a lost departure).
+        'SELECT DISTINCT ON (mmsi) berth, mmsi, arrived_at FROM berth_visits WHERE departed_at IS NULL ORDER BY mmsi, arrived_at DESC',
+      )
+    ).rows;
+    const arrivalMs = (this.options.occupancy?.arrival_minutes ?? 10) * 60_000;
+    let restored = 0;
+    for (const r of rows) {
+      const berth = (this.options.berths ?? []).find((b) => b.id === r.berth);
+      if (!berth || berth.polygon.length === 0) continue;
+      const lat = berth.polygon.reduce((a, p) => a + p[0], 0) / berth.polygon.length;
+      const lon = berth.polygon.reduce((a, p) => a + p[1], 0) / berth.polygon.length;
+      if (this.occupancy.berthAt(lat, lon)?.id !== berth.id) {
+        this.logger.warn({ berth: berth.id, mmsi: r.mmsi }, `open visit at berth ${berth.id} not restored: the berth polygon's centre lies outside it`);
+        continue;
+      }
+      const arrived = new Date(r.arrived_at);
+      const fix = { mmsi: r.mmsi, lat, lon, speed: 0, course: null, station: null };
+      this.occupancy.update({ ...fix, time: arrived });
+      const up = this.occupancy.update({ ...fix, time: new Date(arrived.getTime() + arrivalMs) });
+      if (up.visits.length > 0) restored++;
+    }
+    if (rows.length > 0) this.logger.info({ open: rows.length, restored }, `restored ${restored} vessels moored at berths`);
+    return restored;
+  }
+
   /** End of a feed's input (a file at its end): incomplete multi-part messages are counted as orphans. */
   finishFeed(feedId: string): void {
     this.feeds.get(feedId)?.decoder.finish();
@@ -249,7 +286,8 @@ export class AisIngest {
       }
       this.seen(fix.mmsi, time, null);
       if (fix.lat !== null && fix.lon !== null) {
-        const position: VesselPosition = { mmsi: fix.mmsi, time, lat: fix.lat, lon: fix.lon, speed: fix.speed, course: fix.course, station };
+        // The row has every field a VesselPosition has: one object less per report.
+        const position = row as VesselPosition;
         const occ = this.occupancy.update(position);
         for (const v of occ.visits) this.visit(v);
         this.emit(occ.events);

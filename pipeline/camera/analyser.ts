@@ -24,6 +24,23 @@ export interface CameraAnalyserOptions {
   tracker?: Partial<TrackerSettings>;
   zones?: Partial<Omit<ZoneEngineOptions, 'camera' | 'zones' | 'tripwires' | 'timeZone'>>;
   plan?: DetectPlanOptions;
+  /**
+   * Heartbeat interval while the camera has no track at all (an empty scene):
+   * the gate's heartbeat (10 s) keeps parked objects' tracks fresh, but with
+   * nothing tracked it only guards against motion the gate missed, so it runs
+   * less often. Default 60 s.
+   */
+  idleHeartbeatS?: number;
+  /**
+   * Look only where it matters: motion counts when it touches the box round all
+   * zones and tripwires, grown by `zoneMargin` of the frame on each side (so an
+   * object is tracked for a while before it reaches a zone). Motion elsewhere
+   * (a road behind a restricted gate) runs no detector. Default true; a zone
+   * covering the picture makes it a no-op.
+   */
+  zoneGating?: boolean;
+  /** Share of the frame's width/height added round the zones' box. Default 0.25. */
+  zoneMargin?: number;
   /** Detector score threshold; default 0.3 (the tracker's second pass uses the weak boxes). */
   threshold?: number;
   /** Write event snapshots (JPEG with boxes) under this folder; null/absent: none. */
@@ -97,6 +114,8 @@ export class CameraAnalyser {
   private readonly overlayZones: NonNullable<SnapshotOverlay['zones']>;
   private lastTime = 0;
   private lastRegions: Box[] = [];
+  private lastDetectMs = -Infinity;
+  private readonly watchArea: Box | null;
 
   constructor(o: CameraAnalyserOptions) {
     this.o = o;
@@ -111,6 +130,7 @@ export class CameraAnalyser {
     this.tracker = new Tracker(o.tracker);
     this.engine = new ZoneEngine({ ...o.zones, camera: o.camera.id, zones: o.camera.zones, tripwires: o.camera.tripwires, timeZone: o.timeZone });
     this.classes = detectClasses(o.camera, o.labels);
+    this.watchArea = o.ungated || o.zoneGating === false ? null : watchArea(o.camera, width, height, o.zoneMargin ?? 0.25);
     this.overlayZones = [
       ...o.camera.zones.map((z) => ({ polygon: z.polygon })),
       ...o.camera.tripwires.map((w) => ({ polygon: w.line, closed: false })),
@@ -130,18 +150,36 @@ export class CameraAnalyser {
     if (this.motion) {
       if (!frame.gray) throw new RangeError(`camera ${this.camera.id}: a grey frame is needed for motion gating`);
       const m = this.motion.update(frame.gray);
-      result.motionRegions = m.regions;
-      decision = this.gate.decide(frame.time, m);
-      if (m.regions.length > 0) this.lastRegions = m.regions;
+      const area = this.watchArea;
+      result.motionRegions = area ? m.regions.filter((r) => overlaps(r, area)) : m.regions;
+      decision = this.gate.decide(frame.time, { regions: result.motionRegions, lightingChange: m.lightingChange });
+      if (result.motionRegions.length > 0) this.lastRegions = result.motionRegions;
     } else decision = { run: true, reason: 'motion' };
     result.gate = decision.reason;
+    if (
+      decision.run &&
+      decision.reason === 'heartbeat' &&
+      frame.time - this.lastDetectMs < (this.o.idleHeartbeatS ?? 60) * 1000 &&
+      this.tracker.current().every((t) => t.state === 'tentative')
+    ) {
+      result.gate = 'idle';
+      return result;
+    }
     if (!decision.run || !this.detects) return result;
+    this.lastDetectMs = frame.time;
 
     // Motion: the padded union of its regions. Hold: where things last moved plus
     // where the tracks are (objects coming to rest). Heartbeat/lighting: everything.
     let plan = { region: [0, 0, width, height] as Box, full: true };
     if (!this.o.ungated) {
-      if (decision.reason === 'motion') plan = planDetection(result.motionRegions, width, height, this.o.plan);
+      if (decision.reason === 'motion') {
+        // Tracked objects next to the motion go into the crop whole: a crop edge through a
+        // person loses the detection, and a tentative track missed once is dropped.
+        const u = unionBox(result.motionRegions)!;
+        const near: Box = [u[0] - 48, u[1] - 48, u[2] + 48, u[3] + 48];
+        const tracked = this.tracker.current().map((t) => t.box).filter((b) => overlaps(b, near));
+        plan = planDetection([...result.motionRegions, ...tracked], width, height, this.o.plan);
+      }
       else if (decision.reason === 'hold') {
         const boxes = [...this.lastRegions, ...this.tracker.current().filter((t) => t.state !== 'tentative').map((t) => t.box)];
         plan = planDetection(boxes, width, height, this.o.plan);
@@ -243,6 +281,24 @@ export function detectClasses(camera: Pick<CameraSpec, 'zones' | 'tripwires'>, l
   for (const w of camera.tripwires) for (const c of w.classes.length > 0 ? w.classes : DEFAULT_ZONE_CLASSES.cargo!) wanted.add(c);
   const list = [...wanted];
   return labels ? list.filter((c) => labels.includes(c)) : list;
+}
+
+/** The box round every zone and tripwire, grown by `margin` of the frame; null when it is (nearly) the whole frame. */
+export function watchArea(camera: Pick<CameraSpec, 'zones' | 'tripwires'>, width: number, height: number, margin: number): Box | null {
+  const pts = [...camera.zones.flatMap((z) => z.polygon), ...camera.tripwires.flatMap((w) => w.line)];
+  if (pts.length === 0) return null;
+  const xs = pts.map((p) => p[0]);
+  const ys = pts.map((p) => p[1]);
+  const x1 = Math.max(0, Math.min(...xs) - margin) * width;
+  const y1 = Math.max(0, Math.min(...ys) - margin) * height;
+  const x2 = Math.min(1, Math.max(...xs) + margin) * width;
+  const y2 = Math.min(1, Math.max(...ys) + margin) * height;
+  if ((x2 - x1) * (y2 - y1) >= 0.95 * width * height) return null;
+  return [x1, y1, x2, y2];
+}
+
+function overlaps(a: Box, b: Box): boolean {
+  return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
 }
 
 function sameBox(a: Box, b: Box): boolean {

@@ -3,7 +3,7 @@ import type { Box } from '../events/types.js';
 export interface DetectPlanOptions {
   /** Crop when the padded union covers at most this share of the frame's area; else the whole frame. Default 0.45. */
   maxCropArea?: number;
-  /** Pixels added round the union (context for the detector). Default 16. */
+  /** Pixels added round the union (context for the detector). Default 24. */
   pad?: number;
   /** Smallest crop side, share of the frame's shorter side: tiny crops would be blown up past anything the model saw in training. Default 0.4. */
   minSide?: number;
@@ -41,7 +41,7 @@ export function planDetection(regions: readonly Box[], width: number, height: nu
   const whole: DetectPlan = { region: [0, 0, width, height], full: true };
   const u = unionBox(regions);
   if (!u) return whole;
-  const pad = o.pad ?? 16;
+  const pad = o.pad ?? 24;
   let x1 = Math.max(0, u[0] - pad);
   let y1 = Math.max(0, u[1] - pad);
   let x2 = Math.min(width, u[2] + pad);

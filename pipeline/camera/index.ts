@@ -1,4 +1,4 @@
-export { CameraAnalyser, motionGrid, detectClasses, type CameraAnalyserOptions, type AnalyserFrame, type AnalyserResult, type AnalyserCounters } from './analyser.js';
+export { CameraAnalyser, motionGrid, detectClasses, watchArea, type CameraAnalyserOptions, type AnalyserFrame, type AnalyserResult, type AnalyserCounters } from './analyser.js';
 export { planDetection, unionBox, type DetectPlan, type DetectPlanOptions } from './detect-plan.js';
 export { CameraRunner, type CameraRunnerOptions } from './runner.js';
 export { CameraSupervisor, type CameraSupervisorOptions, type SupervisedRunner, type LeaseSource } from './supervisor.js';
