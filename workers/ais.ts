@@ -6,8 +6,9 @@
  * Site file: --site or PORTWATCH_SITE. Store: DATABASE_URL (a TimescaleDB or
  * PostgreSQL server), else the embedded database in --data-dir (default
  * ./data/pglite). Events also go to the BullMQ `events` queue when REDIS_URL
- * (or --redis) is set. AIS thresholds, port area and channels: --ais-options
- * FILE (YAML or JSON, see docs/ais-ingest.md) until the site schema has them.
+ * (or --redis) is set. AIS thresholds, port area and channels come from the
+ * site's `ais:` section; --ais-options FILE (YAML or JSON, the same shape)
+ * overrides it field by field, for trying thresholds without editing the site.
  * SIGTERM/SIGINT (or the end of --duration, or every file feed at its end)
  * stops the feeds, flushes every row and exits; with --duration a summary
  * JSON goes to stdout.
@@ -74,6 +75,7 @@ try {
 }
 if (site.feeds.length === 0) fail(`${siteFile}: no feeds configured (add one under feeds:, see docs/config.md)`);
 
+// Overrides only: the site's own `ais:` section is applied by startAisService.
 let aisSettings: ReturnType<typeof parseAisIngestSettings> = { anomalies: {}, occupancy: {} };
 if (args['ais-options']) {
   const file = args['ais-options'];

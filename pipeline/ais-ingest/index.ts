@@ -11,5 +11,5 @@ export {
   type SentenceOptions,
 } from './encode.js';
 export { berthOccupancyHourly, BERTH_OCCUPANCY_HOURLY_SQL, type BerthOccupancyHour } from './occupancy-query.js';
-export { aisIngestSettingsSchema, parseAisIngestSettings, type AisIngestSettings } from './settings.js';
+export { aisIngestSettingsSchema, parseAisIngestSettings, aisStageOptions, mergeAisSettings, type AisIngestSettings } from './settings.js';
 export { startAisService, type AisService, type AisServiceOptions } from './service.js';

@@ -5,14 +5,18 @@ import type { FeedStats, LineFeed } from '../feeds/index.js';
 import type { Logger } from '../log/index.js';
 import type { Store } from '../store/index.js';
 import { AisIngest, type AisIngestStats, type EventPublisher } from './ingest.js';
+import { mergeAisSettings } from './settings.js';
 import { berthAreas, createFeed, type FeedOverrides } from './site.js';
 
 export interface AisServiceOptions {
-  site: Pick<SiteConfig, 'berths' | 'feeds'>;
+  /** Berths, feeds and the `ais:` section (port area, channels, thresholds) of the site. */
+  site: Pick<SiteConfig, 'berths' | 'feeds'> & { ais?: SiteConfig['ais'] };
   store: Store;
   logger: Logger;
-  anomalies?: AisAnomalyOptions;
-  occupancy?: BerthOccupancyOptions;
+  /** Overrides merged field by field over the site's `ais.anomalies` (the worker's --ais-options). */
+  anomalies?: AisAnomalyOptions | undefined;
+  /** Overrides merged field by field over the site's `ais.occupancy`. */
+  occupancy?: BerthOccupancyOptions | undefined;
   publisher?: EventPublisher | null;
   /** `wall` for live feeds, `data` for recorded ones (default: data when every feed is a file). */
   clock?: 'wall' | 'data';
@@ -41,12 +45,13 @@ export interface AisService {
  */
 export async function startAisService(options: AisServiceOptions): Promise<AisService> {
   const { site, store, logger } = options;
+  const settings = mergeAisSettings(site.ais, { anomalies: options.anomalies, occupancy: options.occupancy });
   const ingest = new AisIngest({
     store,
     logger,
     berths: berthAreas(site.berths),
-    ...(options.anomalies ? { anomalies: options.anomalies } : {}),
-    ...(options.occupancy ? { occupancy: options.occupancy } : {}),
+    anomalies: settings.anomalies,
+    occupancy: settings.occupancy,
     publisher: options.publisher ?? null,
   });
   // Vessels moored before a restart stay moored (their departure will be written).

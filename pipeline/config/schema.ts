@@ -5,6 +5,10 @@ import { storeSettingsSchema } from '../store/settings.js';
 import type { TripwireSpec, Weekday, ZoneSpec } from '../zones/types.js';
 import { polygonProblem } from './geometry.js';
 import { parseSiteDateTime } from './time.js';
+import { latLonPolygonSchema, latLonSchema } from './lat-lon.js';
+import { aisIngestSettingsSchema } from '../ais-ingest/settings.js';
+
+export { latLonSchema, latLonPolygonSchema };
 
 /**
  * The site file's schema, after camera groups are expanded and environment
@@ -97,9 +101,6 @@ const polygonOf = <T extends z.ZodType<[number, number]>>(point: T) =>
 
 export const normalisedPolygonSchema = polygonOf(pointSchema);
 
-const latitude = z.number().min(-90, 'latitude runs from -90 to 90 (points are [lat, lon])').max(90, 'latitude runs from -90 to 90 (points are [lat, lon])');
-const longitude = z.number().min(-180, 'longitude runs from -180 to 180 (points are [lat, lon])').max(180, 'longitude runs from -180 to 180 (points are [lat, lon])');
-export const latLonSchema = z.tuple([latitude, longitude], { error: 'a position is [lat, lon] in decimal degrees' });
 
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
 const clock = z.string().regex(HHMM, 'a time of day is "HH:MM", 00:00 to 23:59');
@@ -251,7 +252,7 @@ const berthSchema = (ctx: SchemaContext) =>
     id: idSchema,
     name: text,
     /** Where a moored vessel lies, as [lat, lon] points. */
-    polygon: polygonOf(latLonSchema),
+    polygon: latLonPolygonSchema,
     quay_length_m: z.number('quay_length_m is a number of metres').positive('quay_length_m must be above 0').max(5000, 'quay_length_m above 5000 m is not one berth'),
     depth_m: z.number().positive('depth_m must be above 0').optional(),
     /** Vessels assigned to the berth; a vessel found at a berth it was not assigned to raises ais_unassigned_berth. */
@@ -364,6 +365,8 @@ export function makeSiteConfigSchema(ctx: SchemaContext) {
     /** The risk engine's model file; only its path is checked here. */
     risk: z.strictObject({ model: text.transform((p) => path.resolve(ctx.base_dir, p)) }).optional(),
     store: storeSettingsSchema.prefault({}),
+    /** The AIS worker's port area, channels and thresholds (pipeline/ais-ingest/settings.ts). */
+    ais: aisIngestSettingsSchema.optional(),
   });
 }
 
@@ -378,6 +381,7 @@ export type FeedConfig = SiteConfig['feeds'][number];
 export type InspectorConfig = SiteConfig['inspectors'][number];
 export type AlertRoute = SiteConfig['alerts']['routes'][number];
 export type AlertRule = SiteConfig['alerts']['rules'][number];
+export type AisConfig = NonNullable<SiteConfig['ais']>;
 
 // Compile-time contract checks: the zones stage runs what this schema yields,
 // and the list of event kinds must match the events contract both ways.

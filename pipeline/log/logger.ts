@@ -31,7 +31,7 @@ export const REDACTED_KEYS = [
 
 export function createLogger(settings: LoggerSettings = {}): Logger {
   const options: LoggerOptions = {
-    level: settings.level ?? process.env.LOG_LEVEL ?? 'info',
+    level: settings.level ?? 'info',
     base: { name: settings.name ?? 'portwatch' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACTED_KEYS, censor: '[redacted]' },

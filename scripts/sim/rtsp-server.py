@@ -11,6 +11,8 @@ Mounts (all H.264, RTP over RTSP; clients may use TCP or UDP):
     /frozen        a still picture as video (a frozen camera)
     /black         black frames (a covered or dead camera)
     /cam/001 ...   /vtest again, --cams times, one path per simulated camera
+    --mount /dock-001=vtest   any extra path serving one of the clips above (the demo
+                              names its cameras' paths after the site's camera ids)
 
 With --user and --password every mount requires RTSP basic auth (401 otherwise).
 
@@ -125,6 +127,8 @@ def main():
     parser.add_argument("--port", type=int, default=8554, help="0 picks a free port (printed in the READY line)")
     parser.add_argument("--media", default=DEFAULT_MEDIA, help="folder with vtest/still/black-640x480.mp4")
     parser.add_argument("--cams", type=int, default=0, help="serve /cam/001../cam/N (the vtest clip)")
+    parser.add_argument("--mount", action="append", default=[], metavar="PATH=CLIP",
+                        help="serve CLIP (vtest, frozen or black) at PATH as well; repeatable")
     parser.add_argument("--user", default=None)
     parser.add_argument("--password", default=None)
     args = parser.parse_args()
@@ -170,6 +174,11 @@ def main():
         add(f"/{name}", permit(ClipFactory(clips[name])))
     for i in range(1, args.cams + 1):
         add(f"/cam/{i:03d}", permit(ClipFactory(clips["vtest"])))
+    for spec in args.mount:
+        path, _, clip = spec.partition("=")
+        if not path.startswith("/") or clip not in clips:
+            parser.error(f"--mount {spec}: expected /PATH=CLIP with CLIP one of {', '.join(clips)}")
+        add(path, permit(ClipFactory(clips[clip])))
 
     try:
         server.attach(None)

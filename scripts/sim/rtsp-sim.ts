@@ -12,6 +12,8 @@ export interface RtspServerOptions {
   cams?: number;
   user?: string;
   password?: string;
+  /** Extra mounts: path → clip (vtest, frozen or black). */
+  mounts?: Record<string, 'vtest' | 'frozen' | 'black'>;
 }
 
 export interface RtspServer {
@@ -38,6 +40,7 @@ export async function startRtspServer(o: RtspServerOptions = {}): Promise<RtspSe
   const args = [SCRIPT, '--host', '127.0.0.1', '--port', String(port)];
   if (o.cams) args.push('--cams', String(o.cams));
   if (o.user && o.password) args.push('--user', o.user, '--password', o.password);
+  for (const [path, clip] of Object.entries(o.mounts ?? {})) args.push('--mount', `${path}=${clip}`);
   const child: ChildProcess = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));

@@ -1,0 +1,169 @@
+/**
+ * `npm run demo`: the whole system on the embedded database, fed by
+ * simulators, in one terminal.
+ *
+ *   npm run demo                      run until Ctrl-C
+ *   npm run demo -- --duration 60     run a minute, print a summary, exit 0
+ *
+ * Starts a private Redis (unless REDIS_URL is set), the GStreamer RTSP
+ * simulator serving real footage at the site's camera URLs, the AIS replay of
+ * a port scenario at the site's feed address, and the all-in-one worker. Logs
+ * (JSON) go to data/logs/portwatch.log; the terminal shows where to look, the
+ * events as they happen and a status line.
+ */
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadSiteConfig, type SiteConfig } from '../../pipeline/config/index.js';
+import type { PortEvent } from '../../pipeline/events/index.js';
+import { createLogger } from '../../pipeline/log/index.js';
+import { startAllInOne, type AllInOne } from '../../workers/all-in-one.js';
+import { portScenario } from '../sim/ais-scenario.js';
+import { AisReplay } from '../sim/ais-replay.js';
+import { startRtspServer, type RtspServer } from '../sim/rtsp-sim.js';
+import { startPrivateRedis, type PrivateRedis } from './private-redis.js';
+import { summariseStore, type StoreSummary } from './summary.js';
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string' },
+    site: { type: 'string', default: 'config/site.demo.yaml' },
+    'data-dir': { type: 'string', default: 'data' },
+    speed: { type: 'string', default: '30' },
+  },
+});
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const started = Date.now();
+const elapsed = () => `${Math.round((Date.now() - started) / 1000)}s`.padStart(5);
+
+async function main(): Promise<number> {
+  const duration = args.duration !== undefined ? Number(args.duration) : null;
+  if (duration !== null && !(duration > 0)) throw new Error('--duration is a number of seconds above 0');
+  const dataDir = resolve(args['data-dir']!);
+  mkdirSync(join(dataDir, 'logs'), { recursive: true });
+  const logFile = join(dataDir, 'logs', 'portwatch.log');
+  const logger = createLogger({ name: 'demo', level: process.env.LOG_LEVEL ?? 'info', destination: createWriteStream(logFile, { flags: 'a' }) });
+
+  const siteFile = resolve(args.site!);
+  const site = loadSiteConfig(siteFile, { env: process.env });
+  const rtspPort = cameraPort(site);
+
+  out('portwatch demo: starting (first start converts nothing, it was done by the bootstrap)');
+  const redis: PrivateRedis | null = process.env.REDIS_URL ? null : await startPrivateRedis(join(dataDir, 'redis'));
+  const redisUrl = process.env.REDIS_URL ?? redis!.url;
+  const cameras: RtspServer | null =
+    site.cameras.length > 0
+      ? await startRtspServer({ port: rtspPort, mounts: Object.fromEntries(site.cameras.map((c) => [cameraPath(c.streams.main), 'vtest' as const])) })
+      : null;
+  const tcpFeed = site.feeds.find((f) => f.protocol === 'tcp');
+  // The scenario with a few corrupt lines mixed in: the demo shows them counted, not fatal.
+  const replay = tcpFeed
+    ? new AisReplay({ lines: portScenario({ badLines: true }).lines, tcpPort: tcpFeed.port, tcpHost: '127.0.0.1', loop: true, speed: Number(args.speed) })
+    : null;
+  await replay?.start();
+
+  const byKind = new Map<string, number>();
+  const system: AllInOne = await startAllInOne({
+    site,
+    logger,
+    dataDir,
+    databaseUrl: process.env.DATABASE_URL,
+    redisUrl,
+    aisClock: 'data',
+    onEvent: (e) => {
+      byKind.set(e.kind, (byKind.get(e.kind) ?? 0) + 1);
+      out(`${elapsed()}  EVENT ${describeEvent(e, dataDir)}`);
+    },
+  });
+
+  out('');
+  out(`portwatch demo is running — site "${site.site.name}" (${site.cameras.length} cameras, ${site.berths.length} berths, ${site.feeds.length} AIS feed)`);
+  out(`  database   ${system.store.kind === 'embedded' ? `embedded TimescaleDB (PGlite) in ${rel(join(dataDir, 'pglite'))}` : system.store.location}`);
+  out(`             after the demo: node bin/portwatch.js db status --data-dir ${rel(join(dataDir, 'pglite'))}`);
+  if (cameras) out(`  cameras    ${site.cameras.map((c) => cameras.url(cameraPath(c.streams.main))).join('  ')}  (ffplay -rtsp_transport tcp URL)`);
+  if (replay && tcpFeed) out(`  AIS feed   tcp://127.0.0.1:${tcpFeed.port}  (nc 127.0.0.1 ${tcpFeed.port} | node bin/portwatch.js ais decode -)`);
+  out(`  queue      ${redisUrl}  BullMQ queue "events"`);
+  out(`  snapshots  ${rel(join(dataDir, 'snapshots'))}/`);
+  out(`  logs       ${rel(logFile)}`);
+  out(duration ? `  running for ${duration} s` : '  Ctrl-C stops it; everything accepted is flushed first');
+  out('');
+
+  const status = setInterval(() => out(`${elapsed()}  ${statusLine(system)}`), 10_000);
+  status.unref();
+
+  const stopSignal = new Promise<string>((resolveStop) => {
+    process.once('SIGINT', () => resolveStop('SIGINT'));
+    process.once('SIGTERM', () => resolveStop('SIGTERM'));
+    if (duration) setTimeout(() => resolveStop('duration'), duration * 1000).unref();
+  });
+  const why = await stopSignal;
+  clearInterval(status);
+  out(`${elapsed()}  stopping (${why}): flushing everything accepted…`);
+  const last = statusLine(system);
+  await replay?.stop();
+  const summary = await (async () => {
+    // Read the totals before the store closes; the system stops feeding first.
+    await Promise.allSettled([system.ais?.stop(), system.cameras?.stop()]);
+    return summariseStore(system.store);
+  })();
+  await system.stop();
+  await cameras?.stop();
+  await redis?.stop();
+  printSummary(summary, byKind, last);
+  return 0;
+}
+
+function cameraPath(url: string): string {
+  return new URL(url).pathname;
+}
+
+/** The demo serves every camera from one simulator, so the site's URLs must share a loopback port. */
+function cameraPort(site: SiteConfig): number {
+  const ports = new Set(site.cameras.map((c) => Number(new URL(c.streams.main).port || 554)));
+  const hosts = new Set(site.cameras.map((c) => new URL(c.streams.main).hostname));
+  if (ports.size > 1 || [...hosts].some((h) => h !== '127.0.0.1' && h !== 'localhost')) {
+    throw new Error('the demo site must point every camera at one loopback RTSP port (rtsp://127.0.0.1:PORT/<camera>)');
+  }
+  return [...ports][0] ?? 8554;
+}
+
+function rel(path: string): string {
+  return relative(process.cwd(), path) || '.';
+}
+
+function describeEvent(e: PortEvent, dataDir: string): string {
+  const where = [e.camera, e.zone && `zone ${e.zone}`, e.berth && `berth ${e.berth}`, e.mmsi && `MMSI ${e.mmsi}`].filter(Boolean).join(' ');
+  const what = [e.class, e.track != null && `track ${e.track}`, e.score != null && `score ${e.score.toFixed(2)}`].filter(Boolean).join(' ');
+  const snap = e.snapshot ? `  snapshot ${rel(join(dataDir, 'snapshots', e.snapshot))}` : '';
+  return `${e.kind} ${e.phase}  ${where}${what ? `  ${what}` : ''}${snap}`;
+}
+
+function statusLine(system: AllInOne): string {
+  const parts: string[] = [];
+  if (system.ais) {
+    const s = system.ais.summary();
+    parts.push(`AIS ${s.messages} messages, ${s.positions} positions, ${s.rejected} rejected, ${s.events_total} events`);
+  }
+  if (system.cameras) {
+    const c = system.cameras.summary();
+    parts.push(`cameras ${c.running} running, ${c.frames} frames, ${c.detector_runs} detector runs, ${c.events} events`);
+  }
+  return parts.join(' | ');
+}
+
+function printSummary(s: StoreSummary, byKind: Map<string, number>, last: string): void {
+  out('');
+  out('portwatch demo summary');
+  out(`  ${last}`);
+  out(`  store: ${Object.entries(s.rows).map(([t, n]) => `${t} ${n}`).join(', ')}`);
+  out(`  events by kind: ${[...byKind].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
+  for (const v of s.visits) out(`  berth ${v.berth}: ${v.name ?? `MMSI ${v.mmsi}`} arrived ${v.arrived_at}${v.departed_at ? `, left ${v.departed_at}` : ''}`);
+}
+
+main()
+  .then((code) => process.exit(code))
+  .catch((err) => {
+    process.stderr.write(`portwatch demo: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
