@@ -2,7 +2,6 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAisLines, type AisRecord } from '../pipeline/ais/index.js';
 import {
@@ -11,11 +10,15 @@ import {
   encodePositionReport,
   encodeStaticVoyage,
   parseAisIngestSettings,
+  aisStageOptions,
+  mergeAisSettings,
   parseEta,
   readPosition,
   type AisIngestOptions,
 } from '../pipeline/ais-ingest/index.js';
 import type { AisMessage } from '../pipeline/ais/index.js';
+import { loadSiteConfig } from '../pipeline/config/index.js';
+import { insidePolygon } from '../pipeline/berths/index.js';
 import { silentLogger } from '../pipeline/log/index.js';
 import { EventQueue } from '../pipeline/queue/index.js';
 import { migrate, openStore, type Store } from '../pipeline/store/index.js';
@@ -92,14 +95,27 @@ describe('position fields with gpsd semantics', () => {
     expect(parseEta('01-03T06:00Z', new Date('2026-12-30T00:00:00Z'))?.toISOString()).toBe('2027-01-03T06:00:00.000Z');
     expect(parseEta('00-00T24:60Z', new Date())).toBeNull();
   });
-  it('ships demo AIS settings that match the scenario geography', () => {
-    const file = fileURLToPath(new URL('../scripts/sim/ais-demo.options.yaml', import.meta.url));
-    const o = parseAisIngestSettings(parseYaml(readFileSync(file, 'utf8')), file);
+  it("the demo site carries the scenario's AIS settings and berth schedule", () => {
+    const site = loadSiteConfig(fileURLToPath(new URL('../config/site.demo.yaml', import.meta.url)), { env: {} });
+    const o = aisStageOptions(site.ais);
     const s = portScenario();
     expect(o.anomalies.port_area).toEqual(s.options.anomalies.port_area);
     expect(o.anomalies.channels).toEqual(s.options.anomalies.channels);
     expect(o.anomalies.dark_after_seconds).toBe(s.options.anomalies.dark_after_seconds);
+    expect(o.anomalies.speeding_fixes).toBe(s.options.anomalies.speeding_fixes);
     expect(o.occupancy.arrival_minutes).toBe(s.options.occupancy.arrival_minutes);
+    expect(o.occupancy.moored_speed_kn).toBe(s.options.occupancy.moored_speed_kn);
+    // The scenario's schedule (HAI XING at D1, NO SHOW at D2), with slots covering its own day.
+    for (const b of s.berths) {
+      const mine = site.berths.find((x) => x.id === b.id)!;
+      expect(mine.polygon).toEqual(b.polygon);
+      expect(mine.schedule.map((a) => a.mmsi)).toEqual((b.schedule ?? []).map((a) => a.mmsi));
+      for (const a of mine.schedule) expect(a.from.getTime() <= s.facts.start.getTime() && a.to.getTime() >= s.facts.end.getTime()).toBe(true);
+    }
+  });
+  it('merges --ais-options over the site section field by field', () => {
+    const merged = mergeAisSettings({ anomalies: { dark_after_seconds: 900, jump_knots: 50 }, occupancy: { arrival_minutes: 10 } }, { anomalies: { dark_after_seconds: 60 }, occupancy: undefined });
+    expect(merged).toEqual({ anomalies: { dark_after_seconds: 60, jump_knots: 50 }, occupancy: { arrival_minutes: 10 } });
   });
   it('validates the AIS settings file and names the bad field', () => {
     expect(() => parseAisIngestSettings({ anomalies: { dark_after_seconds: -1 } }, 'ais.yaml')).toThrow(/ais\.yaml: anomalies\.dark_after_seconds/);
@@ -209,6 +225,24 @@ describe.each(targets)('ingest into the %s store', (target) => {
     const expectedHours = (hx.departed_at!.getTime() - hx.arrived_at.getTime()) / 3_600_000;
     expect(d1.reduce((s, h) => s + h.vessel_hours, 0)).toBeCloseTo(expectedHours, 6);
     expect(d1.reduce((s, h) => s + h.arrivals, 0)).toBe(1);
+
+    // Each fix carries the berth it lies in; counted independently from the decoded lines and the polygons.
+    const expectedAtBerth: Record<string, number> = {};
+    for (const r of decodeAisLines(scenario.lines).records) {
+      if (r.kind !== 'ais' || !POSITION_TYPES.has(r.message.type)) continue;
+      const p: [number, number] = [Number(r.message.lat), Number(r.message.lon)];
+      const b = scenario.berths.find((x) => insidePolygon(p, x.polygon));
+      if (b) expectedAtBerth[b.id] = (expectedAtBerth[b.id] ?? 0) + 1;
+    }
+    expect(Object.keys(expectedAtBerth).sort()).toEqual(['D1', 'D2']);
+    const atBerth = (await store.query<{ berth: string; n: number }>('SELECT berth, count(*) AS n FROM ais_positions WHERE berth IS NOT NULL GROUP BY berth ORDER BY berth')).rows;
+    expect(Object.fromEntries(atBerth.map((r) => [r.berth, Number(r.n)]))).toEqual(expectedAtBerth);
+    // …and the hourly occupancy aggregate (continuous aggregate or view) sums to the same fixes.
+    const hourly = (await store.query<{ berth: string; n: number; vessels: number }>('SELECT berth, sum(fixes)::int AS n, max(vessels)::int AS vessels FROM berth_occupancy_hourly_totals GROUP BY berth ORDER BY berth')).rows;
+    expect(hourly).toEqual([
+      { berth: 'D1', n: expectedAtBerth.D1, vessels: 1 },
+      { berth: 'D2', n: expectedAtBerth.D2, vessels: 1 },
+    ]);
   }, 120_000);
 
   it('re-ingesting the same lines adds no rows (deterministic ids)', async () => {

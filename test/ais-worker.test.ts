@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -125,7 +125,8 @@ describe('workers/ais.ts as a process', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const site = (feeds: string) => `site: { name: Test port, timezone: Asia/Shanghai }
+  const site = (feeds: string, ais = '') => `site: { name: Test port, timezone: Asia/Shanghai }
+${ais}
 berths:
   - id: D1
     name: Demo berth 1
@@ -184,8 +185,10 @@ ${feeds}`;
   }, 90_000);
 
   it('replays a recorded file as fast as it goes and exits at its end with a summary (embedded store)', async () => {
-    writeFileSync(join(dir, 'site-fast.yaml'), site(`  - { id: recorded, protocol: file, path: port.nmea }\n`));
-    const result = await runWorker(['--site', join(dir, 'site-fast.yaml'), '--ais-options', join(dir, 'ais.yaml'), '--data-dir', 'memory://'], {});
+    // The AIS settings from the site's own ais: section this time (the TCP test above passes --ais-options).
+    const ais = `ais:\n${readFileSync(join(dir, 'ais.yaml'), 'utf8').replace(/^/gm, '  ')}`;
+    writeFileSync(join(dir, 'site-fast.yaml'), site(`  - { id: recorded, protocol: file, path: port.nmea }\n`, ais));
+    const result = await runWorker(['--site', join(dir, 'site-fast.yaml'), '--data-dir', 'memory://'], {});
     expect(result.code, result.stderr.slice(-2000)).toBe(0);
     const summary = JSON.parse(result.stdout.trim().split('\n').pop()!) as Record<string, any>;
     const f = scenario.facts;

@@ -109,4 +109,34 @@ describe('BerthOccupancy', () => {
     occ.update(fix(412000007, 0, inB1, 0));
     expect(occ.update(fix(412000007, 6, inB1, 0)).events.map((e) => e.kind)).toEqual(['berth_arrival']);
   });
+  it('restore() re-seeds open visits: no second arrival, the departure closes the restored visit', () => {
+    const first = new BerthOccupancy(berths, { arrival_minutes: 10 });
+    first.update(fix(412000001, 0, inB1, 0.1));
+    const arrival = first.update(fix(412000001, 12, inB1, 0.1)).visits[0]!;
+    expect(arrival).toMatchObject({ berth: 'B1', arrived_at: at(0), departed_at: null });
+
+    // A new process: the store hands back the open visit, an older one left open, a closed one, one at an unknown berth.
+    const occ = new BerthOccupancy(berths, { arrival_minutes: 10, departure_fixes: 2 });
+    const restored = occ.restore([
+      { id: 'older', berth: 'B2', mmsi: 412000001, arrived_at: at(-600), departed_at: null },
+      arrival,
+      { id: 'closed', berth: 'B2', mmsi: 412000002, arrived_at: at(-30), departed_at: at(-5) },
+      { id: 'elsewhere', berth: 'X9', mmsi: 412000003, arrived_at: at(-30), departed_at: null },
+    ]);
+    expect(restored).toBe(1);
+    expect(occ.occupancy().get('B1')).toEqual([arrival]);
+    expect(occ.occupancy().has('B2')).toBe(false);
+
+    // Still at the berth for a long time: no new arrival.
+    for (const m of [20, 40, 60]) expect(occ.update(fix(412000001, m, inB1, 0)).events).toHaveLength(0);
+    // A fix older than the arrival is history, not a movement.
+    expect(occ.update(fix(412000001, -5, outside, 5)).events).toHaveLength(0);
+    occ.update(fix(412000001, 70, outside, 4));
+    const dep = occ.update(fix(412000001, 71, outside, 6));
+    expect(dep.visits).toEqual([{ ...arrival, departed_at: at(70) }]);
+    expect(dep.events.map((e) => e.kind)).toEqual(['berth_departure']);
+    expect(dep.events[0]!.details).toMatchObject({ visit: arrival.id, arrived_at: at(0).toISOString(), departed_at: at(70).toISOString() });
+    // A vessel the instance already tracks is not overwritten.
+    expect(occ.restore([{ id: 'again', berth: 'B2', mmsi: 412000001, arrived_at: at(80), departed_at: null }])).toBe(0);
+  });
 });

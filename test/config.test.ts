@@ -361,3 +361,47 @@ describe('geometry and site time', () => {
     expect(canonicalTimeZone('+08:00')).toBeNull();
   });
 });
+
+describe('the ais section', () => {
+  it('is optional, and the example and demo sites carry one with a port area and a speed-limited channel', () => {
+    expect(checkSiteConfigText(SITE_HEAD, { file: 'x.yaml', base_dir: '/tmp' }).config!.ais).toBeUndefined();
+    const example = loadSiteConfig(EXAMPLE, { env: exampleEnv() }).ais!;
+    expect(example.anomalies!.port_area).toHaveLength(4);
+    expect(example.anomalies!.channels!.map((c) => [c.id, c.speed_limit_kn])).toEqual([
+      ['main-channel', 10],
+      ['inner-basin', 6],
+    ]);
+    expect(example.occupancy).toEqual({ moored_speed_kn: 0.5, arrival_minutes: 10, departure_fixes: 2 });
+    const demo = loadSiteConfig(DEMO, { env: {} });
+    expect(demo.ais!.anomalies!.channels![0]).toEqual({ id: 'main-channel', speed_limit_kn: 8, polygon: [[24.42, 118.0], [24.449, 118.0], [24.449, 118.06], [24.42, 118.06]] });
+    // The scenario's schedule: ais_unassigned_berth needs one to compare with.
+    expect(demo.berths.map((b) => b.schedule.map((a) => a.mmsi))).toEqual([[413000001], [413000004]]);
+  });
+
+  it('reports a bad channel polygon, bad thresholds and unknown fields at their exact positions', () => {
+    // Columns counted by hand in the text below (1-based, at the offending value or key).
+    const text = `${SITE_HEAD}ais:
+  anomalies:
+    dark_after_seconds: 600
+    channels:
+      - id: main
+        speed_limit_kn: 8
+        polygon: [[24.42, 118.0], [24.45, 118.06], [24.45, 118.0], [24.42, 118.06]]
+      - id: inner
+        speed_limit_kn: 0
+        polygon: [[24.44, 118.0], [94.0, 118.0], [24.44, 118.1]]
+      - { id: main, speed_limit_kn: 5, polygon: [[24.40, 118.0], [24.41, 118.0], [24.41, 118.1]] }
+  occupancy: { departure_fixes: 1.5, arival_minutes: 3 }
+`;
+    const result = checkSiteConfigText(text, { file: 'ais.yaml', base_dir: '/tmp' });
+    expect(result.config).toBeNull();
+    expect(result.issues.map(formatIssue)).toEqual([
+      'ais.yaml:9:18 ais.anomalies.channels.0.polygon: the polygon crosses itself: edge 0→1 meets edge 2→3',
+      'ais.yaml:11:25 ais.anomalies.channels.1.speed_limit_kn: speed_limit_kn must be above 0',
+      'ais.yaml:12:36 ais.anomalies.channels.1.polygon.1.0: latitude runs from -90 to 90 (points are [lat, lon])',
+      'ais.yaml:13:15 ais.anomalies.channels.2.id: duplicate channel id "main" (first used by channel 0)',
+      'ais.yaml:14:33 ais.occupancy.departure_fixes: departure_fixes is a whole number',
+      'ais.yaml:14:38 ais.occupancy.arival_minutes: unknown field (see docs/config.md for the fields of this section)',
+    ]);
+  });
+});

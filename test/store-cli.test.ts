@@ -45,6 +45,7 @@ describe('portwatch db, against PostgreSQL without TimescaleDB', () => {
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/^target: postgres \(127\.0\.0\.1:5432\/pw_store_cli_/m);
     expect(first.stdout).toMatch(/applied migration 1: initial schema/);
+    expect(first.stdout).toMatch(/applied migration 2: berth occupancy per hour/);
     expect(first.stdout).toMatch(/settings: not applicable without TimescaleDB/);
     // The fallback warning goes to stderr as a JSON log line and says what is lost.
     expect(first.stderr).toMatch(/without TimescaleDB.*compression.*retention.*incremental aggregates/);
@@ -58,13 +59,13 @@ describe('portwatch db, against PostgreSQL without TimescaleDB', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^target: +postgres/m);
     expect(r.stdout).toMatch(/^timescaledb: +not installed \(fallback: /m);
-    expect(r.stdout).toMatch(/migrations: +1 applied .*up to date/);
+    expect(r.stdout).toMatch(/migrations: +2 applied .*up to date/);
     expect(r.stdout).toMatch(/^ {2}events +plain table, BRIN index events_time_brin$/m);
     expect(r.stdout).toMatch(/^ {2}detections_hourly +view$/m);
     const json = JSON.parse((await portwatch(['db', 'status', '--json'], { DATABASE_URL: db.url })).stdout);
     expect(json.kind).toBe('postgres');
     expect(json.timescaledbVersion).toBeNull();
-    expect(json.migrations.applied).toHaveLength(1);
+    expect(json.migrations.applied).toHaveLength(2);
   });
 
   it('a bad settings file is one precise line and exit code 2', async () => {
@@ -107,6 +108,7 @@ describe('portwatch db, embedded', () => {
     expect(m.code, m.stderr).toBe(0);
     expect(m.stdout).toMatch(/^target: embedded \(.*pglite\)$/m);
     expect(m.stdout).toMatch(/applied migration 1: initial schema/);
+    expect(m.stdout).toMatch(/applied migration 2: berth occupancy per hour/);
     expect(m.stdout).toMatch(/detections: chunk interval 7 days → 1 hour/);
     expect(m.stdout).toMatch(/events: retention none → after 5 years/);
     expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(true);

@@ -8,6 +8,7 @@ import {
   detectionsTable,
   migrate,
   openStore,
+  aisPositionsTable,
   storeStatus,
   formatStoreStatus,
   upsertVessels,
@@ -39,6 +40,10 @@ async function tableNames(store: Store): Promise<string[]> {
 }
 
 const hour = (iso: string) => new Date(iso);
+const APPLIED = [
+  { version: 1, name: 'initial schema' },
+  { version: 2, name: 'berth occupancy per hour' },
+];
 
 /** A few detections and events with hand-counted hourly totals, written through the bulk primitive. */
 async function seed(store: Store) {
@@ -58,6 +63,47 @@ async function seed(store: Store) {
     ev(3, 'unauthorized_access', '2026-01-01T10:40:00Z', { berth: 'B01', camera: 'cam-01', zone: 'quay' }),
     ev(4, 'berth_departure', '2026-01-01T12:00:00Z', { berth: 'B01', mmsi: 412000001 }),
     ev(5, 'unauthorized_access', '2026-01-01T10:45:00Z', { camera: 'cam-09' }), // no berth: not berth activity
+  ]);
+}
+
+/**
+ * AIS fixes at berths, hand-counted per berth, hour and vessel:
+ * 412000001 lies at B01 from 10:05 to 11:40 (moving off at 11:40), 412000002
+ * comes alongside B01 10:20–10:25, 412000003 is at B02 at 11:50, 412000004 at no berth.
+ */
+async function seedPositions(store: Store) {
+  const fix = (i: number, mmsi: number, time: string, speed: number, berth: string | null) =>
+    aisPositionsTable.toRow({ id: eventId('seed-ais', i), time: hour(time), mmsi, lat: 24.45, lon: 118.03, speed, msgType: 1, berth });
+  await store.insertRows('ais_positions', aisPositionsTable.columns, [
+    fix(1, 412000001, '2026-01-01T10:05:00Z', 0.1, 'B01'),
+    fix(2, 412000001, '2026-01-01T10:35:00Z', 0.2, 'B01'),
+    fix(3, 412000001, '2026-01-01T10:55:00Z', 0.0, 'B01'),
+    fix(4, 412000001, '2026-01-01T11:10:00Z', 0.1, 'B01'),
+    fix(5, 412000001, '2026-01-01T11:40:00Z', 3.0, 'B01'),
+    fix(6, 412000002, '2026-01-01T10:20:00Z', 5.0, 'B01'),
+    fix(7, 412000002, '2026-01-01T10:22:00Z', 4.0, 'B01'),
+    fix(8, 412000002, '2026-01-01T10:25:00Z', 0.3, 'B01'),
+    fix(9, 412000003, '2026-01-01T11:50:00Z', 0.0, 'B02'),
+    fix(10, 412000004, '2026-01-01T10:10:00Z', 0.0, null),
+  ]);
+}
+
+async function expectOccupancy(store: Store) {
+  const rows = (await store.query(`SELECT bucket, berth, mmsi, fixes, moored_fixes, first_seen, last_seen FROM berth_occupancy_hourly ORDER BY bucket, berth, mmsi`)).rows;
+  const t = (v: unknown) => new Date(v as string).toISOString().slice(11, 16);
+  expect(rows.map((r) => [t(r.bucket), r.berth, r.mmsi, Number(r.fixes), Number(r.moored_fixes), t(r.first_seen), t(r.last_seen)])).toEqual([
+    ['10:00', 'B01', 412000001, 3, 3, '10:05', '10:55'],
+    ['10:00', 'B01', 412000002, 3, 1, '10:20', '10:25'],
+    ['11:00', 'B01', 412000001, 2, 1, '11:10', '11:40'],
+    ['11:00', 'B02', 412000003, 1, 1, '11:50', '11:50'],
+  ]);
+  const totals = (await store.query(`SELECT bucket, berth, vessels, vessels_moored, fixes, vessel_hours FROM berth_occupancy_hourly_totals ORDER BY bucket, berth`)).rows;
+  // 10:00 B01: 412000001 from 10:05 to the hour's end (it is still there at 11:10) = 55 min, 412000002 10:20–10:25 = 5 min.
+  // 11:00 B01: 412000001 from the hour's start (there before) to its last fix 11:40 = 40 min.
+  expect(totals.map((r) => [t(r.bucket), r.berth, r.vessels, r.vessels_moored, r.fixes, Number(r.vessel_hours).toFixed(4)])).toEqual([
+    ['10:00', 'B01', 2, 1, 6, '1.0000'],
+    ['11:00', 'B01', 1, 1, 2, (40 / 60).toFixed(4)],
+    ['11:00', 'B02', 1, 1, 1, '0.0000'],
   ]);
 }
 
@@ -101,7 +147,7 @@ describe('store migrations, embedded (PGlite + TimescaleDB)', () => {
 
   it('creates the tables, hypertables, continuous aggregates and policies', async () => {
     const result = await migrate(store, { logger: silentLogger() });
-    expect(result.applied).toEqual([{ version: 1, name: 'initial schema' }]);
+    expect(result.applied).toEqual(APPLIED);
     expect(await tableNames(store)).toEqual(ALL_TABLES);
 
     const hyper = (await store.query(`SELECT hypertable_name, compression_enabled FROM timescaledb_information.hypertables WHERE hypertable_schema = 'public' ORDER BY 1`)).rows;
@@ -122,6 +168,7 @@ describe('store migrations, embedded (PGlite + TimescaleDB)', () => {
     const caggs = (await store.query(`SELECT view_name, materialized_only FROM timescaledb_information.continuous_aggregates ORDER BY 1`)).rows;
     expect(caggs).toEqual([
       { view_name: 'berth_activity_hourly', materialized_only: false },
+      { view_name: 'berth_occupancy_hourly', materialized_only: false },
       { view_name: 'detections_hourly', materialized_only: false },
     ]);
 
@@ -141,15 +188,14 @@ describe('store migrations, embedded (PGlite + TimescaleDB)', () => {
     expect(has('policy_retention', 'detections')!.config.drop_after).toBe('30 days');
     expect(has('policy_refresh_continuous_aggregate', 'detections_hourly')).toBeTruthy();
     expect(has('policy_refresh_continuous_aggregate', 'berth_activity_hourly')).toBeTruthy();
+    expect(has('policy_refresh_continuous_aggregate', 'berth_occupancy_hourly')).toBeTruthy();
   });
 
   it('is idempotent: a second run applies nothing and changes no setting', async () => {
     const jobsBefore = (await store.query(`SELECT job_id FROM timescaledb_information.jobs ORDER BY 1`)).rows;
     const result = await migrate(store, { logger: silentLogger() });
     expect(result).toEqual({ applied: [], settingsChanged: [] });
-    expect((await store.query(`SELECT version, name, length(checksum) AS n FROM schema_migrations`)).rows).toEqual([
-      { version: 1, name: 'initial schema', n: 64 },
-    ]);
+    expect((await store.query(`SELECT version, name, length(checksum) AS n FROM schema_migrations ORDER BY version`)).rows).toEqual(APPLIED.map((m) => ({ ...m, n: 64 })));
     expect((await store.query(`SELECT job_id FROM timescaledb_information.jobs ORDER BY 1`)).rows).toEqual(jobsBefore);
   });
 
@@ -184,18 +230,22 @@ describe('store migrations, embedded (PGlite + TimescaleDB)', () => {
 
   it('computes the hourly rollups (continuous aggregates, real-time and refreshed)', async () => {
     await seed(store);
+    await seedPositions(store);
     await expectRollups(store); // real-time part: nothing materialised yet
+    await expectOccupancy(store);
     // Each CALL on its own: a refresh cannot run inside a (multi-statement) transaction block.
     await store.query(`CALL refresh_continuous_aggregate('detections_hourly', NULL, NULL)`);
     await store.query(`CALL refresh_continuous_aggregate('berth_activity_hourly', NULL, NULL)`);
+    await store.query(`CALL refresh_continuous_aggregate('berth_occupancy_hourly', NULL, NULL)`);
     // The refresh really materialised the buckets (not only the real-time union answering).
-    for (const [view, buckets] of [['detections_hourly', 3], ['berth_activity_hourly', 2]] as const) {
+    for (const [view, buckets] of [['detections_hourly', 3], ['berth_activity_hourly', 2], ['berth_occupancy_hourly', 4]] as const) {
       const m = (
         await store.query(`SELECT materialization_hypertable_schema AS s, materialization_hypertable_name AS t FROM timescaledb_information.continuous_aggregates WHERE view_name = $1`, [view])
       ).rows[0]!;
       expect((await store.query(`SELECT count(*) AS n FROM ${m.s}.${m.t}`)).rows[0]!.n, view).toBe(buckets);
     }
     await expectRollups(store);
+    await expectOccupancy(store);
   });
 
   it('runs the due policies itself, since PGlite has no background scheduler', async () => {
@@ -248,17 +298,37 @@ describe('store migrations, embedded (PGlite + TimescaleDB)', () => {
   it('reports status: hypertables with chunk intervals, aggregates, policies', async () => {
     const s = await storeStatus(store);
     expect(s.kind).toBe('embedded');
-    expect(s.migrations.applied.map((m) => m.version)).toEqual([1]);
+    expect(s.migrations.applied.map((m) => m.version)).toEqual([1, 2]);
     expect(s.migrations.pending).toEqual([]);
     expect(s.timeSeries.filter((t) => t.hypertable).map((t) => t.table).sort()).toEqual(HYPERTABLES);
     expect(s.timeSeries.find((t) => t.table === 'detections')?.chunkInterval).toBe('01:00:00');
-    expect(s.aggregates.map((a) => a.kind)).toEqual(['continuous aggregate', 'continuous aggregate']);
+    expect(s.aggregates.map((a) => a.kind)).toEqual(['continuous aggregate', 'continuous aggregate', 'continuous aggregate']);
     expect(s.policies.filter((p) => p.policy === 'retention')).toHaveLength(5);
     const text = formatStoreStatus(s);
     expect(text).toMatch(/^target: +embedded/m);
     expect(text).toMatch(/timescaledb: +2\./);
     expect(text).toMatch(/events +retention +drop after 1 year/);
   });
+});
+
+describe('migration 2 over a database at migration 1 (embedded)', () => {
+  it('adds ais_positions.berth although chunks are compressed; old rows read as at no berth', async () => {
+    const store = await openStore({ dataDir: 'memory://', logger: silentLogger() });
+    try {
+      await migrate(store, { logger: silentLogger(), migrations: MIGRATIONS.slice(0, 1) });
+      await store.query(`INSERT INTO ais_positions (id, time, mmsi, lat, lon, speed, msg_type) VALUES ($1, '2026-01-01T10:00:00Z', 412000001, 24.45, 118.03, 0.1, 1)`, [eventId('old-fix')]);
+      const compressed = (await store.query(`SELECT compress_chunk(c) AS c FROM show_chunks('ais_positions') c`)).rows;
+      expect(compressed).toHaveLength(1);
+      const result = await migrate(store, { logger: silentLogger() });
+      expect(result.applied).toEqual([APPLIED[1]]);
+      expect((await store.query(`SELECT mmsi, berth FROM ais_positions`)).rows).toEqual([{ mmsi: 412000001, berth: null }]);
+      await seedPositions(store);
+      await store.query(`CALL refresh_continuous_aggregate('berth_occupancy_hourly', NULL, NULL)`);
+      await expectOccupancy(store);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
 });
 
 describe('store migrations, PostgreSQL 15 without TimescaleDB (fallback)', () => {
@@ -289,27 +359,29 @@ describe('store migrations, PostgreSQL 15 without TimescaleDB (fallback)', () =>
 
   it('creates the same tables, BRIN time indexes and plain views; a second run is a no-op', async () => {
     const first = await migrate(store, { logger: silentLogger() });
-    expect(first.applied).toEqual([{ version: 1, name: 'initial schema' }]);
+    expect(first.applied).toEqual(APPLIED);
     expect(first.settingsChanged).toEqual([]);
     expect(await tableNames(store)).toEqual(ALL_TABLES);
     const brin = (await store.query(`SELECT tablename FROM pg_indexes WHERE indexdef ILIKE '%USING brin (%time%)' ORDER BY 1`)).rows;
     expect(brin.map((r) => r.tablename)).toEqual(HYPERTABLES);
     const views = (await store.query(`SELECT viewname FROM pg_views WHERE schemaname = 'public' ORDER BY 1`)).rows;
-    expect(views.map((v) => v.viewname)).toEqual(['berth_activity_hourly', 'detections_hourly']);
+    expect(views.map((v) => v.viewname)).toEqual(['berth_activity_hourly', 'berth_occupancy_hourly', 'berth_occupancy_hourly_totals', 'detections_hourly']);
     expect(await migrate(store, { logger: silentLogger() })).toEqual({ applied: [], settingsChanged: [] });
-    expect((await store.query(`SELECT count(*) AS n FROM schema_migrations`)).rows).toEqual([{ n: 1 }]);
+    expect((await store.query(`SELECT count(*) AS n FROM schema_migrations`)).rows).toEqual([{ n: 2 }]);
   });
 
   it('computes the same rollups as the continuous aggregates', async () => {
     await seed(store);
+    await seedPositions(store);
     await expectRollups(store);
+    await expectOccupancy(store);
   });
 
   it('reports status without hypertables or policies', async () => {
     const s = await storeStatus(store);
     expect(s.kind).toBe('postgres');
     expect(s.timeSeries.every((t) => !t.hypertable && t.timeIndex?.endsWith('_time_brin'))).toBe(true);
-    expect(s.aggregates.map((a) => a.kind)).toEqual(['view', 'view']);
+    expect(s.aggregates.map((a) => a.kind)).toEqual(['view', 'view', 'view']);
     expect(s.policies).toEqual([]);
     expect(formatStoreStatus(s)).toMatch(/timescaledb: +not installed \(fallback: .*compression/);
   });

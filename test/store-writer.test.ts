@@ -109,6 +109,44 @@ function sharedWriterBehaviour(getStore: () => Store) {
     expect(await countIds(store, 'events', Array.from({ length: 321 }, (_, i) => eventId(run, i)))).toBe(321);
     expect(() => w.write(event(run, 999))).toThrow(WriterClosedError);
   });
+
+  it('push: no promise per row, flush() acknowledges every row pushed before it, refusals reported as with write', async () => {
+    const store = getStore();
+    const run = `push-${randomBytes(4).toString('hex')}`;
+    const rejections: Array<{ id: string; column: string | null }> = [];
+    // Small batches, several in flight on a server: flush must wait for all of them, not just the last.
+    const w = createBatchWriter(store, detectionsTable, { logger, batchSize: 50, maxBuffered: 2000, flushIntervalMs: 3_600_000, onReject: (r) => rejections.push({ id: r.id, column: r.column }) });
+    const records = Array.from({ length: 1234 }, (_, i) => detection(run, i));
+    records[300] = detection(run, 300, { score: -1 });
+    records[1200] = detection(run, 1200, { time: new Date('not a date') });
+    for (const r of records) expect(w.push(r)).toBeUndefined();
+    await w.flush();
+    // Nothing else is pending: what flush acknowledged is in the table now.
+    expect(await countIds(store, 'detections', records.map((r) => r.id))).toBe(1232);
+    expect(w.stats).toMatchObject({ written: 1232, rejected: 2, held: 0, waiting: 0 });
+    expect(rejections).toEqual([
+      { id: eventId(run, 300), column: 'score' },
+      { id: eventId(run, 1200), column: 'time' },
+    ]);
+    // A second flush with nothing new returns at once; pushing after close throws.
+    await w.flush();
+    await w.close();
+    expect(() => w.push(detection(run, 5000))).toThrow(WriterClosedError);
+  });
+
+  it('writeMany: one promise for many rows, with the refused ones listed', async () => {
+    const store = getStore();
+    const run = `many-${randomBytes(4).toString('hex')}`;
+    const w = createBatchWriter(store, detectionsTable, { logger, batchSize: 40, flushIntervalMs: 10 });
+    const records = Array.from({ length: 100 }, (_, i) => detection(run, i));
+    records[7] = detection(run, 7, { score: 3 });
+    const result = await w.writeMany(records);
+    expect(result.written).toBe(99);
+    expect(result.rejections.map((r) => [r.id, r.column])).toEqual([[eventId(run, 7), 'score']]);
+    expect(await countIds(store, 'detections', records.map((r) => r.id))).toBe(99);
+    expect(await w.writeMany([])).toEqual({ written: 0, rejections: [] });
+    await w.close();
+  });
 }
 
 describe('batch writer, embedded', () => {
@@ -174,6 +212,29 @@ describe('batch writer, PostgreSQL server', () => {
     await w.close();
     expect(w.stats.written).toBe(130);
     expect(await countIds(store, 'events', Array.from({ length: 130 }, (_, i) => eventId(run, i)))).toBe(130);
+  });
+
+  it('push and writeMany take the same bound: past it they throw BackpressureError and take nothing more', async () => {
+    const run = `bp-push-${randomBytes(4).toString('hex')}`;
+    const locker = new pg.Client({ connectionString: db.url });
+    await locker.connect();
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE events IN ACCESS EXCLUSIVE MODE');
+    const w = createBatchWriter(store, eventsTable, { logger, batchSize: 20, flushIntervalMs: 5, maxBuffered: 100, maxWaiting: 30 });
+    const many = w.writeMany(Array.from({ length: 120 }, (_, i) => event(run, i)));
+    expect(w.stats).toMatchObject({ held: 100, waiting: 20 });
+    // 11 more would pass the 30 waiting: refused as a whole.
+    expect(() => w.writeMany(Array.from({ length: 11 }, (_, i) => event(run, 200 + i)))).toThrow(BackpressureError);
+    expect(w.stats.waiting).toBe(20);
+    for (let i = 0; i < 10; i++) w.push(event(run, 120 + i));
+    expect(() => w.push(event(run, 999))).toThrow(BackpressureError);
+    const flushed = w.flush();
+    await locker.query('COMMIT');
+    await locker.end();
+    await flushed;
+    expect(await many).toEqual({ written: 120, rejections: [] });
+    expect(await countIds(store, 'events', Array.from({ length: 130 }, (_, i) => eventId(run, i)))).toBe(130);
+    await w.close();
   });
 
   it('retries a failed flush with backoff and loses no row (database refusing connections)', async () => {

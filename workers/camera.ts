@@ -15,15 +15,12 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { CameraRunner, CameraSupervisor, type CameraSinks, type DetectionBatch } from '../pipeline/camera/index.js';
-import { ConfigError, loadSiteConfig, type CameraConfig } from '../pipeline/config/index.js';
-import { BatchDetector, loadDetector, type Detector } from '../pipeline/detect/index.js';
-import { eventId, type PortEvent } from '../pipeline/events/index.js';
-import type { CameraHealthRecord as HealthRecord, HealthThresholds } from '../pipeline/health/index.js';
-import { CameraLeaseManager } from '../pipeline/lease/index.js';
+import { startCameraService } from '../pipeline/camera/index.js';
+import { ConfigError, loadSiteConfig } from '../pipeline/config/index.js';
+import type { HealthThresholds } from '../pipeline/health/index.js';
 import { createLogger } from '../pipeline/log/index.js';
 import { EventQueue } from '../pipeline/queue/index.js';
-import { cameraHealthTable, createBatchWriter, detectionsTable, eventsTable, migrate, openStore, type DetectionRecord } from '../pipeline/store/index.js';
+import { migrate, openStore } from '../pipeline/store/index.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,6 +40,7 @@ const { values: args } = parseArgs({
     'backoff-cap-ms': { type: 'string' },
     'stats-every': { type: 'string' },
     'max-batch': { type: 'string' },
+    sessions: { type: 'string' },
     help: { type: 'boolean' },
   },
 });
@@ -62,7 +60,8 @@ if (args.help) {
   --health-thresholds JSON  e.g. '{"offlineAfterS":20,"frozenAfterS":30}'
   --backoff-cap-ms MS       longest reconnect wait (default 30000)
   --stats-every S           stats line interval (default 30)
-  --max-batch N             detector batch size across cameras (default 8)
+  --max-batch N             detector batch size across cameras (default 4)
+  --sessions N              detector sessions per model, about one core each (default 1)
 `);
   process.exit(0);
 }
@@ -93,30 +92,19 @@ try {
   log.fatal({ issues: err instanceof ConfigError ? err.issues.length : undefined }, err instanceof Error ? err.message : String(err));
   process.exit(2);
 }
-let thresholds: Partial<HealthThresholds> = {};
+let health: Partial<HealthThresholds> | undefined;
 if (args['health-thresholds']) {
   try {
-    thresholds = JSON.parse(args['health-thresholds']) as Partial<HealthThresholds>;
+    health = JSON.parse(args['health-thresholds']) as Partial<HealthThresholds>;
   } catch (err) {
     log.fatal(`--health-thresholds is not JSON: ${(err as Error).message}`);
     process.exit(2);
   }
 }
-const cameras = new Map<string, CameraConfig>(site.cameras.filter((c) => c.enabled).map((c) => [c.id, c]));
-const keyframeIntervalS = args['keyframe-interval'] ? num(args['keyframe-interval'], 'keyframe-interval', 0) : null;
-const detectionsPerS = num(args['detections-per-s'], 'detections-per-s', 1);
-const statsEveryS = num(args['stats-every'], 'stats-every', 30);
 
-// ---- store
 const store = await openStore({ databaseUrl: process.env.DATABASE_URL, dataDir: args['data-dir'], logger: log });
-await migrate(store, { logger: log });
-const eventsWriter = createBatchWriter(store, eventsTable, { logger: log, flushIntervalMs: 100 });
-const healthWriter = createBatchWriter(store, cameraHealthTable, { logger: log });
-const detectionsWriter = createBatchWriter(store, detectionsTable, { logger: log });
-
-// ---- Redis: leases and the events queue
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+await migrate(store, { logger: log, settings: site.store });
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
 redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis error'));
 const queue = new EventQueue({
   connection: redis,
@@ -125,117 +113,32 @@ const queue = new EventQueue({
   ...(args['queue-prefix'] ? { prefix: args['queue-prefix'] } : {}),
 });
 
-// ---- detectors: one session per model, one batcher shared by all cameras of this process
-const detectors = new Map<string, { detector: Detector; batcher: BatchDetector }>();
-for (const model of new Set([...cameras.values()].filter((c) => c.zones.length + c.tripwires.length > 0).map((c) => c.detect.model))) {
-  const maxBatch = num(args['max-batch'], 'max-batch', 8);
-  const detector = await loadDetector(model, { logger: log, maxBatch });
-  detectors.set(model, { detector, batcher: new BatchDetector(detector, { logger: log, maxBatch, maxQueue: 64 }) });
-}
-
-// ---- sinks
-const counts = { events: 0, queued: 0, queueErrors: 0, storeRejected: 0, detectionRows: 0 };
-const lastDetectionRow = new Map<string, number>();
-const sinksFor = (camera: string, epoch: number | null): CameraSinks => ({
-  async event(e: PortEvent) {
-    counts.events++;
-    const [stored] = await Promise.all([
-      eventsWriter.write(e),
-      queue.publish(e).then(
-        () => void counts.queued++,
-        (err: Error) => {
-          counts.queueErrors++;
-          log.warn({ err: err.message, event: e.id, kind: e.kind }, 'event not queued (it is in the store)');
-        },
-      ),
-    ]);
-    if (!stored.ok) counts.storeRejected++;
-  },
-  health(r: HealthRecord) {
-    const { time, camera: cam, state, reason, ...metrics } = r;
-    void healthWriter.write({
-      id: eventId('camera_health', cam, time.toISOString()),
-      time,
-      camera: cam,
-      state,
-      reason,
-      metrics: { ...metrics, worker: workerId, leaseEpoch: epoch },
-    });
-  },
-  detections(b: DetectionBatch) {
-    if (detectionsPerS <= 0) return;
-    const t = b.time.getTime();
-    if (t - (lastDetectionRow.get(camera) ?? -Infinity) < 1000 / detectionsPerS) return;
-    lastDetectionRow.set(camera, t);
-    b.detections.slice(0, 50).forEach((d, i) => {
-      const row: DetectionRecord = { id: eventId('detection', camera, t, i), time: b.time, camera, frameId: b.frame, class: d.class, score: d.score, box: d.box, track: b.tracks[i] ?? null };
-      counts.detectionRows++;
-      void detectionsWriter.write(row);
-    });
-  },
-});
-
-const supervisor = new CameraSupervisor({
+const service = await startCameraService({
+  site,
+  store,
   logger: log,
-  createRunner: (id, epoch) => {
-    const camera = cameras.get(id);
-    if (!camera) throw new Error(`camera ${id} is not in ${siteFile}`);
-    const d = detectors.get(camera.detect.model);
-    return new CameraRunner({
-      camera,
-      timeZone: site.site.timezone,
-      detector: d?.batcher ?? { detect: () => Promise.resolve([]) },
-      labels: d?.detector.labels ?? [],
-      sinks: sinksFor(id, epoch),
-      logger: log,
-      snapshotRoot: args.snapshots ?? './data/snapshots',
-      eventDetails: { leaseEpoch: epoch, worker: workerId },
-      keyframeIntervalS,
-      health: thresholds,
-      healthEveryS: num(args['health-every'], 'health-every', 10),
-      backoff: { capMs: num(args['backoff-cap-ms'], 'backoff-cap-ms', 30_000) },
-    });
-  },
-});
-
-const leaseTtl = args['lease-ttl-ms'] ? num(args['lease-ttl-ms'], 'lease-ttl-ms', 10_000) : undefined;
-const leases = new CameraLeaseManager({
+  publisher: queue,
   redis,
-  prefix: args['redis-prefix'] ?? 'portwatch:',
   workerId,
-  cameras: [...cameras.keys()],
-  logger: log,
+  leasePrefix: args['redis-prefix'] ?? 'portwatch:',
+  ...(args['lease-ttl-ms'] ? { leaseTtlMs: num(args['lease-ttl-ms'], 'lease-ttl-ms', 10_000) } : {}),
   ...(args.capacity ? { capacity: num(args.capacity, 'capacity', Infinity) } : {}),
-  ...(leaseTtl ? { ttlMs: leaseTtl } : {}),
+  snapshotDir: args.snapshots ?? './data/snapshots',
+  keyframeIntervalS: args['keyframe-interval'] ? num(args['keyframe-interval'], 'keyframe-interval', 0) : null,
+  detectionsPerS: num(args['detections-per-s'], 'detections-per-s', 1),
+  healthEveryS: num(args['health-every'], 'health-every', 10),
+  ...(health ? { health } : {}),
+  backoffCapMs: num(args['backoff-cap-ms'], 'backoff-cap-ms', 30_000),
+  maxBatch: num(args['max-batch'], 'max-batch', 4),
+  sessions: num(args.sessions, 'sessions', 1),
 });
-supervisor.attach(leases);
-await leases.start();
-log.info({ cameras: cameras.size, models: [...detectors.keys()], store: store.kind }, 'camera worker started');
+log.info({ store: store.kind }, 'camera worker started');
 
-// ---- stats
-const statsTimer = setInterval(() => {
-  const s = supervisor.stats();
-  const sum = (k: 'frames' | 'dropped' | 'detectorRuns' | 'cropRuns' | 'detectorDropped' | 'events') => s.reduce((n, r) => n + r[k], 0);
-  log.info(
-    {
-      cameras: s.length,
-      connected: s.filter((r) => r.connected).length,
-      faults: s.filter((r) => r.state !== 'ok' && r.state !== 'learning').map((r) => `${r.camera}:${r.state}`),
-      frames: sum('frames'),
-      dropped: sum('dropped'),
-      detectorRuns: sum('detectorRuns'),
-      cropRuns: sum('cropRuns'),
-      detectorDropped: sum('detectorDropped'),
-      maxLatencyMs: Math.round(Math.max(0, ...s.map((r) => r.maxLatencyMs))),
-      ...counts,
-      batches: [...detectors.values()].map((d) => d.batcher.stats().batches).reduce((a, b) => a + b, 0),
-    },
-    'stats',
-  );
-}, statsEveryS * 1000);
+const statsTimer = setInterval(() => log.info(service.stats(), 'stats'), num(args['stats-every'], 'stats-every', 30) * 1000);
 statsTimer.unref();
 
-// ---- shutdown: cameras first (their end events must reach the writers), then writers, queue, Redis, store.
+// Cameras first (their end events must reach the writers), then queue, Redis, store.
+// The store's flushOnSignals is not used: it closes the writers before the cameras stop.
 let stopping = false;
 const shutdown = (signal: NodeJS.Signals) => {
   if (stopping) {
@@ -248,15 +151,12 @@ const shutdown = (signal: NodeJS.Signals) => {
     let code = 0;
     try {
       clearInterval(statsTimer);
-      await leases.stop();
-      await supervisor.stopAll();
-      await Promise.all([...detectors.values()].map((d) => d.batcher.close()));
-      const stats = await Promise.all([eventsWriter, healthWriter, detectionsWriter].map((w) => w.close({ timeoutMs: 20_000 })));
-      if (stats.some((s) => s.abandoned > 0)) code = 1;
+      const { abandoned } = await service.stop({ timeoutMs: 20_000 });
+      if (abandoned > 0) code = 1;
       await queue.close();
       redis.disconnect();
       await store.close();
-      log.info({ written: stats.map((s) => s.written) }, 'camera worker stopped');
+      log.info({ ...service.stats(), abandoned }, 'camera worker stopped');
     } catch (err) {
       log.error({ err }, 'shutdown failed');
       code = 1;

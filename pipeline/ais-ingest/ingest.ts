@@ -193,36 +193,17 @@ export class AisIngest {
   /**
    * Pick up the vessels still moored from the store (open `berth_visits`), so a
    * restarted worker neither forgets them (no departure would ever be written)
-   * nor records their next still fixes as a second arrival. BerthOccupancy has
-   * no way to be seeded, so each open visit is replayed as two still fixes at
-   * the berth, `arrival_minutes` apart from its arrival: the visit gets the same
-   * deterministic id, and the events that replay produces are dropped.
-   * Returns the number of visits restored.
+   * nor records their next still fixes as a second arrival. Call before the
+   * feeds start. Returns the number of vessels restored.
    */
   async restoreOpenVisits(): Promise<number> {
     const rows = (
-      await this.store.query<{ berth: string; mmsi: number; arrived_at: Date | string }>(
+      await this.store.query<{ id: string; berth: string; mmsi: number; arrived_at: Date | string }>(
         // A vessel lies at one berth: its latest open visit (an older one was left open by a lost departure).
-        'SELECT DISTINCT ON (mmsi) berth, mmsi, arrived_at FROM berth_visits WHERE departed_at IS NULL ORDER BY mmsi, arrived_at DESC',
+        'SELECT DISTINCT ON (mmsi) id, berth, mmsi, arrived_at FROM berth_visits WHERE departed_at IS NULL ORDER BY mmsi, arrived_at DESC',
       )
     ).rows;
-    const arrivalMs = (this.options.occupancy?.arrival_minutes ?? 10) * 60_000;
-    let restored = 0;
-    for (const r of rows) {
-      const berth = (this.options.berths ?? []).find((b) => b.id === r.berth);
-      if (!berth || berth.polygon.length === 0) continue;
-      const lat = berth.polygon.reduce((a, p) => a + p[0], 0) / berth.polygon.length;
-      const lon = berth.polygon.reduce((a, p) => a + p[1], 0) / berth.polygon.length;
-      if (this.occupancy.berthAt(lat, lon)?.id !== berth.id) {
-        this.logger.warn({ berth: berth.id, mmsi: r.mmsi }, `open visit at berth ${berth.id} not restored: the berth polygon's centre lies outside it`);
-        continue;
-      }
-      const arrived = new Date(r.arrived_at);
-      const fix = { mmsi: r.mmsi, lat, lon, speed: 0, course: null, station: null };
-      this.occupancy.update({ ...fix, time: arrived });
-      const up = this.occupancy.update({ ...fix, time: new Date(arrived.getTime() + arrivalMs) });
-      if (up.visits.length > 0) restored++;
-    }
+    const restored = this.occupancy.restore(rows.map((r) => ({ id: r.id, berth: r.berth, mmsi: r.mmsi, arrived_at: new Date(r.arrived_at), departed_at: null })));
     if (rows.length > 0) this.logger.info({ open: rows.length, restored }, `restored ${restored} vessels moored at berths`);
     return restored;
   }
@@ -277,16 +258,18 @@ export class AisIngest {
         status: fix.status,
         station,
         msgType: fix.msgType,
+        // Looked up once here: the row carries it to berth_occupancy_hourly and the occupancy stage reuses it.
+        berth: fix.lat !== null && fix.lon !== null ? (this.occupancy.berthAt(fix.lat, fix.lon)?.id ?? null) : null,
       };
       try {
-        void this.positions.write(row);
+        this.positions.push(row);
       } catch (err) {
         if (!(err instanceof BackpressureError)) throw err;
         this.c.backpressure_drops++;
       }
       this.seen(fix.mmsi, time, null);
       if (fix.lat !== null && fix.lon !== null) {
-        // The row has every field a VesselPosition has: one object less per report.
+        // The row has every field a VesselPosition has (berth included): one object less per report.
         const position = row as VesselPosition;
         const occ = this.occupancy.update(position);
         for (const v of occ.visits) this.visit(v);
@@ -339,7 +322,7 @@ export class AisIngest {
       this.c.events_total++;
       this.eventCounts[e.kind] = (this.eventCounts[e.kind] ?? 0) + 1;
       try {
-        void this.events.write(e);
+        this.events.push(e);
       } catch (err) {
         if (!(err instanceof BackpressureError)) throw err;
         this.c.backpressure_drops++;

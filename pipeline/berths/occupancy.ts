@@ -11,6 +11,8 @@ export interface VesselPosition {
   speed: number | null;
   course?: number | null;
   station?: string | null;
+  /** The berth the fix lies in when the caller already looked it up with `berthAt` (null: none); absent: looked up here. */
+  berth?: string | null;
 }
 
 /** Who is expected at a berth and when (from the port's berth schedule). */
@@ -69,6 +71,7 @@ export class BerthOccupancy {
   private readonly arrivalMs: number;
   private readonly departureFixes: number;
   private readonly vessels = new Map<number, VesselState>();
+  private readonly byId: Map<string, BerthArea>;
   /** Fixes that arrived older than the vessel's latest one (feeds from several stations interleave). */
   outOfOrderFixes = 0;
 
@@ -79,6 +82,7 @@ export class BerthOccupancy {
     this.mooredSpeed = options.moored_speed_kn ?? 0.5;
     this.arrivalMs = (options.arrival_minutes ?? 10) * 60_000;
     this.departureFixes = options.departure_fixes ?? 2;
+    this.byId = new Map(berths.map((b) => [b.id, b]));
   }
 
   berthAt(lat: number, lon: number): BerthArea | undefined {
@@ -97,6 +101,37 @@ export class BerthOccupancy {
     return out;
   }
 
+  /**
+   * Re-seed vessels still moored after a restart, from the open visits in the
+   * store: each becomes moored at its berth under its own visit (same id), so
+   * its next fixes at the berth are not a second arrival and its departure
+   * closes that visit. Visits with a departure, at a berth this instance does
+   * not know, or of a vessel already tracked are skipped; for a vessel listed
+   * twice the latest arrival wins (an older one was left open by a lost
+   * departure). Returns the number of vessels restored.
+   */
+  restore(visits: readonly BerthVisit[]): number {
+    const latest = new Map<number, BerthVisit>();
+    for (const v of visits) {
+      if (v.departed_at !== null) continue;
+      if (!this.byId.has(v.berth)) continue;
+      const prev = latest.get(v.mmsi);
+      if (!prev || v.arrived_at.getTime() > prev.arrived_at.getTime()) latest.set(v.mmsi, v);
+    }
+    let restored = 0;
+    for (const v of latest.values()) {
+      if (this.vessels.has(v.mmsi)) continue;
+      this.vessels.set(v.mmsi, {
+        // Fixes from before the arrival are history the visit already covers.
+        lastTime: v.arrived_at.getTime(),
+        candidate: null,
+        moored: { visit: { ...v, departed_at: null }, outsideFixes: 0, firstOutside: null },
+      });
+      restored++;
+    }
+    return restored;
+  }
+
   update(fix: VesselPosition): OccupancyUpdate {
     const out: OccupancyUpdate = { events: [], visits: [] };
     const t = fix.time.getTime();
@@ -110,7 +145,7 @@ export class BerthOccupancy {
       return out;
     }
     s.lastTime = t;
-    const berth = this.berthAt(fix.lat, fix.lon);
+    const berth = fix.berth === undefined ? this.berthAt(fix.lat, fix.lon) : fix.berth === null ? undefined : this.byId.get(fix.berth);
 
     if (s.moored) {
       if (berth?.id === s.moored.visit.berth) {

@@ -46,6 +46,7 @@ export {
   type InspectorConfig,
   type AlertRoute,
   type AlertRule,
+  type AisConfig,
   type CameraKind,
   type Severity,
   type InspectorSkill,

@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { aisIngestSettingsSchema } from '../ais-ingest/settings.js';
 import type { EventKind } from '../events/types.js';
 import { storeSettingsSchema } from '../store/settings.js';
 import type { TripwireSpec, Weekday, ZoneSpec } from '../zones/types.js';
 import { polygonProblem } from './geometry.js';
 import { parseSiteDateTime } from './time.js';
 import { latLonPolygonSchema, latLonSchema } from './lat-lon.js';
-import { aisIngestSettingsSchema } from '../ais-ingest/settings.js';
 
 export { latLonSchema, latLonPolygonSchema };
 

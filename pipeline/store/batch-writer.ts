@@ -64,6 +64,11 @@ interface Entry<T> {
   resolve: (r: WriteResult) => void;
 }
 
+/** What `push` rows resolve to: nobody waits on one row, `flush()` is their acknowledgement. */
+const unobserved = (_r: WriteResult) => {};
+
+const OK: WriteResult = { ok: true };
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** SQLSTATE classes 22 (data exception) and 23 (integrity): the row is at fault, not the connection. */
@@ -78,7 +83,9 @@ function isRowError(err: unknown): boolean {
  * short delay, whichever comes first. One batch is written at a time, in order.
  *
  * - `write(record)` resolves only once the row is committed: that is the
- *   acknowledgement. Awaiting it is also the backpressure: when `maxBuffered`
+ *   acknowledgement. `push(record)` takes a row without a promise (streams:
+ *   `flush()` acknowledges everything pushed before it); `writeMany(records)`
+ *   is one promise for many rows. Awaiting it is also the backpressure: when `maxBuffered`
  *   rows are held, `write` first waits for room. A caller that does not await
  *   should check `full` / `await ready()`; past `maxWaiting` waiting writes,
  *   `write` throws BackpressureError instead of growing without bound.
@@ -102,7 +109,10 @@ export class BatchWriter<T> {
   private held = 0;
   private waiting: Array<{ entry: Entry<T>; admit: () => void }> = [];
   private roomWaiters: Array<() => void> = [];
-  private last: Promise<WriteResult> | null = null;
+  /** Rows accepted (write, push, writeMany) and rows settled (committed, refused or abandoned). */
+  private accepted = 0;
+  private settled = 0;
+  private settleWaiters: Array<{ target: number; resolve: () => void }> = [];
   private timer: NodeJS.Timeout | null = null;
   private timerDue = false;
   private forced = 0;
@@ -150,32 +160,96 @@ export class BatchWriter<T> {
    * Throws synchronously when the writer is closed or too many writes already wait.
    */
   write(record: T): Promise<WriteResult> {
-    if (this.closing) throw new WriterClosedError(`${this.table} writer is closed: no more writes are accepted`);
     let resolve!: (r: WriteResult) => void;
     const done = new Promise<WriteResult>((r) => (resolve = r));
+    this.accept(record, resolve);
+    return done;
+  }
+
+  /**
+   * Accept one record without a promise for it: the fast path for streams
+   * (one promise per row was the AIS ingest's largest cost). `flush()` resolving
+   * is the acknowledgement of every row pushed before it; a refused row is
+   * logged, counted and reported to `onReject` exactly as with `write`.
+   * Backpressure as with an un-awaited `write`: check `full` / `await ready()`;
+   * throws BackpressureError past `maxWaiting` waiting rows, WriterClosedError after `close`.
+   */
+  push(record: T): void {
+    this.accept(record, unobserved);
+  }
+
+  /**
+   * Accept several records with one promise, resolved when all of them are
+   * committed or refused: `{ written, rejections }`, a refusal per refused row
+   * (as `write` would have resolved it). Throws like `write` if the writer is
+   * closed or the rows cannot all be taken (nothing is taken then).
+   */
+  writeMany(records: readonly T[]): Promise<{ written: number; rejections: RowRejection[] }> {
+    if (this.closing) throw new WriterClosedError(`${this.table} writer is closed: no more writes are accepted`);
+    if (records.length === 0) return Promise.resolve({ written: 0, rejections: [] });
+    const direct = this.waiting.length > 0 ? 0 : Math.max(0, this.maxBuffered - this.held);
+    const toWait = records.length - direct;
+    if (toWait > 0 && this.waiting.length + toWait > this.maxWaiting) {
+      throw new BackpressureError(
+        `${this.table} writer is full (${this.held} rows held, ${this.waiting.length} writes waiting): await writer.ready() before writing ${records.length} more rows`,
+      );
+    }
+    return new Promise((resolveAll) => {
+      let left = records.length;
+      let written = 0;
+      const rejections: RowRejection[] = [];
+      const one = (r: WriteResult) => {
+        if (r.ok) written++;
+        else rejections.push(r.rejection);
+        if (--left === 0) resolveAll({ written, rejections });
+      };
+      for (const record of records) this.accept(record, one, true);
+    });
+  }
+
+  private accept(record: T, resolve: (r: WriteResult) => void, checked = false): void {
+    if (this.closing) throw new WriterClosedError(`${this.table} writer is closed: no more writes are accepted`);
     const entry: Entry<T> = { record, row: null, resolve };
     if (!this.full) {
+      // Counted before admit: a full batch is prepared at once, and a row refused there settles synchronously.
+      this.accepted++;
       this.admit(entry);
     } else {
-      if (this.waiting.length >= this.maxWaiting) {
+      if (!checked && this.waiting.length >= this.maxWaiting) {
         throw new BackpressureError(
           `${this.table} writer is full (${this.held} rows held, ${this.waiting.length} writes waiting): await write() or writer.ready() before writing more`,
         );
       }
+      this.accepted++;
       this.waiting.push({ entry, admit: () => this.admit(entry) });
     }
-    this.last = done;
-    return done;
+  }
+
+  /** Count a row as done (committed, refused or abandoned) and wake the flushes it completes. */
+  private settle(e: Entry<T>, r: WriteResult): void {
+    this.settled++;
+    e.resolve(r);
+    if (this.settleWaiters.length > 0 && this.settled >= this.settleWaiters[0]!.target) {
+      const done = this.settleWaiters.filter((w) => this.settled >= w.target);
+      this.settleWaiters = this.settleWaiters.filter((w) => this.settled < w.target);
+      for (const w of done) w.resolve();
+    }
   }
 
   /** Write everything accepted so far (including writes waiting for room); resolves when it is committed. */
   async flush(): Promise<void> {
-    const last = this.last;
-    if (!last) return;
-    this.forced = this.held + this.waiting.length;
-    this.kick();
-    await last;
-    // With several batches in flight the last row can commit before an earlier batch.
+    const target = this.accepted;
+    if (this.settled < target) {
+      this.forced = this.held + this.waiting.length;
+      this.kick();
+      await new Promise<void>((resolve) => {
+        this.settleWaiters.push({ target, resolve });
+        this.settleWaiters.sort((a, b) => a.target - b.target);
+      });
+    }
+    // Batches go out in acceptance order, but with several in flight a later one can
+    // commit first: once as many rows as were accepted have settled, every earlier row
+    // is settled or in a batch still in flight.
     await Promise.all([...this.inFlight]);
   }
 
@@ -277,7 +351,7 @@ export class BatchWriter<T> {
           entries.map((e) => e.row!),
         );
         this.counts.written += entries.length;
-        for (const e of entries) e.resolve({ ok: true });
+        for (const e of entries) this.settle(e, OK);
         return;
       } catch (err) {
         if (isRowError(err)) {
@@ -298,7 +372,7 @@ export class BatchWriter<T> {
             `${this.table}: gave up ${entries.length} rows at shutdown, the database stayed unreachable: ${(err as Error).message}`,
           );
           for (const e of entries) {
-            e.resolve({ ok: false, rejection: { table: this.table, id: safeId(this.spec, e.record), column: null, reason: `not written: ${(err as Error).message}` } });
+            this.settle(e, { ok: false, rejection: { table: this.table, id: safeId(this.spec, e.record), column: null, reason: `not written: ${(err as Error).message}` } });
           }
           return;
         }
@@ -339,7 +413,7 @@ export class BatchWriter<T> {
     const { table: _table, ...fields } = rejection;
     this.logger.warn(fields, `${this.table}: row ${rejection.id} rejected${column ? `, column ${column}` : ''}: ${reason}`);
     this.options.onReject?.(rejection);
-    e.resolve({ ok: false, rejection });
+    this.settle(e, { ok: false, rejection });
   }
 }
 

@@ -171,6 +171,31 @@ CREATE TABLE IF NOT EXISTS audit_log (
 );
 `;
 
+/**
+ * Per berth and hour, from berth_occupancy_hourly: vessels seen at the berth,
+ * vessels moored (at least half their fixes below 0.5 kn), fixes, and
+ * approximate vessel-hours. A vessel also at the berth in the hour before
+ * (after) counts from the hour's start (to its end), otherwise from its first
+ * (to its last) fix in the hour: exact for the inner hours of a stay, short by
+ * up to one report interval at its ends. A plain view on every target.
+ */
+const berthOccupancyTotals = `
+CREATE OR REPLACE VIEW berth_occupancy_hourly_totals AS
+SELECT bucket, berth,
+       count(*) AS vessels,
+       count(*) FILTER (WHERE moored_fixes * 2 >= fixes) AS vessels_moored,
+       sum(fixes)::bigint AS fixes,
+       (sum(extract(epoch FROM stay_end - stay_start)) / 3600.0)::double precision AS vessel_hours
+FROM (
+  SELECT o.bucket, o.berth, o.fixes, o.moored_fixes,
+         CASE WHEN lag(o.bucket) OVER w = o.bucket - interval '1 hour' THEN o.bucket ELSE o.first_seen END AS stay_start,
+         CASE WHEN lead(o.bucket) OVER w = o.bucket + interval '1 hour' THEN o.bucket + interval '1 hour' ELSE o.last_seen END AS stay_end
+  FROM berth_occupancy_hourly o
+  WINDOW w AS (PARTITION BY o.berth, o.mmsi ORDER BY o.bucket)
+) stays
+GROUP BY bucket, berth
+`;
+
 const everyHalfHour = { startOffset: '3 days', endOffset: '1 hour', every: '30 minutes' };
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -214,8 +239,33 @@ export const MIGRATIONS: readonly Migration[] = [
       },
     ],
   },
+  {
+    version: 2,
+    name: 'berth occupancy per hour',
+    steps: [
+      // The berth a fix lies in, filled by the AIS ingest. Nullable without a default:
+      // the one column change TimescaleDB allows on a hypertable with compressed chunks,
+      // and old rows need no rewrite (they read as null: at no known berth).
+      { sql: 'ALTER TABLE ais_positions ADD COLUMN IF NOT EXISTS berth text' },
+      {
+        // Occupancy is built on the append-only positions, not on berth_visits: a visit is
+        // one mutable row spanning hours, which a continuous aggregate cannot follow. One row
+        // per berth, hour and vessel; "moored" uses the occupancy stage's default 0.5 kn.
+        aggregate: {
+          name: 'berth_occupancy_hourly',
+          bucket: { width: '1 hour', column: 'time' },
+          select:
+            'SELECT {{bucket}} AS bucket, berth, mmsi, count(*) AS fixes, ' +
+            'count(*) FILTER (WHERE speed < 0.5) AS moored_fixes, min(time) AS first_seen, max(time) AS last_seen ' +
+            'FROM ais_positions WHERE berth IS NOT NULL GROUP BY 1, berth, mmsi',
+          refresh: everyHalfHour,
+        },
+      },
+      { sql: berthOccupancyTotals },
+    ],
+  },
 ];
 
 /** The hypertables (time-series tables) the migrations create, with their time column. */
 export const TIME_SERIES_TABLES = ['detections', 'events', 'ais_positions', 'camera_health', 'risk_scores'] as const;
-export const AGGREGATES = ['detections_hourly', 'berth_activity_hourly'] as const;
+export const AGGREGATES = ['detections_hourly', 'berth_activity_hourly', 'berth_occupancy_hourly'] as const;

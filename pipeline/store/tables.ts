@@ -68,12 +68,14 @@ export interface AisPositionRecord {
   status?: number | null;
   station?: string | null;
   msgType: number;
+  /** The berth whose polygon the fix lies in (feeds berth_occupancy_hourly), else null. */
+  berth?: string | null;
 }
 
 export const aisPositionsTable: TableSpec<AisPositionRecord> = {
   table: 'ais_positions',
-  columns: ['id', 'time', 'mmsi', 'lat', 'lon', 'speed', 'course', 'heading', 'status', 'station', 'msg_type'],
-  toRow: (p) => [p.id, p.time, p.mmsi, p.lat, p.lon, p.speed ?? null, p.course ?? null, p.heading ?? null, p.status ?? null, p.station ?? null, p.msgType],
+  columns: ['id', 'time', 'mmsi', 'lat', 'lon', 'speed', 'course', 'heading', 'status', 'station', 'msg_type', 'berth'],
+  toRow: (p) => [p.id, p.time, p.mmsi, p.lat, p.lon, p.speed ?? null, p.course ?? null, p.heading ?? null, p.status ?? null, p.station ?? null, p.msgType, p.berth ?? null],
   id: (p) => p.id,
 };
 

@@ -26,7 +26,7 @@ export const DEMO_BERTH_POLYGONS: Record<'D1' | 'D2', LatLon[]> = {
 const D1_CENTRE: LatLon = [24.45125, 118.032];
 const D2_CENTRE: LatLon = [24.45125, 118.0362];
 
-/** The port's waters and its approach channel (not in the site config schema yet: see docs/ais-ingest.md). */
+/** The port's waters and its approach channel; config/site.demo.yaml's `ais:` section holds the same values (checked in test/ais-ingest.test.ts). */
 export const DEMO_PORT_AREA: LatLon[] = [[24.4, 117.98], [24.48, 117.98], [24.48, 118.1], [24.4, 118.1]];
 export const DEMO_CHANNEL: Channel = {
   id: 'main-channel',
