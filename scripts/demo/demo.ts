@@ -29,7 +29,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string' },
     site: { type: 'string', default: 'config/site.demo.yaml' },
     'data-dir': { type: 'string', default: 'data' },
-    speed: { type: 'string', default: '30' },
+    speed: { type: 'string', default: '60' },
   },
 });
 
@@ -49,7 +49,7 @@ async function main(): Promise<number> {
   const site = loadSiteConfig(siteFile, { env: process.env });
   const rtspPort = cameraPort(site);
 
-  out('portwatch demo: starting (first start converts nothing, it was done by the bootstrap)');
+  out('portwatch demo: starting Redis, the RTSP camera simulator, the AIS replay and the workers…');
   const redis: PrivateRedis | null = process.env.REDIS_URL ? null : await startPrivateRedis(join(dataDir, 'redis'));
   const redisUrl = process.env.REDIS_URL ?? redis!.url;
   const cameras: RtspServer | null =
@@ -146,8 +146,8 @@ function statusLine(system: AllInOne): string {
     parts.push(`AIS ${s.messages} messages, ${s.positions} positions, ${s.rejected} rejected, ${s.events_total} events`);
   }
   if (system.cameras) {
-    const c = system.cameras.summary();
-    parts.push(`cameras ${c.running} running, ${c.frames} frames, ${c.detector_runs} detector runs, ${c.events} events`);
+    const c = system.cameras.stats();
+    parts.push(`cameras ${c.connected}/${c.cameras} connected, ${c.frames} frames, ${c.detectorRuns} detector runs, ${c.events} events`);
   }
   return parts.join(' | ');
 }
