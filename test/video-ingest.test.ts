@@ -167,7 +167,10 @@ describe('the RTSP rig', () => {
       }
       for (const c of cams) {
         expect(c.stats().frames, c.camera).toBeGreaterThanOrEqual(4);
-        expect(c.stats().spawns, c.camera).toBe(1);
+        // One reconnect is allowed: on a loaded 2-core CI machine twelve RTSP
+        // handshakes at once can hit ffmpeg's connect timeout, and reconnecting
+        // is exactly what ingest should then do.
+        expect(c.stats().spawns, c.camera).toBeLessThanOrEqual(2);
       }
     } finally {
       await Promise.all(cams.map((c) => c.stop()));

@@ -116,6 +116,8 @@ export class CameraRunner {
       lastLatencyMs: this.lastLatencyMs,
       maxLatencyMs: this.maxLatencyMs,
       connected: i.connected,
+      usedSubStream: i.usedSubStream,
+      keyframeOnly: i.keyframeOnly,
       state: this.health.state(),
     };
   }

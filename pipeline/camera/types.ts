@@ -60,6 +60,9 @@ export interface CameraRunnerStats {
   lastLatencyMs: number;
   maxLatencyMs: number;
   connected: boolean;
+  /** Which stream ffmpeg reads and whether it decodes keyframes only (the ingest plan). */
+  usedSubStream: boolean;
+  keyframeOnly: boolean;
   state: string;
 }
 

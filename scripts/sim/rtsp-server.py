@@ -13,6 +13,9 @@ Mounts (all H.264, RTP over RTSP; clients may use TCP or UDP):
     /cam/001 ...   /vtest again, --cams times, one path per simulated camera
     --mount /dock-001=vtest   any extra path serving one of the clips above (the demo
                               names its cameras' paths after the site's camera ids)
+    --clip hd=FILE.mp4        one more clip (any H.264 MP4) under a name --mount can
+                              use; the camera benchmark serves the HD main streams and
+                              sub-streams of scripts/sim/prepare-footage.sh --camera-streams
 
 With --user and --password every mount requires RTSP basic auth (401 otherwise).
 
@@ -128,7 +131,9 @@ def main():
     parser.add_argument("--media", default=DEFAULT_MEDIA, help="folder with vtest/still/black-640x480.mp4")
     parser.add_argument("--cams", type=int, default=0, help="serve /cam/001../cam/N (the vtest clip)")
     parser.add_argument("--mount", action="append", default=[], metavar="PATH=CLIP",
-                        help="serve CLIP (vtest, frozen or black) at PATH as well; repeatable")
+                        help="serve CLIP (vtest, frozen, black or a --clip name) at PATH as well; repeatable")
+    parser.add_argument("--clip", action="append", default=[], metavar="NAME=FILE",
+                        help="load an H.264 MP4 as clip NAME for --mount; repeatable")
     parser.add_argument("--user", default=None)
     parser.add_argument("--password", default=None)
     args = parser.parse_args()
@@ -139,6 +144,13 @@ def main():
         "frozen": Clip(os.path.join(args.media, "still-640x480.mp4")),
         "black": Clip(os.path.join(args.media, "black-640x480.mp4")),
     }
+    for spec in args.clip:
+        name, _, path = spec.partition("=")
+        if not name or not path or name in clips:
+            parser.error(f"--clip {spec}: expected NAME=FILE with a new NAME (not {', '.join(clips)})")
+        if not os.path.isfile(path):
+            parser.error(f"--clip {spec}: {path} not found; make it with scripts/sim/prepare-footage.sh --camera-streams")
+        clips[name] = Clip(path)
 
     server = GstRtspServer.RTSPServer()
     server.set_address(args.host)
