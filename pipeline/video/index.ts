@@ -10,6 +10,7 @@ export {
   type IngestPlan,
 } from './ffmpeg-args.js';
 export { FrameCutter } from './frame-cutter.js';
+export { yuv420pBytes, yuv420pToRgb } from './yuv.js';
 export { LatestSlot } from './frame-slot.js';
 export { Backoff, type BackoffOptions } from './backoff.js';
 export { classifyFfmpegExit, StderrTail, type ExitContext, type IngestReason } from './ingest-reason.js';

@@ -8,6 +8,7 @@ import { FrameCutter } from './frame-cutter.js';
 import { LatestSlot } from './frame-slot.js';
 import { classifyFfmpegExit, StderrTail, type IngestReason } from './ingest-reason.js';
 import { describeStream } from './redact.js';
+import { yuv420pBytes } from './yuv.js';
 
 /** One sampled picture from one camera. */
 export interface VideoFrame {
@@ -18,8 +19,11 @@ export interface VideoFrame {
   time: Date;
   /** performance.now() at the same moment, for intervals that survive clock steps. */
   monoMs: number;
-  /** W×H×3 bytes, RGB, row-major; null when only grey frames were asked for. */
+  /** W×H×3 bytes, RGB, row-major; null when only grey frames or yuv420p colour frames were asked for. */
   rgb: Buffer | null;
+  /** The colour frame as yuv420p (`colour: 'yuv420p'`), else null; `yuv420pToRgb` converts it. */
+  yuv: Buffer | null;
+  /** Size of the colour frame, whichever its format. */
   rgbSize: FrameSize | null;
   /** W×H bytes, luma; null when only RGB frames were asked for. */
   gray: Buffer | null;
@@ -164,7 +168,8 @@ export class CameraIngest {
     this.child = child;
     this.log.debug({ spawn: this.spawns, keyframeOnly: this.plan.keyframeOnly, sub: this.plan.usedSubStream }, 'ffmpeg started');
 
-    const rgbCut = rgbFd && this.o.rgb ? new FrameCutter(this.o.rgb.width * this.o.rgb.height * 3) : null;
+    const colourBytes = this.o.rgb ? (this.plan.colour === 'yuv420p' ? yuv420pBytes(this.o.rgb.width, this.o.rgb.height) : this.o.rgb.width * this.o.rgb.height * 3) : 0;
+    const rgbCut = rgbFd && this.o.rgb ? new FrameCutter(colourBytes) : null;
     const grayCut = grayFd && this.o.gray ? new FrameCutter(this.o.gray.width * this.o.gray.height) : null;
     // With two outputs ffmpeg writes frame n to both pipes; pair them in order.
     const rgbQ: Buffer[] = [];
@@ -232,7 +237,9 @@ export class CameraIngest {
     });
   }
 
-  private emit(rgb: Buffer | null, gray: Buffer | null): void {
+  private emit(colour: Buffer | null, gray: Buffer | null): void {
+    const yuv = this.plan.colour === 'yuv420p' ? colour : null;
+    const rgb = yuv ? null : colour;
     const now = performance.now();
     this.lastFrameMono = now;
     this.lastFrameAt = new Date();
@@ -249,7 +256,8 @@ export class CameraIngest {
       time: this.lastFrameAt,
       monoMs: now,
       rgb,
-      rgbSize: rgb ? this.o.rgb! : null,
+      yuv,
+      rgbSize: colour ? this.o.rgb! : null,
       gray,
       graySize: gray ? this.o.gray! : null,
       keyframeOnly: this.plan.keyframeOnly,
