@@ -65,7 +65,7 @@ beforeAll(async () => {
       '--stats-every', '5',
       '--backoff-cap-ms', '1500',
       // Short windows so the test sees faults in seconds, not the production half-minute.
-      '--health-thresholds', JSON.stringify({ offlineAfterS: 3, frozenAfterS: 4, confirmS: 1, learnFrames: 4 }),
+      '--health-thresholds', JSON.stringify({ offlineAfterS: 8, frozenAfterS: 4, confirmS: 1, learnFrames: 4 }),
     ],
     {
       DATABASE_URL: db.url,
