@@ -3,35 +3,9 @@ import { eventId, type PortEvent } from '../pipeline/events/index.js';
 import { Tracker } from '../pipeline/track/index.js';
 import { ZoneEngine, bottomCentre, pointInPolygon, type ZoneSpec } from '../pipeline/zones/index.js';
 import type { Box } from '../pipeline/events/types.js';
-import type { Track, TrackState } from '../pipeline/track/index.js';
+import type { Track } from '../pipeline/track/index.js';
 
-const T0 = Date.UTC(2026, 0, 5, 2, 0, 0); // Monday 10:00 in Shanghai
-const at = (seconds: number) => T0 + Math.round(seconds * 1000);
-const FRAME = { width: 1000, height: 500 };
-
-/** A box whose bottom-centre sits at the given normalised point on FRAME. */
-function boxAt(nx: number, ny: number, w = 40, h = 100): Box {
-  const x = nx * FRAME.width;
-  const y = ny * FRAME.height;
-  return [x - w / 2, y - h, x + w / 2, y];
-}
-
-function track(id: number, cls: string, box: Box, time: number, opts: { state?: TrackState; observed?: boolean; score?: number } = {}): Track {
-  return {
-    id,
-    class: cls,
-    score: opts.score ?? 0.8,
-    box,
-    detectionBox: box,
-    velocity: { x: 0, y: 0 },
-    hits: 10,
-    age: 1,
-    state: opts.state ?? 'confirmed',
-    observed: opts.observed ?? true,
-    firstSeen: T0,
-    lastSeen: time,
-  };
-}
+import { FRAME, T0, at, boxAt, track } from './helpers/zone-tracks.js';
 
 describe('geometry', () => {
   it('bottom-centre is the middle of the bottom edge, normalised', () => {
