@@ -76,7 +76,7 @@ const num = (v: string | undefined, name: string, dflt: number): number => {
   return n;
 };
 
-const logger = createLogger({ name: 'camera-worker' });
+const logger = createLogger({ name: 'camera-worker', level: process.env.LOG_LEVEL ?? 'info' });
 const workerId = args['worker-id'] ?? process.env.PORTWATCH_WORKER_ID ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 const log = logger.child({ worker: workerId });
 const siteFile = args.site ?? process.env.PORTWATCH_SITE;
