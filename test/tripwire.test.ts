@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { PortEvent } from '../pipeline/events/index.js';
+import { eventId, type PortEvent } from '../pipeline/events/index.js';
+import { Tracker } from '../pipeline/track/index.js';
 import { ZoneEngine, segmentsIntersect, sideOf, type TripwireSpec } from '../pipeline/zones/index.js';
 
 import { FRAME, at, boxAt, track } from './helpers/zone-tracks.js';
@@ -123,5 +124,111 @@ describe('tripwire crossings → cargo_movement crossed', () => {
   it('rejects a tripwire whose two points coincide, and duplicate ids', () => {
     expect(() => engine([{ ...gate, line: [[0.3, 0.3], [0.3, 0.3]] }])).toThrow(/tripwires\[0\] \(gate-in\)\.line/);
     expect(() => engine([gate, gate])).toThrow(/used twice/);
+  });
+});
+
+describe('tripwire crossings by tracks that are still tentative', () => {
+  /** Feeds a hand-made track sequence: [seconds, y, state] per observation, at x = 0.5. */
+  function feed(e: ZoneEngine, id: number, cls: string, steps: Array<[number, number, 'tentative' | 'confirmed']>): PortEvent[][] {
+    return steps.map(([s, y, state]) => e.update([track(id, cls, boxAt(0.5, y, 120, 80), at(s), { state })], FRAME, at(s)));
+  }
+
+  it('a crossing on the 2nd observation counts once the track is confirmed on the 3rd, with the flip time', () => {
+    const e = engine([gate]);
+    const [first, second, third, ...rest] = feed(e, 7, 'truck', [
+      [0, 0.3, 'tentative'],
+      [1, 0.6, 'tentative'], // across the line here
+      [2, 0.7, 'confirmed'],
+      [3, 0.8, 'confirmed'],
+      [4, 0.9, 'confirmed'],
+    ]);
+    expect(first).toEqual([]);
+    expect(second).toEqual([]); // nothing while tentative: it may still be a false detection
+    expect(third).toHaveLength(1);
+    const ev = third![0]!;
+    expect(ev).toMatchObject({ kind: 'cargo_movement', phase: 'instant', zone: 'gate-in', track: 7, class: 'truck' });
+    expect(ev.details).toMatchObject({ action: 'crossed', direction: 'left_to_right', count: 1, counts: { left_to_right: 1, right_to_left: 0 } });
+    expect(ev.time.getTime()).toBe(at(1));
+    // The id is the one the same crossing by a confirmed track gets: camera, rule, track and crossing time.
+    expect(ev.id).toBe(eventId('gate-cam', 'cargo_movement:gate-in', 7, at(1)));
+    // The box is the one of the frame being processed (a snapshot of this frame draws it).
+    expect(ev.bbox).toEqual(boxAt(0.5, 0.7, 120, 80));
+    expect(rest.flat()).toEqual([]);
+    expect(e.counts()[0]).toMatchObject({ count: 1, left_to_right: 1 });
+  });
+
+  it('the same crossing gives the same event id in a second engine (deterministic)', () => {
+    const steps: Array<[number, number, 'tentative' | 'confirmed']> = [
+      [0, 0.8, 'tentative'],
+      [1, 0.4, 'tentative'],
+      [2, 0.3, 'confirmed'],
+    ];
+    const a = feed(engine([gate]), 3, 'car', steps).flat();
+    const b = feed(engine([gate]), 3, 'car', steps).flat();
+    expect(a).toHaveLength(1);
+    expect(a[0]!.details!.direction).toBe('right_to_left');
+    expect(b.map((x) => x.id)).toEqual(a.map((x) => x.id));
+  });
+
+  it('a tentative track that crosses and then disappears (a false detection) raises nothing', () => {
+    const e = engine([gate]);
+    const evs = feed(e, 1, 'truck', [
+      [0, 0.3, 'tentative'],
+      [1, 0.6, 'tentative'],
+      [2, 0.7, 'tentative'],
+    ]).flat();
+    for (let s = 3; s < 30; s++) evs.push(...e.update([], FRAME, at(s)));
+    expect(evs).toEqual([]);
+    expect(e.counts()[0]).toMatchObject({ count: 0 });
+    // A later, unrelated confirmed track standing on the far side does not inherit the crossing.
+    evs.push(...feed(e, 2, 'truck', [[30, 0.7, 'confirmed'], [31, 0.7, 'confirmed'], [32, 0.7, 'confirmed']]).flat());
+    expect(evs).toEqual([]);
+    evs.push(...e.flush(at(40)));
+    expect(evs).toEqual([]);
+  });
+
+  it('tentative crossings still respect tripwire inertia, direction, classes and schedule', () => {
+    // Across on the 2nd observation, back on the 3rd: never settled on the far side.
+    const bounce = engine([gate]);
+    expect(feed(bounce, 1, 'truck', [[0, 0.3, 'tentative'], [1, 0.6, 'tentative'], [2, 0.3, 'confirmed'], [3, 0.3, 'confirmed']]).flat()).toEqual([]);
+
+    const crossing: Array<[number, number, 'tentative' | 'confirmed']> = [
+      [0, 0.3, 'tentative'],
+      [1, 0.6, 'tentative'],
+      [2, 0.7, 'confirmed'],
+      [3, 0.8, 'confirmed'],
+    ];
+    const wrongWay = engine([{ ...gate, direction: 'right_to_left' }]);
+    expect(feed(wrongWay, 1, 'truck', crossing).flat()).toEqual([]);
+    expect(wrongWay.counts()[0]!.count).toBe(0);
+    expect(feed(engine([gate]), 1, 'person', crossing).flat()).toEqual([]);
+    // at(0) is Monday 02:00 UTC, outside the window.
+    expect(feed(engine([{ ...gate, schedule: [{ days: ['mon'], from: '08:00', to: '18:00' }] }]), 1, 'truck', crossing).flat()).toEqual([]);
+    // With tripwire inertia 3 the far side must be seen three times: at 1, 2 and 3.
+    const slow = feed(engine([gate], { tripwireInertia: 3 }), 1, 'truck', crossing);
+    expect(slow.map((x) => x.length)).toEqual([0, 0, 0, 1]);
+    expect(slow[3]![0]!.time.getTime()).toBe(at(1));
+  });
+
+  it('with the real tracker: a truck that crosses on its 2nd detection is counted once', () => {
+    // One detection run per second; the truck enters the picture just above the gate line
+    // (y 250 px on a 500 px frame) and drives down 40 px per run.
+    const tr = new Tracker();
+    const e = engine([gate]);
+    const evs: PortEvent[] = [];
+    const states: string[] = [];
+    for (let s = 0; s < 8; s++) {
+      const bottom = 220 + 40 * s;
+      const dets = [{ class: 'truck', score: 0.9, box: [440, bottom - 80, 560, bottom] as [number, number, number, number] }];
+      const tracks = tr.update(dets, at(s));
+      states.push(tracks.map((t) => t.state).join(','));
+      evs.push(...e.update(tracks, FRAME, at(s)));
+    }
+    // The premise: still tentative when it crossed (bottom 260 px at 1 s), confirmed later.
+    expect(states[1]).toBe('tentative');
+    expect(states.slice(2).every((x) => x === 'confirmed')).toBe(true);
+    expect(evs).toHaveLength(1);
+    expect(evs[0]!.details).toMatchObject({ direction: 'left_to_right', count: 1 });
+    expect(evs[0]!.time.getTime()).toBe(at(1));
   });
 });

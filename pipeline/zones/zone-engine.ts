@@ -96,6 +96,20 @@ interface WireMemo {
   candidateTime: number;
 }
 
+/** One observation of a tentative track, kept until it is confirmed (or dropped as a false detection). */
+interface PathPoint {
+  /** Bottom-centre, normalised. */
+  p: Point;
+  time: number;
+}
+
+/**
+ * Bound on the tentative path per object. A track is tentative for the
+ * tracker's `minHits` observations (3 by default); the bound only guards
+ * against a tracker configured never to confirm.
+ */
+const MAX_TENTATIVE_PATH = 64;
+
 interface OpenEvent {
   id: string;
   kind: EventKind;
@@ -124,6 +138,8 @@ interface ObjectMemo {
   stationary: boolean;
   zones: Map<string, ZoneMemo>;
   wires: Map<string, WireMemo>;
+  /** Ground points seen while the track was tentative; replayed through the tripwires at confirmation. */
+  path: PathPoint[];
   events: Map<string, OpenEvent>; // key: rule:zone
 }
 
@@ -248,6 +264,7 @@ export class ZoneEngine {
       if (t.state !== 'tentative' && !m.confirmed) {
         m.confirmed = true;
         this.reacquire(m, t, now);
+        this.replayPath(m, t, out);
       }
       if (t.observed) this.observe(m, t, frame, now, local, out);
     }
@@ -376,11 +393,39 @@ export class ZoneEngine {
       }
     }
 
-    if (!m.confirmed) return;
-    for (const w of this.wires) this.observeWire(m, w, p, t, now, local, out);
+    if (!m.confirmed) {
+      // A tripwire is often crossed within an object's first few detections
+      // (it enters the picture near a gate line); keep the path so the
+      // crossing counts once the track is confirmed, and never if it is not.
+      if (this.wires.length > 0) {
+        if (m.path.length >= MAX_TENTATIVE_PATH) m.path.shift();
+        m.path.push({ p, time: now });
+      }
+      return;
+    }
+    for (const w of this.wires) this.observeWire(m, w, p, now, local, t, out);
   }
 
-  private observeWire(m: ObjectMemo, w: CompiledWire, p: Point, t: Track, now: number, local: LocalTime, out: PortEvent[]): void {
+  /**
+   * Runs a newly confirmed track's tentative path through the tripwires, after
+   * `reacquire` so that a re-found object continues its own side history. A
+   * crossing keeps the time of the observation where the side flipped; the
+   * class is the one at confirmation (the tracker's vote over all of them),
+   * and the box is the current one, which is what a snapshot of this frame shows.
+   */
+  private replayPath(m: ObjectMemo, t: Track, out: PortEvent[]): void {
+    for (const pt of m.path) {
+      const local = localTime(pt.time, this.timeZone);
+      for (const w of this.wires) this.observeWire(m, w, pt.p, pt.time, local, t, out);
+    }
+    m.path = [];
+  }
+
+  /**
+   * One observation of the ground point `p` at `now` against a tripwire. `t`
+   * gives the class, score and box reported with a crossing.
+   */
+  private observeWire(m: ObjectMemo, w: CompiledWire, p: Point, now: number, local: LocalTime, t: Track, out: PortEvent[]): void {
     const [a, b] = w.spec.line;
     let wm = m.wires.get(w.spec.id);
     if (!wm) {
@@ -564,6 +609,7 @@ function newMemo(t: Track): ObjectMemo {
     stationary: false,
     zones: new Map(),
     wires: new Map(),
+    path: [],
     events: new Map(),
   };
 }
