@@ -60,13 +60,31 @@ describe('buildFfmpegArgs', () => {
     expect(kf.keyframeOnly).toBe(true);
     expect(valueAfter(kf.args, '-skip_frame')).toBe('nokey');
     expect(kf.args.indexOf('-skip_frame')).toBeLessThan(kf.args.indexOf('-i'));
+    // One decoder thread for keyframes only: frame threads would hold pictures back a GOP each.
+    expect(valueAfter(kf.args, '-threads')).toBe('1');
+    expect(kf.args.indexOf('-threads')).toBeLessThan(kf.args.indexOf('-i'));
     expect(valueAfter(kf.args, '-fps_mode')).toBe('passthrough');
 
     const full = buildFfmpegArgs({ streams, detectFps: 2, keyframeIntervalS: 1, gray: { width: 160, height: 120 } });
     expect(full.keyframeOnly).toBe(false);
     expect(full.args).not.toContain('-skip_frame');
+    expect(full.args).not.toContain('-threads');
     const off = buildFfmpegArgs({ streams, detectFps: 1, keyframeIntervalS: 1, allowKeyframeOnly: false, gray: { width: 160, height: 120 } });
     expect(off.args).not.toContain('-skip_frame');
+  });
+
+  it('can pipe colour frames as yuv420p (no colour conversion in ffmpeg), rgb24 by default', () => {
+    const rgb = buildFfmpegArgs({ streams, detectFps: 1, rgb: { width: 640, height: 360 }, gray: { width: 160, height: 90 } });
+    expect(rgb.colour).toBe('rgb24');
+    const yuv = buildFfmpegArgs({ streams, detectFps: 1, rgb: { width: 640, height: 360 }, gray: { width: 160, height: 90 }, colour: 'yuv420p' });
+    expect(yuv.colour).toBe('yuv420p');
+    const fc = valueAfter(yuv.args, '-filter_complex')!;
+    expect(fc).toContain('scale=640:360:flags=bilinear,format=yuv420p[rgb]');
+    expect(fc).not.toContain('rgb24');
+    expect(valueAfter(yuv.args, '-pix_fmt', yuv.args.indexOf('[rgb]'))).toBe('yuv420p');
+    const single = buildFfmpegArgs({ streams, detectFps: 1, rgb: { width: 320, height: 180 }, colour: 'yuv420p' });
+    expect(valueAfter(single.args, '-vf')).toMatch(/format=yuv420p$/);
+    expect(() => buildFfmpegArgs({ streams, detectFps: 1, rgb: { width: 320, height: 180 }, colour: 'bgr24' as 'rgb24' })).toThrow(/colour must be rgb24 or yuv420p/);
   });
 
   it('leaves RTSP options off for files and reads them in real time only when asked', () => {
@@ -85,12 +103,13 @@ describe('buildFfmpegArgs', () => {
 
   it('builds filter graphs the installed ffmpeg accepts', () => {
     // Real ffmpeg on a generated source: the graph parses and yields exactly the frames asked for.
-    for (const both of [false, true]) {
+    for (const [both, colour] of [[false, 'rgb24'], [true, 'rgb24'], [true, 'yuv420p']] as const) {
       const plan = buildFfmpegArgs({
         streams: { main: 'testsrc2=size=320x240:rate=10:duration=3' },
         detectFps: 2,
         gray: { width: 80, height: 60 },
         rgb: both ? { width: 160, height: 120 } : null,
+        colour,
       });
       const args = [...plan.args];
       args.splice(args.indexOf('-i'), 0, '-f', 'lavfi');
@@ -99,7 +118,7 @@ describe('buildFfmpegArgs', () => {
       const run = spawnSync('ffmpeg', args, { maxBuffer: 64 << 20 });
       expect(run.stderr.toString()).toBe('');
       expect(run.status).toBe(0);
-      const frameBytes = both ? 160 * 120 * 3 : 80 * 60;
+      const frameBytes = !both ? 80 * 60 : colour === 'rgb24' ? 160 * 120 * 3 : 160 * 120 * 1.5;
       // 3 s at 2 frames/s: one frame per half-second slot, never duplicated.
       expect(run.stdout.length).toBe(6 * frameBytes);
     }

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../pipeline/log/index.js';
-import { CameraIngest, type IngestStatus, type VideoFrame } from '../pipeline/video/index.js';
+import { CameraIngest, yuv420pBytes, yuv420pToRgb, type IngestStatus, type VideoFrame } from '../pipeline/video/index.js';
 import { freePort, startRtspServer, type RtspServer } from './helpers/rtsp-server.js';
 
 let server: RtspServer;
@@ -115,6 +115,41 @@ describe('CameraIngest on a real RTSP server', () => {
     expect(stats.frames).toBeGreaterThanOrEqual(frames.length);
     expect(stats.spawns).toBe(1);
     expect(stats.lastReason).toBe('stopped');
+  });
+
+  it('pipes colour as yuv420p when asked: half the bytes, the same picture once converted', async () => {
+    const ingest = new CameraIngest({
+      camera: 'cam-yuv',
+      streams: { main: server.url('/vtest') },
+      detectFps: 2,
+      rgb: { width: 320, height: 240 },
+      gray: { width: 160, height: 120 },
+      colour: 'yuv420p',
+    });
+    ingest.start();
+    const frames = await collect(ingest, 2000);
+    await ingest.stop();
+    expect(frames.length).toBeGreaterThanOrEqual(3);
+    for (const f of frames) {
+      expect(f.rgb).toBeNull();
+      expect(f.yuv!.length).toBe(yuv420pBytes(320, 240));
+      expect(f.rgbSize).toEqual({ width: 320, height: 240 });
+    }
+    // Converted, it is the picture the grey frame shows (as in the rgb24 test above).
+    const f = frames.at(-1)!;
+    const rgb = yuv420pToRgb(f.yuv!, 320, 240);
+    let diff = 0;
+    for (let y = 0; y < 120; y++) {
+      for (let x = 0; x < 160; x++) {
+        let luma = 0;
+        for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]] as const) {
+          const p = ((2 * y + dy) * 320 + 2 * x + dx) * 3;
+          luma += 0.299 * rgb[p]! + 0.587 * rgb[p + 1]! + 0.114 * rgb[p + 2]!;
+        }
+        diff += Math.abs(luma / 4 - f.gray![y * 160 + x]!);
+      }
+    }
+    expect(diff / (160 * 120)).toBeLessThan(6);
   });
 
   it('decodes keyframes only when the GOP allows the rate, one frame per keyframe', async () => {

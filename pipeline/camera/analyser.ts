@@ -3,6 +3,7 @@ import type { Box, PortEvent } from '../events/types.js';
 import type { Logger } from '../log/index.js';
 import { silentLogger } from '../log/index.js';
 import { DetectGate, MotionDetector, type DetectGateOptions, type GateReason, type MotionOptions } from '../motion/index.js';
+import { yuv420pToRgb } from '../video/index.js';
 import { snapshotPath, writeSnapshot, type SnapshotOverlay } from '../snapshot/index.js';
 import { Tracker, type Track, type TrackerSettings } from '../track/index.js';
 import { ZoneEngine, DEFAULT_ZONE_CLASSES, type ZoneEngineOptions } from '../zones/index.js';
@@ -55,8 +56,13 @@ export interface CameraAnalyserOptions {
 }
 
 export interface AnalyserFrame {
-  /** W×H×3 RGB24 at the camera's detect size. */
-  rgb: Buffer | Uint8Array;
+  /** W×H×3 RGB24 at the camera's detect size; or `yuv` instead. */
+  rgb?: Buffer | Uint8Array | null;
+  /**
+   * The same picture as yuv420p (live ingest): converted to RGB only when the
+   * detector runs or a snapshot is written, which most frames of a quiet camera never need.
+   */
+  yuv?: Buffer | Uint8Array | null;
   /** The grey motion grid; null only when `ungated`. */
   gray: Buffer | Uint8Array | null;
   /** Epoch ms (wall time live, clip start + offset offline). */
@@ -85,6 +91,8 @@ export interface AnalyserCounters {
   detectorErrors: number;
   snapshots: number;
   snapshotErrors: number;
+  /** yuv420p frames converted to RGB (only those the detector ran on). */
+  rgbConversions: number;
 }
 
 /** The motion grid for a detect size: 160 wide (Frigate's size class), same aspect, even. */
@@ -103,7 +111,7 @@ export class CameraAnalyser {
   readonly camera: CameraSpec;
   readonly grid: { width: number; height: number };
   readonly classes: string[] | null;
-  readonly counters: AnalyserCounters = { frames: 0, detectorRuns: 0, cropRuns: 0, detectorDropped: 0, detectorErrors: 0, snapshots: 0, snapshotErrors: 0 };
+  readonly counters: AnalyserCounters = { frames: 0, detectorRuns: 0, cropRuns: 0, detectorDropped: 0, detectorErrors: 0, snapshots: 0, snapshotErrors: 0, rgbConversions: 0 };
   private readonly o: CameraAnalyserOptions;
   private readonly log: Logger;
   private readonly motion: MotionDetector | null;
@@ -189,7 +197,8 @@ export class CameraAnalyser {
     result.fullFrame = plan.full;
 
     let detections: Detection[];
-    const image = { width, height, data: frame.rgb };
+    const rgb = this.rgbOf(frame);
+    const image = { width, height, data: rgb };
     try {
       detections = await this.o.detector.detect({
         image,
@@ -223,8 +232,16 @@ export class CameraAnalyser {
       tracks: detections.map((d) => tracks.find((tr) => tr.observed && sameBox(tr.detectionBox, d.box))?.id ?? null),
     };
     const events = this.engine.update(tracks, { width, height }, t);
-    result.events = await this.finish(events, tracks, frame);
+    result.events = await this.finish(events, tracks, { ...frame, rgb });
     return result;
+  }
+
+  private rgbOf(frame: AnalyserFrame): Buffer | Uint8Array {
+    if (frame.rgb) return frame.rgb;
+    const { width, height } = this.camera.detect;
+    if (!frame.yuv) throw new RangeError(`camera ${this.camera.id}: a frame needs rgb or yuv pixels`);
+    this.counters.rgbConversions++;
+    return yuv420pToRgb(frame.yuv, width, height);
   }
 
   /** Ends every open event (shutdown, lease handed over, end of clip). */
@@ -243,7 +260,7 @@ export class CameraAnalyser {
       const root = this.o.snapshotRoot;
       if (!root) continue;
       const wants = e.phase === 'start' || e.phase === 'instant' || e.details?.reason === 'better_snapshot';
-      if (wants && frame && e.bbox) {
+      if (wants && frame?.rgb && e.bbox) {
         try {
           const rel = await writeSnapshot({
             root,

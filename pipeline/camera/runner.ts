@@ -13,6 +13,12 @@ export interface CameraRunnerOptions extends CameraAnalyserOptions {
   keyframeIntervalS?: number | null;
   /** Default true; false decodes every frame (the benchmark's naive pipeline). */
   allowKeyframeOnly?: boolean;
+  /**
+   * Colour frames from ffmpeg: `yuv420p` (default when gated: converted to RGB
+   * in JS only for the frames the detector runs on) or `rgb24` (default when
+   * `ungated`: every frame goes to the detector, and swscale converts faster).
+   */
+  colour?: 'rgb24' | 'yuv420p';
   ffmpegPath?: string;
   /** ffmpeg's RTSP socket timeout. Default 10 s. */
   timeoutMs?: number;
@@ -65,6 +71,7 @@ export class CameraRunner {
       forceMain: o.camera.detect.stream === 'main',
       detectFps: o.camera.detect.fps,
       rgb: this.analyser.detects ? { width, height } : null,
+      colour: o.colour ?? (o.ungated ? 'rgb24' : 'yuv420p'),
       gray: this.analyser.grid,
       keyframeIntervalS: o.keyframeIntervalS ?? null,
       allowKeyframeOnly: o.allowKeyframeOnly ?? true,
@@ -130,8 +137,8 @@ export class CameraRunner {
       try {
         const at = f.time;
         const events: PortEvent[] = f.gray ? this.health.observeFrame(f.gray, grid.width, grid.height, at) : [];
-        if (f.rgb && f.gray) {
-          const r = await this.analyser.analyse({ rgb: f.rgb, gray: f.gray, time: at.getTime(), seq: f.seq });
+        if ((f.rgb || f.yuv) && f.gray) {
+          const r = await this.analyser.analyse({ rgb: f.rgb, yuv: f.yuv, gray: f.gray, time: at.getTime(), seq: f.seq });
           events.push(...r.events);
           this.o.onFrame?.({ camera: this.camera, latencyMs: performance.now() - f.monoMs, gate: r.gate, detectorRan: r.detection !== null, fullFrame: r.fullFrame, seq: f.seq });
           if (r.detection && r.detection.detections.length > 0 && this.o.sinks.detections) {

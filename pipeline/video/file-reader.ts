@@ -6,7 +6,7 @@ import { classifyFfmpegExit, StderrTail } from './ingest-reason.js';
 import type { VideoFrame } from './ingest.js';
 import { redactUrl } from './redact.js';
 
-export interface ReadVideoOptions extends Omit<IngestArgsOptions, 'streams'> {
+export interface ReadVideoOptions extends Omit<IngestArgsOptions, 'streams' | 'colour'> {
   camera?: string;
   ffmpegPath?: string;
   /** Stop after this many frames (ffmpeg is killed). */
@@ -24,7 +24,8 @@ export interface FileFrame extends VideoFrame {
  * dropped: ffmpeg's pipes are paused while the consumer works.
  */
 export async function* readVideoFrames(source: string, o: ReadVideoOptions): AsyncGenerator<FileFrame> {
-  const plan = buildFfmpegArgs({ ...o, streams: { main: source } });
+  // Files are analysed offline frame by frame: RGB straight from ffmpeg.
+  const plan = buildFfmpegArgs({ ...o, colour: 'rgb24', streams: { main: source } });
   const child = spawn(o.ffmpegPath ?? 'ffmpeg', plan.args, {
     stdio: ['ignore', 'pipe', 'pipe', ...(plan.grayFd === 3 ? (['pipe'] as const) : [])],
   });
@@ -80,6 +81,7 @@ export async function* readVideoFrames(source: string, o: ReadVideoOptions): Asy
           monoMs: performance.now(),
           t,
           rgb,
+          yuv: null,
           rgbSize: rgb ? o.rgb! : null,
           gray,
           graySize: gray ? o.gray! : null,
