@@ -386,3 +386,20 @@ describe('store migrations, PostgreSQL 15 without TimescaleDB (fallback)', () =>
     expect(formatStoreStatus(s)).toMatch(/timescaledb: +not installed \(fallback: .*compression/);
   });
 });
+
+describe('migrations started by several workers at once (PostgreSQL 15)', () => {
+  it('all succeed, and each migration is applied exactly once', async () => {
+    const db = await createTestDatabase('pw_store_race');
+    const stores: Store[] = [];
+    try {
+      for (let i = 0; i < 4; i++) stores.push(await openStore({ databaseUrl: db.url, logger: silentLogger() }));
+      const results = await Promise.allSettled(stores.map((s) => migrate(s, { logger: silentLogger() })));
+      expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok'))).toEqual(['ok', 'ok', 'ok', 'ok']);
+      const applied = results.flatMap((r) => (r.status === 'fulfilled' ? r.value.applied.map((a) => a.version) : []));
+      expect(applied.sort()).toEqual(MIGRATIONS.map((m) => m.version).sort());
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+      await db.drop();
+    }
+  });
+});

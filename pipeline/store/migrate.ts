@@ -81,7 +81,12 @@ export async function migrate(
 ): Promise<MigrateResult> {
   const { logger } = options;
   const migrations = [...(options.migrations ?? MIGRATIONS)].sort((a, b) => a.version - b.version);
-  await ensureMigrationTable(store);
+  // CREATE TABLE IF NOT EXISTS is not safe against itself: two workers starting
+  // together can both pass the check and one fails on pg_type's unique index.
+  await store.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await ensureMigrationTable(tx);
+  });
   const applied: MigrateResult['applied'] = [];
 
   for (const m of migrations) {
