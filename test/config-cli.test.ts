@@ -1,45 +1,21 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { exampleEnv, runCli, type CliRun } from './helpers/cli.js';
 
 /** `portwatch config ...` through the real CLI entry, as an operator runs it. */
-const CLI = 'cli/main.ts';
 const EXAMPLE = 'config/site.example.yaml';
 
-function exampleEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of readFileSync('config/site.example.env', 'utf8').split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) env[m[1]!] = m[2]!;
-  }
-  return env;
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function portwatch(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
+function portwatch(args: string[], extraEnv: Record<string, string> = {}): Promise<CliRun> {
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent' };
   // The run must see exactly the variables the test gives, not the developer's shell.
   for (const name of Object.keys(exampleEnv())) delete env[name];
   Object.assign(env, extraEnv);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(args, env);
 }
 
 // Each run starts the whole CLI (a few seconds on a busy machine): start them all at once.
 const env = exampleEnv();
-const runs: Record<string, Run> = {};
+const runs: Record<string, CliRun> = {};
 beforeAll(async () => {
   const plan: Record<string, [string[], Record<string, string>?]> = {
     example: [['config', 'check', EXAMPLE], env],

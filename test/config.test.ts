@@ -18,19 +18,12 @@ import {
   type CameraConfig,
 } from '../pipeline/config/index.js';
 
+import { exampleEnv } from './helpers/cli.js';
+
 const FIXTURES = 'test/fixtures/config';
 const EXAMPLE = 'config/site.example.yaml';
 const DEMO = 'config/site.demo.yaml';
 
-/** The documented environment for the example (config/site.example.env). */
-function exampleEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of readFileSync('config/site.example.env', 'utf8').split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) env[m[1]!] = m[2]!;
-  }
-  return env;
-}
 
 const byId = (cameras: CameraConfig[], id: string) => {
   const camera = cameras.find((c) => c.id === id);

@@ -1,31 +1,15 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliRun } from './helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from './helpers/pg-database.js';
 
 /** `portwatch db ...` through the real CLI entry, as an operator runs it. */
-const CLI = 'cli/main.ts';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function portwatch(args: string[], env: Record<string, string | undefined>): Promise<Run> {
+function portwatch(args: string[], env: Record<string, string | undefined>): Promise<CliRun> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...env };
   if (env.DATABASE_URL === undefined) delete childEnv.DATABASE_URL;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(args, childEnv);
 }
 
 describe('portwatch db, against PostgreSQL without TimescaleDB', () => {
