@@ -272,18 +272,7 @@ export function decodeAisPayload(bits: BitBuffer, opts: DecodeOptions, type24: T
     }
     case 18: {
       if (bitlen < 168) return 'payload_length';
-      const speed = bits.u(46, 10);
-      const lon = bits.s(57, 28);
-      const lat = bits.s(85, 27);
-      const course = bits.u(112, 12);
-      m.reserved = bits.u(38, 8);
-      m.speed = scaled ? speed / 10 : speed;
-      m.accuracy = bits.u(56, 1) !== 0;
-      m.lon = scaled ? lon / LATLON_DIV : lon;
-      m.lat = scaled ? lat / LATLON_DIV : lat;
-      m.course = scaled ? course / 10 : course;
-      m.heading = bits.u(124, 9);
-      m.second = bits.u(133, 6);
+      classBPosition(bits, m, scaled);
       m.regional = bits.u(139, 2);
       m.cs = bits.u(141, 1) !== 0;
       m.display = bits.u(142, 1) !== 0;
@@ -296,20 +285,9 @@ export function decodeAisPayload(bits: BitBuffer, opts: DecodeOptions, type24: T
     }
     case 19: {
       if (bitlen < 312) return 'payload_length';
-      const speed = bits.u(46, 10);
-      const lon = bits.s(57, 28);
-      const lat = bits.s(85, 27);
-      const course = bits.u(112, 12);
       const shiptype = bits.u(263, 8);
       const epfd = bits.u(301, 4);
-      m.reserved = bits.u(38, 8);
-      m.speed = scaled ? speed / 10 : speed;
-      m.accuracy = bits.u(56, 1) !== 0;
-      m.lon = scaled ? lon / LATLON_DIV : lon;
-      m.lat = scaled ? lat / LATLON_DIV : lat;
-      m.course = scaled ? course / 10 : course;
-      m.heading = bits.u(124, 9);
-      m.second = bits.u(133, 6);
+      classBPosition(bits, m, scaled);
       m.regional = bits.u(139, 4);
       m.shipname = bits.text(143, 20);
       m.shiptype = shiptype;
@@ -500,4 +478,20 @@ export function decodeAisPayload(bits: BitBuffer, opts: DecodeOptions, type24: T
     default:
       return 'unknown_type';
   }
+}
+
+/** The position block types 18 and 19 (class B) share, bits 38–138, in gpsd's field order. */
+function classBPosition(bits: BitBuffer, m: Record<string, unknown>, scaled: boolean): void {
+  const speed = bits.u(46, 10);
+  const lon = bits.s(57, 28);
+  const lat = bits.s(85, 27);
+  const course = bits.u(112, 12);
+  m.reserved = bits.u(38, 8);
+  m.speed = scaled ? speed / 10 : speed;
+  m.accuracy = bits.u(56, 1) !== 0;
+  m.lon = scaled ? lon / LATLON_DIV : lon;
+  m.lat = scaled ? lat / LATLON_DIV : lat;
+  m.course = scaled ? course / 10 : course;
+  m.heading = bits.u(124, 9);
+  m.second = bits.u(133, 6);
 }
