@@ -172,6 +172,17 @@ describe('CameraHealthMonitor on real frames', () => {
     expect(m.tick(new Date(T0 + 20_000)).map((e) => e.kind)).toEqual(['camera_offline']);
   });
 
+  it('flush ends an open episode once, with the reason (a camera handed to another worker)', () => {
+    const m = new CameraHealthMonitor('cam-09', { offlineAfterS: 5 }, new Date(T0));
+    const [start] = m.tick(new Date(T0 + 6000));
+    expect(start).toMatchObject({ kind: 'camera_offline', phase: 'start' });
+    const ended = m.flush(new Date(T0 + 8000), 'handover');
+    expect(ended).toHaveLength(1);
+    expect(ended[0]).toMatchObject({ kind: 'camera_offline', phase: 'end', camera: 'cam-09', details: { end_reason: 'handover', since: new Date(T0).toISOString(), duration_s: 8 } });
+    expect(m.activeFaults()).toEqual([]);
+    expect(m.flush(new Date(T0 + 9000))).toEqual([]); // nothing open any more
+  });
+
   it('rejects a frame whose size does not match', () => {
     expect(() => new CameraHealthMonitor('c').observeFrame(new Uint8Array(5), W, H)).toThrow(/160×120/);
   });

@@ -104,6 +104,8 @@ export class CameraRunner {
     await this.loop;
     const now = Date.now();
     this.emit(await this.analyser.flush(now));
+    // Open health episodes end here too; the camera's next holder opens its own.
+    this.emit(this.health.flush(new Date(now), 'stopped'));
     this.recordHealth(now);
     await this.chain;
   }

@@ -151,6 +151,27 @@ export class CameraHealthMonitor {
     this.lastRecordMs = this.startedMs;
   }
 
+  /**
+   * Ends every open fault episode now, with `details.end_reason` (e.g.
+   * "handover" when the camera's lease moves to another worker, "shutdown").
+   * Without it an episode opened here would never get its end row: the next
+   * holder judges the camera afresh and opens its own.
+   */
+  flush(at: Date = new Date(), reason = 'shutdown'): PortEvent[] {
+    const events: PortEvent[] = [];
+    for (const [fault, f] of this.faults) {
+      if (!f.active) continue;
+      const event = this.event(fault, 'end', at, f.since!);
+      event.details = { ...event.details, end_reason: reason };
+      events.push(event);
+      f.active = false;
+      f.since = null;
+      f.clearSince = null;
+      f.candidateSince = null;
+    }
+    return events;
+  }
+
   /** Ingest status: connected or not, and why not (never a URL). */
   observeStream(connected: boolean, reason: string | null, at: Date = new Date()): PortEvent[] {
     this.connected = connected;
