@@ -1,24 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { describeStream, redactUrl, StderrTail } from '../pipeline/video/index.js';
+import { describeStream, redactCredentials, StderrTail } from '../pipeline/video/index.js';
 
-describe('redactUrl', () => {
+describe('redactCredentials', () => {
   it('removes user:password from URLs anywhere in a text', () => {
-    expect(redactUrl('rtsp://admin:pa55@10.1.2.3:554/Streaming/Channels/102')).toBe('rtsp://***@10.1.2.3:554/Streaming/Channels/102');
-    expect(redactUrl('[rtsp @ 0x55] rtsp://u:wrong@127.0.0.1:8554/vtest: Server returned 401 Unauthorized')).toBe(
+    expect(redactCredentials('rtsp://admin:pa55@10.1.2.3:554/Streaming/Channels/102')).toBe('rtsp://***@10.1.2.3:554/Streaming/Channels/102');
+    expect(redactCredentials('[rtsp @ 0x55] rtsp://u:wrong@127.0.0.1:8554/vtest: Server returned 401 Unauthorized')).toBe(
       '[rtsp @ 0x55] rtsp://***@127.0.0.1:8554/vtest: Server returned 401 Unauthorized',
     );
-    expect(redactUrl('a rtsp://x:y@h/1 and RTSPS://p:q@h/2')).toBe('a rtsp://***@h/1 and RTSPS://***@h/2');
+    expect(redactCredentials('a rtsp://x:y@h/1 and RTSPS://p:q@h/2')).toBe('a rtsp://***@h/1 and RTSPS://***@h/2');
   });
 
   it('removes a user name alone, odd characters in passwords and secrets in query strings', () => {
-    expect(redactUrl('rtsp://operator@cam/sub')).toBe('rtsp://***@cam/sub');
-    expect(redactUrl('rtsp://a:p%40ss:w0rd@cam/x')).toBe('rtsp://***@cam/x');
-    expect(redactUrl('http://cam/snap.jpg?user=admin&password=hunter2&ch=1')).toBe('http://cam/snap.jpg?user=***&password=***&ch=1');
+    expect(redactCredentials('rtsp://operator@cam/sub')).toBe('rtsp://***@cam/sub');
+    expect(redactCredentials('rtsp://a:p%40ss:w0rd@cam/x')).toBe('rtsp://***@cam/x');
+    expect(redactCredentials('http://cam/snap.jpg?user=admin&password=hunter2&ch=1')).toBe('http://cam/snap.jpg?user=***&password=***&ch=1');
   });
 
   it('leaves URLs without credentials alone', () => {
     const s = 'rtsp://10.0.0.1:554/h264 and /path/with@sign';
-    expect(redactUrl(s)).toBe(s);
+    expect(redactCredentials(s)).toBe(s);
   });
 
   it('describes a stream by host and path only', () => {

@@ -1,7 +1,7 @@
 import { AisLineDecoder, type AisDecoderOptions, type AisRecord, type DecodeStats, type FeedRecord, type RejectReason } from '../ais/index.js';
 import { AisAnomalyDetector, type AisAnomalyOptions } from '../anomalies/index.js';
 import { BerthOccupancy, type BerthArea, type BerthOccupancyOptions, type BerthVisit, type VesselPosition } from '../berths/index.js';
-import type { PortEvent } from '../events/index.js';
+import type { EventPublisher, PortEvent } from '../events/index.js';
 import type { LineMeta } from '../feeds/index.js';
 import type { Logger } from '../log/index.js';
 import {
@@ -18,10 +18,7 @@ import {
 } from '../store/index.js';
 import { readPosition, readStatic, VESSEL_POSITION_TYPES, VESSEL_STATIC_TYPES } from './records.js';
 
-/** Where events go besides the store (the BullMQ `events` queue); anything with `publish`. */
-export interface EventPublisher {
-  publish(event: PortEvent): Promise<unknown>;
-}
+export type { EventPublisher } from '../events/index.js';
 
 export interface AisIngestOptions {
   store: Store;

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { CameraConfig, SiteConfig } from '../config/index.js';
 import { BatchDetector, loadDetector, type Detector } from '../detect/index.js';
-import { eventId, type PortEvent } from '../events/index.js';
+import { eventId, type EventPublisher, type PortEvent } from '../events/index.js';
 import type { CameraHealthRecord, HealthThresholds } from '../health/index.js';
 import { CameraLeaseManager } from '../lease/index.js';
 import type { Logger } from '../log/index.js';
@@ -14,10 +14,7 @@ import { CameraRunner } from './runner.js';
 import { CameraSupervisor } from './supervisor.js';
 import type { CameraDetector, CameraRunnerStats, CameraSinks, DetectionBatch } from './types.js';
 
-/** Where events go besides the store: the BullMQ `events` queue (`EventQueue` fits). */
-export interface EventPublisher {
-  publish(event: PortEvent): Promise<unknown>;
-}
+export type { EventPublisher } from '../events/index.js';
 
 export interface CameraServiceOptions {
   site: SiteConfig;

@@ -46,3 +46,8 @@ export interface PortEvent {
   /** Anything else the stage knows (direction, dwell seconds, speed, reason…). */
   details?: Record<string, unknown>;
 }
+
+/** Where events go besides the store: the BullMQ `events` queue (`EventQueue` fits), or anything with `publish`. */
+export interface EventPublisher {
+  publish(event: PortEvent): Promise<unknown>;
+}

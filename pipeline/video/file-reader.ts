@@ -4,7 +4,7 @@ import { buildFfmpegArgs, type FrameSize, type IngestArgsOptions } from './ffmpe
 import { FrameCutter } from './frame-cutter.js';
 import { classifyFfmpegExit, StderrTail } from './ingest-reason.js';
 import type { VideoFrame } from './ingest.js';
-import { redactUrl } from './redact.js';
+import { redactCredentials } from './redact.js';
 
 export interface ReadVideoOptions extends Omit<IngestArgsOptions, 'streams' | 'colour'> {
   camera?: string;
@@ -96,7 +96,7 @@ export async function* readVideoFrames(source: string, o: ReadVideoOptions): Asy
         const e = exit as { code: number | null; signal: NodeJS.Signals | null } | null;
         if (e && e.code !== 0 && !e.signal) {
           const reason = classifyFfmpegExit(tail.get(), e.code);
-          throw new Error(`ffmpeg could not read ${redactUrl(source)} (${reason}): ${tail.get().at(-1) ?? `exit code ${e.code}`}`);
+          throw new Error(`ffmpeg could not read ${redactCredentials(source)} (${reason}): ${tail.get().at(-1) ?? `exit code ${e.code}`}`);
         }
         return;
       }

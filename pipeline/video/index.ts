@@ -1,4 +1,4 @@
-export { redactUrl, describeStream } from './redact.js';
+export { redactCredentials, describeStream } from './redact.js';
 export {
   buildFfmpegArgs,
   chooseStream,

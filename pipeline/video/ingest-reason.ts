@@ -1,4 +1,4 @@
-import { redactUrl } from './redact.js';
+import { redactCredentials } from './redact.js';
 
 /** Why a camera's ffmpeg ended, in words an operator can act on. */
 export type IngestReason =
@@ -68,13 +68,13 @@ export class StderrTail {
   }
 
   private add(line: string): void {
-    this.lines.push(redactUrl(line.trim()).slice(0, 500));
+    this.lines.push(redactCredentials(line.trim()).slice(0, 500));
     if (this.lines.length > this.max) this.lines.shift();
   }
 
   /** The last `max` lines, an unterminated last line included. */
   get(): string[] {
-    const all = this.rest.trim() ? [...this.lines, redactUrl(this.rest.trim()).slice(0, 500)] : [...this.lines];
+    const all = this.rest.trim() ? [...this.lines, redactCredentials(this.rest.trim()).slice(0, 500)] : [...this.lines];
     return all.slice(-this.max);
   }
 

@@ -8,7 +8,8 @@ const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)[^\s/@'"]*@/gi;
 /** `user=…`/`password=…` query parameters some cameras take instead of userinfo. */
 const QUERY_SECRET = /([?&](?:user(?:name)?|pass(?:word)?|pwd|token|auth)=)[^&\s'"]*/gi;
 
-export function redactUrl(text: string): string {
+/** Named apart from the site config's `redactUrl` (one URL, keeps the user name): this one takes any text, such as ffmpeg's stderr. */
+export function redactCredentials(text: string): string {
   return text.replace(USERINFO, '$1***@').replace(QUERY_SECRET, '$1***');
 }
 

@@ -38,7 +38,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { freePort } from '../sim/rtsp-sim.js';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CameraRunner, DetectorPool, ThreadedDetector, type CameraDetector, type CameraSpec } from '../../pipeline/camera/index.js';
@@ -72,17 +72,6 @@ const TICK_HZ = 100; // USER_HZ on Linux
 
 // A restricted zone over part of the footpath, so the detector has something to look for.
 const ZONE: ZoneSpec = { id: 'west-path', kind: 'restricted', polygon: [[0, 0.33], [0.28, 0.33], [0.28, 0.5], [0, 0.5]], classes: ['person'], min_dwell_seconds: 1 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 const CLIPS = {
   main: 'vtest-main-1280x720.mp4',
