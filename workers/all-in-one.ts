@@ -39,7 +39,8 @@ export interface AllInOne {
   ais: AisService | null;
   cameras: CameraService | null;
   queue: EventQueue | null;
-  stop(): Promise<void>;
+  /** Stops the services (everything accepted is written), runs `beforeClose` on the still-open store, closes it. */
+  stop(options?: { beforeClose?: (store: Store) => Promise<void> }): Promise<void>;
 }
 
 export async function startAllInOne(o: AllInOneOptions): Promise<AllInOne> {
@@ -83,8 +84,9 @@ export async function startAllInOne(o: AllInOneOptions): Promise<AllInOne> {
     ais,
     cameras,
     queue,
-    async stop() {
+    async stop(options = {}) {
       await Promise.allSettled([ais?.stop(), cameras?.stop()]);
+      await options.beforeClose?.(store);
       policies.stop();
       await queue?.close();
       redis?.disconnect();

@@ -102,15 +102,12 @@ async function main(): Promise<number> {
   out(`${elapsed()}  stopping (${why}): flushing everything accepted…`);
   const last = statusLine(system);
   await replay?.stop();
-  const summary = await (async () => {
-    // Read the totals before the store closes; the system stops feeding first.
-    await Promise.allSettled([system.ais?.stop(), system.cameras?.stop()]);
-    return summariseStore(system.store);
-  })();
-  await system.stop();
+  let summary: StoreSummary | null = null;
+  // The totals are read back from the store after everything is flushed, before it closes.
+  await system.stop({ beforeClose: async (store) => void (summary = await summariseStore(store)) });
   await cameras?.stop();
   await redis?.stop();
-  printSummary(summary, byKind, last);
+  if (summary) printSummary(summary, byKind, last);
   return 0;
 }
 
