@@ -3,9 +3,11 @@
 // only on the calls made, so a conversion is reproducible (stable sha256).
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { type FusionCounts, fuseHardActivations } from './fuse-activations.js';
 
-export const OPSET = 13;
-/** IR version 7 is what opset 13 shipped with (ONNX 1.8). */
+/** Opset 14 for HardSwish (see fuse-activations.ts). */
+export const OPSET = 14;
+/** IR version 7 is what opsets 13 and 14 shipped with (ONNX 1.8, 1.9). */
 const IR_VERSION = 7;
 
 export const ONNX_TYPE = { float32: 1, uint8: 2, int32: 6, int64: 7, bool: 9 } as const;
@@ -136,6 +138,22 @@ export class OnnxBuilder {
       metadata_props: Object.entries(opts.metadata).map(([key, value]) => ({ key, value })),
     });
     return Model.encode(msg).finish();
+  }
+
+  /** Folds hard-swish / hard-sigmoid chains into single nodes; call once the graph is complete. */
+  fuseActivations(graphOutputs: string[]): FusionCounts {
+    const { nodes, counts } = fuseHardActivations(this.nodes, (name) => this.scalarFloat(name), new Set(graphOutputs));
+    this.nodes = nodes;
+    // Drop the constants only the removed links used (onnxruntime warns about each).
+    const used = new Set(nodes.flatMap((n) => n.input));
+    this.inits = this.inits.filter((i) => used.has(i.name) || graphOutputs.includes(i.name));
+    return counts;
+  }
+
+  private scalarFloat(name: string): number | undefined {
+    const init = this.inits.find((i) => i.name === name);
+    if (!init || init.data_type !== ONNX_TYPE.float32 || init.raw_data.length !== 4) return undefined;
+    return new DataView(init.raw_data.buffer, init.raw_data.byteOffset, 4).getFloat32(0, true);
   }
 
   get nodeCount(): number {

@@ -16,6 +16,7 @@
 // with batch_dims=1. Anything else that mixes the batch axis is recorded in
 // `batchIssues`, and the model is then exported with a fixed batch of 1.
 import { OnnxBuilder, type AttrValue, type OnnxDType, type ValueInfo } from './onnx-builder.js';
+import type { FusionCounts } from './fuse-activations.js';
 import { nodeOf, outputIndex, tensorName, type DType, type TfAttr, type TfGraph, type TfNode, type TfTensor } from './tfjs-graph.js';
 
 type Perm = number[] | null;
@@ -50,6 +51,8 @@ export interface ConvertResult {
   bytes: Uint8Array;
   batchable: boolean;
   batchIssues: string[];
+  /** Hard activation chains folded into single nodes. */
+  fused: FusionCounts;
   inputs: ValueInfo[];
   outputs: ValueInfo[];
   tfOps: Record<string, number>;
@@ -80,11 +83,13 @@ export function convertGraph(graph: TfGraph, opts: ConvertOptions): ConvertResul
     const shape = sigShape(opts.outputs[k]!.tf) ?? Array.from({ length: o.v.rank }, () => -1);
     return { name: o.name, dtype: o.v.dtype as OnnxDType, shape: shape.map((d, i) => dim(d, i, o.name)) };
   });
+  const fused = c.b.fuseActivations(outputs.map((o) => o.name));
   const bytes = c.b.encode({ graphName: opts.graphName, inputs, outputs, doc: opts.doc, metadata: opts.metadata });
   return {
     bytes,
     batchable,
     batchIssues: c.batchIssues,
+    fused,
     inputs,
     outputs,
     tfOps: c.tfOps,
