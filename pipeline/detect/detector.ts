@@ -9,7 +9,7 @@ import { type Decoder, decoderFor } from './decoders/index.js';
 import { ImageError, type RgbImage, clampRegion } from './image.js';
 import { ManifestError, type ModelManifest, inputSize, loadManifest } from './manifest.js';
 import { nmsByClass } from './nms.js';
-import { type Placement, fillInput, itemSize, toSourceBox } from './preprocess.js';
+import { type Cell, type Placement, fillCell, fillInput, fillPad, itemSize, quarterCells, toSourceBox } from './preprocess.js';
 import type { Detection } from './types.js';
 
 export interface DetectorOptions {
@@ -28,6 +28,14 @@ export interface DetectorOptions {
   verifySha256?: boolean;
   /** Most detections kept per image after NMS. Default 100. */
   maxDetections?: number;
+  /**
+   * Pack small regions into one input: when two or more requests of a batch
+   * ask for regions that fit a quarter of the model input without being
+   * shrunk, up to four of them share one inference, each in its own quarter.
+   * A fixed-input model otherwise spends a whole run on each small crop.
+   * Default true; a lone region still gets the whole input.
+   */
+  tiling?: boolean;
 }
 
 /** One image (or a region of one) to run the detector on. */
@@ -85,7 +93,10 @@ export class Detector {
   private readonly perItem: number;
   private readonly inputDims: [number, number, number, number];
   private readonly maxDetections: number;
+  private readonly cells: Cell[] | null;
   private batchable: boolean;
+  /** session.run calls, batch items (input slots) they took, and requests that shared a slot with others (tiling). */
+  readonly stats = { runs: 0, slots: 0, tiledRequests: 0 };
   private chain: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -98,6 +109,7 @@ export class Detector {
     this.decoder = decoderFor(manifest.output);
     this.labelIndex = new Map(manifest.labels.map((l, i) => [l, i]));
     this.maxDetections = options.maxDetections ?? 100;
+    this.cells = options.tiling === false ? null : quarterCells(manifest.input);
     const [batchDim, a, b, c] = manifest.input.shape;
     this.inputDims = [1, a, b, c];
     this.batchable = batchDim === -1 && sessionBatchDynamic(session, manifest.input.name);
@@ -209,31 +221,32 @@ export class Detector {
 
   private async runChunk(requests: readonly DetectRequest[]): Promise<DetectOutcome[]> {
     const outcomes: (DetectOutcome | undefined)[] = new Array(requests.length);
-    // Validate and preprocess; failures are per request.
-    const slots: { index: number; placement: Placement; threshold: number; allow: Set<number> | null }[] = [];
+    // Validate; failures are per request.
+    const valid: Checked[] = [];
     requests.forEach((req, index) => {
       try {
-        const prepared = this.prepare(req, slots.length);
-        if (prepared === null) outcomes[index] = { ok: true, detections: [] };
-        else slots.push({ index, ...prepared });
+        const checked = this.check(req, index);
+        if (checked === null) outcomes[index] = { ok: true, detections: [] };
+        else valid.push(checked);
       } catch (err) {
         outcomes[index] = { ok: false, error: err as Error };
       }
     });
-    if (slots.length > 0) {
-      let perSlot: Detection[][];
+    if (valid.length > 0) {
+      const slots = this.pack(valid);
+      let perSlot: Detection[][][];
       try {
         perSlot = await this.infer(slots);
       } catch (err) {
-        for (const s of slots) outcomes[s.index] = { ok: false, error: err as Error };
+        for (const c of valid) outcomes[c.index] = { ok: false, error: err as Error };
         return outcomes as DetectOutcome[];
       }
-      slots.forEach((s, i) => (outcomes[s.index] = { ok: true, detections: perSlot[i]! }));
+      slots.forEach((slot, i) => slot.forEach((part, k) => (outcomes[part.index] = { ok: true, detections: perSlot[i]![k]! })));
     }
     return outcomes as DetectOutcome[];
   }
 
-  private prepare(req: DetectRequest, slot: number): { placement: Placement; threshold: number; allow: Set<number> | null } | null {
+  private check(req: DetectRequest, index: number): Checked | null {
     const { image } = req;
     if (!image || image.data.length !== image.width * image.height * 3 || image.width < 1 || image.height < 1) {
       throw new ImageError('request', `image must be RGB24 (width * height * 3 bytes), got ${image?.width}x${image?.height} with ${image?.data.length} bytes`);
@@ -251,15 +264,37 @@ export class Detector {
     }
     const region = clampRegion(image, req.region ?? [0, 0, image.width, image.height]);
     if (region === null) return null; // region entirely outside the image: nothing to see
-    const placement = fillInput(image, region, this.manifest.input, this.input, slot);
-    return { placement, threshold, allow };
+    return { index, image, region, threshold, allow };
   }
 
-  private async infer(slots: { placement: Placement; threshold: number; allow: Set<number> | null }[]): Promise<Detection[][]> {
+  /**
+   * Fills the input buffer, one slot per batch item: regions that fit a
+   * quarter of the input unshrunk go four to a slot when there are at least
+   * two of them; everything else gets a slot of its own.
+   */
+  private pack(valid: Checked[]): Part[][] {
+    const cells = this.cells;
+    const fits = (c: Checked) => cells !== null && c.region[2] - c.region[0] <= cells[0]!.width && c.region[3] - c.region[1] <= cells[0]!.height;
+    const small = valid.filter(fits);
+    const groups: Checked[][] = small.length >= 2 ? chunks(small, 4) : [];
+    const tiled = new Set(groups.flat());
+    for (const c of valid) if (!tiled.has(c)) groups.push([c]);
+    return groups.map((group, slot) => {
+      if (group.length === 1) {
+        const c = group[0]!;
+        return [{ ...c, placement: fillInput(c.image, c.region, this.manifest.input, this.input, slot), content: null }];
+      }
+      fillPad(this.manifest.input, this.input, slot);
+      this.stats.tiledRequests += group.length;
+      return group.map((c, k) => ({ ...c, ...fillCell(c.image, c.region, this.manifest.input, this.input, slot, cells![k]!) }));
+    });
+  }
+
+  private async infer(slots: Part[][]): Promise<Detection[][][]> {
     if (this.batchable && slots.length > 1) {
       try {
         const outputs = await this.run(0, slots.length);
-        return slots.map((s, item) => this.postprocess(outputs, item, s));
+        return slots.map((parts, item) => this.postprocess(outputs, item, parts));
       } catch (err) {
         // Some converted graphs declare a dynamic batch but reshape to 1 inside.
         this.batchable = false;
@@ -269,7 +304,7 @@ export class Detector {
         );
       }
     }
-    const results: Detection[][] = [];
+    const results: Detection[][][] = [];
     for (let i = 0; i < slots.length; i++) {
       const outputs = await this.run(i, 1);
       results.push(this.postprocess(outputs, 0, slots[i]!));
@@ -280,6 +315,8 @@ export class Detector {
   private async run(first: number, count: number): Promise<ort.InferenceSession.ReturnType> {
     const data = this.input.subarray(first * this.perItem, (first + count) * this.perItem);
     const dims = [count, ...this.inputDims.slice(1)];
+    this.stats.runs++;
+    this.stats.slots += count;
     const tensor =
       this.manifest.input.dtype === 'uint8'
         ? new ort.Tensor('uint8', new Uint8Array(Uint8ClampedArray.from(data).buffer), dims)
@@ -287,20 +324,56 @@ export class Detector {
     return this.session.run({ [this.manifest.input.name]: tensor });
   }
 
-  private postprocess(outputs: ort.InferenceSession.ReturnType, item: number, slot: { placement: Placement; threshold: number; allow: Set<number> | null }): Detection[] {
+  /** Decodes one batch item; a tiled item yields one list per part, by where each box's centre lies. */
+  private postprocess(outputs: ort.InferenceSession.ReturnType, item: number, parts: Part[]): Detection[][] {
     const { width, height } = this.inputSize;
-    let raw = this.decoder(outputs as unknown as Parameters<Decoder>[0], {
+    const raw = this.decoder(outputs as unknown as Parameters<Decoder>[0], {
       item,
       inputWidth: width,
       inputHeight: height,
       numClasses: this.manifest.labels.length,
-      threshold: slot.threshold,
+      threshold: Math.min(...parts.map((p) => p.threshold)),
     });
-    if (slot.allow) raw = raw.filter((d) => slot.allow!.has(d.classIndex));
     const iou = this.manifest.output.nms_iou;
-    raw = iou === null ? raw.sort((a, b) => b.score - a.score).slice(0, this.maxDetections) : nmsByClass(raw, iou, this.maxDetections);
-    return raw.map((d) => ({ class: this.manifest.labels[d.classIndex]!, score: d.score, box: toSourceBox(d.box, slot.placement) }));
+    return parts.map((part) => {
+      let mine = raw;
+      if (part.content) {
+        const [x1, y1, x2, y2] = part.content;
+        mine = [];
+        for (const d of raw) {
+          const cx = (d.box[0] + d.box[2]) / 2;
+          const cy = (d.box[1] + d.box[3]) / 2;
+          if (cx < x1 || cx >= x2 || cy < y1 || cy >= y2 || d.score < part.threshold) continue;
+          // A box reaching into a neighbour's quarter is cut at this part's edge.
+          mine.push({ ...d, box: [Math.max(x1, d.box[0]), Math.max(y1, d.box[1]), Math.min(x2, d.box[2]), Math.min(y2, d.box[3])] });
+        }
+      }
+      if (part.allow) mine = mine.filter((d) => part.allow!.has(d.classIndex));
+      mine = iou === null ? [...mine].sort((a, b) => b.score - a.score).slice(0, this.maxDetections) : nmsByClass(mine, iou, this.maxDetections);
+      return mine.map((d) => ({ class: this.manifest.labels[d.classIndex]!, score: d.score, box: toSourceBox(d.box, part.placement) }));
+    });
   }
+}
+
+/** A request that passed validation. */
+interface Checked {
+  index: number;
+  image: RgbImage;
+  region: Box;
+  threshold: number;
+  allow: Set<number> | null;
+}
+
+/** A request placed in a batch slot: the whole input (content null) or one quarter of it. */
+interface Part extends Checked {
+  placement: Placement;
+  content: Box | null;
+}
+
+function chunks<T>(xs: T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out; // a lone leftover goes into a slot of its own, whole input (see pack)
 }
 
 function sessionBatchDynamic(session: ort.InferenceSession, inputName: string): boolean {

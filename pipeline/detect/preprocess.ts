@@ -56,11 +56,91 @@ export function itemSize(input: ManifestInput): number {
 export function fillInput(image: RgbImage, region: Box, input: ManifestInput, target: Float32Array, item: number): Placement {
   const placement = placeRegion(region, input);
   const { width: inW, height: inH } = inputSize(input);
+  const base = slotBase(input, target, item);
+  const contentW = Math.round((region[2] - region[0]) * placement.scaleX);
+  const contentH = Math.round((region[3] - region[1]) * placement.scaleY);
+  // Fill the letterbox border (or nothing, for stretch).
+  if (contentW < inW || contentH < inH) fillPad(input, target, item, [placement.padX, placement.padY, placement.padX + contentW, placement.padY + contentH]);
+  drawRegion(image, region, placement, contentW, contentH, input, target, base);
+  return placement;
+}
+
+/** A rectangle of the model input, in input pixels. */
+export interface Cell {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * The four quarters of the model input: several small regions share one
+ * inference (see Detector's tiling). Rounded down to even sizes.
+ */
+export function quarterCells(input: ManifestInput): Cell[] {
+  const { width, height } = inputSize(input);
+  const w = Math.floor(width / 4) * 2;
+  const h = Math.floor(height / 4) * 2;
+  return [
+    { x: 0, y: 0, width: w, height: h },
+    { x: w, y: 0, width: w, height: h },
+    { x: 0, y: h, width: w, height: h },
+    { x: w, y: h, width: w, height: h },
+  ];
+}
+
+/**
+ * Draws the region into one cell of batch slot `item`, scaled to fit the cell
+ * with its aspect ratio kept and centred; the rest of the cell is left as it
+ * is (fill the slot with fillPad first). Returns the placement and the
+ * rectangle the content covers, in input pixels.
+ */
+export function fillCell(image: RgbImage, region: Box, input: ManifestInput, target: Float32Array, item: number, cell: Cell): { placement: Placement; content: Box } {
+  const rw = region[2] - region[0];
+  const rh = region[3] - region[1];
+  const s = Math.min(cell.width / rw, cell.height / rh);
+  const nw = Math.max(1, Math.min(cell.width, Math.round(rw * s)));
+  const nh = Math.max(1, Math.min(cell.height, Math.round(rh * s)));
+  const placement: Placement = {
+    region,
+    scaleX: nw / rw,
+    scaleY: nh / rh,
+    padX: cell.x + Math.floor((cell.width - nw) / 2),
+    padY: cell.y + Math.floor((cell.height - nh) / 2),
+  };
+  drawRegion(image, region, placement, nw, nh, input, target, slotBase(input, target, item));
+  return { placement, content: [placement.padX, placement.padY, placement.padX + nw, placement.padY + nh] };
+}
+
+/** Sets batch slot `item` to the manifest's pad value, except inside `keep` (input pixels). */
+export function fillPad(input: ManifestInput, target: Float32Array, item: number, keep: Box | null = null): void {
+  const { width: inW, height: inH } = inputSize(input);
   const plane = inW * inH;
-  const base = item * plane * 3;
-  if (target.length < base + plane * 3) {
-    throw new RangeError(`input buffer holds ${target.length} values, batch item ${item} needs ${base + plane * 3}`);
+  const base = slotBase(input, target, item);
+  const nchw = input.layout === 'NCHW';
+  for (let c = 0; c < 3; c++) {
+    const v = (input.pad_value * input.scale - input.mean[c]!) / input.std[c]!;
+    for (let y = 0; y < inH; y++) {
+      const insideRow = keep !== null && y >= keep[1] && y < keep[3];
+      for (let x = 0; x < inW; x++) {
+        if (insideRow && x >= keep[0] && x < keep[2]) continue;
+        target[nchw ? base + c * plane + y * inW + x : base + (y * inW + x) * 3 + c] = v;
+      }
+    }
   }
+}
+
+function slotBase(input: ManifestInput, target: Float32Array, item: number): number {
+  const size = itemSize(input);
+  const base = item * size;
+  if (target.length < base + size) throw new RangeError(`input buffer holds ${target.length} values, batch item ${item} needs ${base + size}`);
+  return base;
+}
+
+/** The resampling pass shared by fillInput and fillCell: region → contentW × contentH at (padX, padY). */
+function drawRegion(image: RgbImage, region: Box, placement: Placement, contentW: number, contentH: number, input: ManifestInput, target: Float32Array, base: number): void {
+  const { width: inW, height: inH } = inputSize(input);
+  const plane = inW * inH;
   const nchw = input.layout === 'NCHW';
   const bgr = input.colour === 'BGR';
   // value = (pixel * scale - mean) / std  ==  pixel * mul + add
@@ -68,25 +148,8 @@ export function fillInput(image: RgbImage, region: Box, input: ManifestInput, ta
   const add = [0, 1, 2].map((c) => -input.mean[c]! / input.std[c]!);
   const m0 = mul[0]!, m1 = mul[1]!, m2 = mul[2]!;
   const a0 = add[0]!, a1 = add[1]!, a2 = add[2]!;
-
   const { padX, padY, scaleX, scaleY } = placement;
   const [rx1, ry1, rx2, ry2] = region;
-  const contentW = Math.round((rx2 - rx1) * scaleX);
-  const contentH = Math.round((ry2 - ry1) * scaleY);
-
-  // Fill the letterbox border (or nothing, for stretch).
-  if (contentW < inW || contentH < inH) {
-    for (let c = 0; c < 3; c++) {
-      const v = input.pad_value * mul[c]! + add[c]!;
-      for (let y = 0; y < inH; y++) {
-        const inside = y >= padY && y < padY + contentH;
-        for (let x = 0; x < inW; x++) {
-          if (inside && x >= padX && x < padX + contentW) continue;
-          target[nchw ? base + c * plane + y * inW + x : base + (y * inW + x) * 3 + c] = v;
-        }
-      }
-    }
-  }
 
   // Column lookup tables: source byte offsets and weight for each output column.
   const stride = image.width * 3;
@@ -138,5 +201,4 @@ export function fillInput(image: RgbImage, region: Box, input: ManifestInput, ta
       target[o + 2 * channelStep] = (t + (u - t) * wy) * m2 + a2;
     }
   }
-  return placement;
 }

@@ -6,6 +6,9 @@
  *
  *   node --import tsx scripts/bench/detect.ts [--models centernet,nanodet] [--frames 24] [--tfjs-frames 8] [--tfjs-backend wasm|cpu]
  *
+ * Regions (motion-crop-sized windows, the camera worker's usual request) are
+ * timed separately at 1 thread: batching packs up to four into one input.
+ *
  * Timed per frame: preprocessing (resize + normalise into the input tensor),
  * inference, reading the outputs; the ONNX path also decodes and runs NMS
  * (about 1 ms), so its figures are slightly pessimistic. Per-core frames/s
@@ -76,6 +79,41 @@ async function benchOnnx(model: string, frames: RgbImage[], threads: number, bat
   return { model, engine: batched || batch === 1 ? 'onnx' : 'onnx (sequential: fixed batch)', threads, batch, msPerFrame: ms, fps: 1000 / ms, fpsPerCore: 1000 / ms / threads, cpuMsPerFrame: cpu };
 }
 
+/**
+ * Regions: what a camera worker mostly sends (motion crops a few hundred
+ * pixels on a side, from many cameras). Four 192×160 windows per frame at
+ * different places; at batch ≥ 2 the detector packs up to four into one input
+ * (tiling), at batch 1 each region takes a whole run.
+ */
+async function benchRegions(model: string, frames: RgbImage[], batch: number): Promise<Row> {
+  const detector = await Detector.load(manifestPath(model), { logger: silentLogger(), intraOpNumThreads: 1, maxBatch: batch });
+  const regions = frames.flatMap((image) =>
+    [
+      [0.1, 0.2],
+      [0.55, 0.2],
+      [0.1, 0.6],
+      [0.55, 0.55],
+    ].map(([fx, fy]) => {
+      const x = Math.round(fx! * (image.width - 192));
+      const y = Math.round(fy! * (image.height - 160));
+      return { image, region: [x, y, x + 192, y + 160] as [number, number, number, number] };
+    }),
+  );
+  const requests = (n: number, offset: number) => Array.from({ length: n }, (_, i) => regions[(offset + i) % regions.length]!);
+  await detector.detectBatch(requests(batch, 0));
+  const total = Math.max(batch, Math.ceil((FRAMES * 2) / batch) * batch);
+  const c0 = cpuMs();
+  const t0 = performance.now();
+  for (let done = 0; done < total; done += batch) {
+    const outcomes = await detector.detectBatch(requests(batch, done));
+    for (const o of outcomes) if (!o.ok) throw o.error;
+  }
+  const ms = (performance.now() - t0) / total;
+  const cpu = (cpuMs() - c0) / total;
+  await detector.release();
+  return { model, engine: 'onnx regions', threads: 1, batch, msPerFrame: ms, fps: 1000 / ms, fpsPerCore: 1000 / ms, cpuMsPerFrame: cpu };
+}
+
 async function benchTfjs(model: string, manifest: ModelManifest, frames: RgbImage[], backend: string): Promise<Row> {
   const tf = await import('@tensorflow/tfjs-core');
   const { loadGraphModel } = await import('@tensorflow/tfjs-converter');
@@ -142,6 +180,12 @@ for (const model of args.models.split(',')) {
       out(fmt(row));
     }
   }
+  const regionRows: Row[] = [];
+  for (const batch of BATCHES) {
+    const row = await benchRegions(model, frames, batch);
+    regionRows.push(row);
+    out(fmt(row).replace(/frame/g, 'region'));
+  }
   const tfRow = await benchTfjs(model, manifest, frames, args['tfjs-backend']);
   out(fmt(tfRow));
   const one = rows.find((r) => r.threads === 1 && r.batch === 1)!;
@@ -151,6 +195,12 @@ for (const model of args.models.split(',')) {
     `${model} (cpu time): ONNX/TF.js ${(tfRow.cpuMsPerFrame / one.cpuMsPerFrame).toFixed(2)}x at 1 thread batch 1; ` +
       BATCHES.map((b) => `batch ${b} ${(one.cpuMsPerFrame / rows.find((r) => r.threads === 1 && r.batch === b)!.cpuMsPerFrame).toFixed(2)}x`).join(', ') +
       ` frames per cpu-second vs batch 1 (1 thread); cheapest: threads=${cpuBest.threads} batch=${cpuBest.batch} ${cpuBest.cpuMsPerFrame.toFixed(1)} cpu-ms/frame`,
+  );
+  const region1 = regionRows.find((r) => r.batch === 1)!;
+  out(
+    `${model} (regions, cpu time): ` +
+      regionRows.map((r) => `batch ${r.batch} ${(region1.cpuMsPerFrame / r.cpuMsPerFrame).toFixed(2)}x`).join(', ') +
+      ` regions per cpu-second vs batch 1 (1 thread; batches pack up to 4 regions per input)`,
   );
   out(
     `${model} (wall clock): ONNX/TF.js speed ratio ${(tfRow.msPerFrame / one.msPerFrame).toFixed(2)}x at 1 thread batch 1; ` +
