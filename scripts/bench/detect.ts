@@ -20,7 +20,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { silentLogger } from '../../pipeline/log/index.js';
-import { Detector, type ModelManifest, type RgbImage, fillInput, itemSize, loadManifest, manifestPath, readJpegFile } from '../../pipeline/detect/index.js';
+import { type DetectRequest, Detector, type ModelManifest, type RgbImage, fillInput, itemSize, loadManifest, manifestPath, readJpegFile } from '../../pipeline/detect/index.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -61,19 +61,23 @@ const cpuMs = () => {
   return (u.user + u.system) / 1000;
 };
 
-async function benchOnnx(model: string, frames: RgbImage[], threads: number, batch: number): Promise<Row> {
-  const detector = await Detector.load(manifestPath(model), { logger: silentLogger(), intraOpNumThreads: threads, maxBatch: batch });
-  const requests = (n: number, offset: number) => Array.from({ length: n }, (_, i) => ({ image: frames[(offset + i) % frames.length]! }));
+/** Wall and CPU ms per request over at least `count` requests, `batch` per call, after one warm-up call. */
+async function timeBatches(detector: Detector, requests: (n: number, offset: number) => DetectRequest[], batch: number, count: number): Promise<{ ms: number; cpu: number }> {
   await detector.detectBatch(requests(batch, 0)); // warm-up: first run allocates and optimises
-  const total = Math.max(batch, Math.ceil(FRAMES / batch) * batch);
+  const total = Math.max(batch, Math.ceil(count / batch) * batch);
   const c0 = cpuMs();
   const t0 = performance.now();
   for (let done = 0; done < total; done += batch) {
     const outcomes = await detector.detectBatch(requests(batch, done));
     for (const o of outcomes) if (!o.ok) throw o.error;
   }
-  const ms = (performance.now() - t0) / total;
-  const cpu = (cpuMs() - c0) / total;
+  return { ms: (performance.now() - t0) / total, cpu: (cpuMs() - c0) / total };
+}
+
+async function benchOnnx(model: string, frames: RgbImage[], threads: number, batch: number): Promise<Row> {
+  const detector = await Detector.load(manifestPath(model), { logger: silentLogger(), intraOpNumThreads: threads, maxBatch: batch });
+  const requests = (n: number, offset: number) => Array.from({ length: n }, (_, i) => ({ image: frames[(offset + i) % frames.length]! }));
+  const { ms, cpu } = await timeBatches(detector, requests, batch, FRAMES);
   const batched = detector.batched;
   await detector.release();
   return { model, engine: batched || batch === 1 ? 'onnx' : 'onnx (sequential: fixed batch)', threads, batch, msPerFrame: ms, fps: 1000 / ms, fpsPerCore: 1000 / ms / threads, cpuMsPerFrame: cpu };
@@ -100,16 +104,7 @@ async function benchRegions(model: string, frames: RgbImage[], batch: number): P
     }),
   );
   const requests = (n: number, offset: number) => Array.from({ length: n }, (_, i) => regions[(offset + i) % regions.length]!);
-  await detector.detectBatch(requests(batch, 0));
-  const total = Math.max(batch, Math.ceil((FRAMES * 2) / batch) * batch);
-  const c0 = cpuMs();
-  const t0 = performance.now();
-  for (let done = 0; done < total; done += batch) {
-    const outcomes = await detector.detectBatch(requests(batch, done));
-    for (const o of outcomes) if (!o.ok) throw o.error;
-  }
-  const ms = (performance.now() - t0) / total;
-  const cpu = (cpuMs() - c0) / total;
+  const { ms, cpu } = await timeBatches(detector, requests, batch, FRAMES * 2);
   await detector.release();
   return { model, engine: 'onnx regions', threads: 1, batch, msPerFrame: ms, fps: 1000 / ms, fpsPerCore: 1000 / ms, cpuMsPerFrame: cpu };
 }
