@@ -35,6 +35,16 @@ const IMAGES: Record<string, Expected[]> = {
   ],
   'licenseplate_motion.jpg': [{ classes: ['car'], box: [0, 20, 600, 400], what: 'the blurred car filling the frame' }],
 };
+/**
+ * Objects also in the picture (drawn by eye the same way) that a model may or
+ * may not report: a confident detection of one of these is not a false hit.
+ */
+const ALSO_THERE: Record<string, Expected[]> = {
+  'vtest-40s.jpg': [
+    { classes: ['car', 'truck'], box: [652, 44, 723, 100], what: 'white van parked, top right' },
+    { classes: ['car'], box: [734, 48, 768, 92], what: 'blue car cut by the right edge' },
+  ],
+};
 /** Thresholds low enough for every expected object; CenterNet scores its hits lower than NanoDet. */
 const THRESHOLD: Record<string, number> = { centernet: 0.25, nanodet: 0.3 };
 /** Any detection this sure of itself must be one of the expected objects. */
@@ -78,7 +88,7 @@ describe.each(['centernet', 'nanodet'])('%s on real images', (model) => {
     const found = results.get(name)!;
     expectFound(found, IMAGES[name]!, `${model} ${name}`);
     for (const d of found.filter((x) => x.score >= CONFIDENT)) {
-      const matched = IMAGES[name]!.some((e) => e.classes.includes(d.class) && iou(d.box, e.box) >= 0.5);
+      const matched = [...IMAGES[name]!, ...(ALSO_THERE[name] ?? [])].some((e) => e.classes.includes(d.class) && iou(d.box, e.box) >= 0.5);
       expect(matched, `${model} ${name}: confident ${d.class} ${d.score.toFixed(2)} at ${d.box.map(Math.round)} matches nothing expected`).toBe(true);
     }
     for (const d of found) {

@@ -26,6 +26,14 @@ export interface CameraAnalyserOptions {
   zones?: Partial<Omit<ZoneEngineOptions, 'camera' | 'zones' | 'tripwires' | 'timeZone'>>;
   plan?: DetectPlanOptions;
   /**
+   * The detector takes any input size (its manifest has size_multiple), so a
+   * crop costs its area: crops keep their own shape and may be larger (up to
+   * 80 % of the frame), and where a fixed-size model would look at the whole
+   * frame (heartbeat, lighting change, motion everywhere) this looks at the
+   * watch area (zones and tripwires plus margin) when there is one.
+   */
+  anySizeDetector?: boolean;
+  /**
    * Heartbeat interval while the camera has no track at all (an empty scene):
    * the gate's heartbeat (10 s) keeps parked objects' tracks fresh, but with
    * nothing tracked it only guards against motion the gate missed, so it runs
@@ -179,6 +187,7 @@ export class CameraAnalyser {
     // Motion: the padded union of its regions. Hold: where things last moved plus
     // where the tracks are (objects coming to rest). Heartbeat/lighting: everything.
     let plan = { region: [0, 0, width, height] as Box, full: true };
+    const planOptions: DetectPlanOptions = this.o.anySizeDetector ? { modelAspect: null, maxCropArea: 0.8, ...this.o.plan } : { ...this.o.plan };
     if (!this.o.ungated) {
       if (decision.reason === 'motion') {
         // Tracked objects next to the motion go into the crop whole: a crop edge through a
@@ -186,11 +195,20 @@ export class CameraAnalyser {
         const u = unionBox(result.motionRegions)!;
         const near: Box = [u[0] - 48, u[1] - 48, u[2] + 48, u[3] + 48];
         const tracked = this.tracker.current().map((t) => t.box).filter((b) => overlaps(b, near));
-        plan = planDetection([...result.motionRegions, ...tracked], width, height, this.o.plan);
+        plan = planDetection([...result.motionRegions, ...tracked], width, height, planOptions);
       }
       else if (decision.reason === 'hold') {
         const boxes = [...this.lastRegions, ...this.tracker.current().filter((t) => t.state !== 'tentative').map((t) => t.box)];
-        plan = planDetection(boxes, width, height, this.o.plan);
+        plan = planDetection(boxes, width, height, planOptions);
+      }
+      // Nothing outside the watch area can raise an event, and for this detector
+      // every pixel costs: look at the crop's part of the watch area only.
+      if (this.o.anySizeDetector && this.watchArea) {
+        const [x1, y1, x2, y2] = this.watchArea;
+        const r = plan.region;
+        const cut: Box = [Math.max(r[0], Math.floor(x1)), Math.max(r[1], Math.floor(y1)), Math.min(r[2], Math.ceil(x2)), Math.min(r[3], Math.ceil(y2))];
+        const empty = cut[2] - cut[0] < 8 || cut[3] - cut[1] < 8;
+        plan = { region: empty ? [Math.floor(x1), Math.floor(y1), Math.ceil(x2), Math.ceil(y2)] : cut, full: false };
       }
     }
     result.region = plan.region;

@@ -7,8 +7,8 @@ export interface DetectPlanOptions {
   pad?: number;
   /** Smallest crop side, share of the frame's shorter side: tiny crops would be blown up past anything the model saw in training. Default 0.4. */
   minSide?: number;
-  /** Aspect ratio (width / height) of the model input; the crop is widened or heightened towards it so a stretch resize does not distort people. Default 1. */
-  modelAspect?: number;
+  /** Aspect ratio (width / height) of the model input; the crop is widened or heightened towards it so a stretch resize does not distort people. Default 1; null for a model that takes any size (the crop keeps its own shape). */
+  modelAspect?: number | null;
 }
 
 export interface DetectPlan {
@@ -47,11 +47,13 @@ export function planDetection(regions: readonly Box[], width: number, height: nu
   let x2 = Math.min(width, u[2] + pad);
   let y2 = Math.min(height, u[3] + pad);
   const minSide = Math.min(width, height) * (o.minSide ?? 0.4);
-  const aspect = o.modelAspect ?? 1;
+  const aspect = o.modelAspect === undefined ? 1 : o.modelAspect;
   let w = Math.max(x2 - x1, minSide);
   let h = Math.max(y2 - y1, minSide);
-  if (w / h < aspect) w = h * aspect;
-  else h = w / aspect;
+  if (aspect !== null) {
+    if (w / h < aspect) w = h * aspect;
+    else h = w / aspect;
+  }
   w = Math.min(w, width);
   h = Math.min(h, height);
   [x1, x2] = grow(x1, x2, w, width);

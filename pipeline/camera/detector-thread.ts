@@ -14,7 +14,7 @@ const port = parentPort;
 if (!port) throw new Error('detector-thread.ts runs as a worker thread (ThreadedDetector starts it)');
 const init = workerData as ThreadInit;
 const detector = await loadDetector(init.model, { logger: silentLogger(), maxBatch: init.maxBatch, ...(init.modelsDir ? { modelsDir: init.modelsDir } : {}) });
-port.postMessage({ type: 'ready', labels: [...detector.labels], maxBatch: detector.maxBatch, name: detector.name } satisfies ThreadReply);
+port.postMessage({ type: 'ready', labels: [...detector.labels], maxBatch: detector.maxBatch, name: detector.name, takesAnySize: detector.takesAnySize } satisfies ThreadReply);
 
 port.on('message', (msg: ThreadRequest) => {
   if (msg.type === 'close') {

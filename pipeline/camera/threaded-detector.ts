@@ -15,7 +15,7 @@ export type ThreadRequest =
   | { type: 'close' };
 /** @internal */
 export type ThreadReply =
-  | { type: 'ready'; labels: string[]; maxBatch: number; name: string }
+  | { type: 'ready'; labels: string[]; maxBatch: number; name: string; takesAnySize: boolean }
   | { type: 'result'; id: number; outcomes?: Array<{ ok: true; detections: Detection[] } | { ok: false; error: string }>; error?: string };
 
 /**
@@ -27,6 +27,8 @@ export class ThreadedDetector implements BatchRunner {
   readonly name: string;
   readonly maxBatch: number;
   readonly labels: readonly string[];
+  /** See Detector.takesAnySize. */
+  readonly takesAnySize: boolean;
   private readonly pending = new Map<number, { resolve: (o: DetectOutcome[]) => void; reject: (e: Error) => void; n: number }>();
   private nextId = 1;
   private closed = false;
@@ -38,6 +40,7 @@ export class ThreadedDetector implements BatchRunner {
     this.name = ready.name;
     this.maxBatch = ready.maxBatch;
     this.labels = ready.labels;
+    this.takesAnySize = ready.takesAnySize;
     worker.on('message', (m: ThreadReply) => {
       if (m.type !== 'result') return;
       const p = this.pending.get(m.id);

@@ -9,7 +9,7 @@ import { type Decoder, decoderFor } from './decoders/index.js';
 import { ImageError, type RgbImage, clampRegion } from './image.js';
 import { ManifestError, type ModelManifest, inputSize, loadManifest } from './manifest.js';
 import { nmsByClass } from './nms.js';
-import { type Cell, type Placement, fillCell, fillInput, fillPad, itemSize, quarterCells, toSourceBox } from './preprocess.js';
+import { type Cell, type Placement, fillAtSize, fillCell, fillInput, fillPad, itemSize, quarterCells, sizeForRegion, toSourceBox } from './preprocess.js';
 import type { Detection } from './types.js';
 
 export interface DetectorOptions {
@@ -89,7 +89,7 @@ export class Detector {
   readonly maxBatch: number;
   private readonly decoder: Decoder;
   private readonly labelIndex: Map<string, number>;
-  private readonly input: Float32Array;
+  private input: Float32Array;
   private readonly perItem: number;
   private readonly inputDims: [number, number, number, number];
   private readonly maxDetections: number;
@@ -109,7 +109,8 @@ export class Detector {
     this.decoder = decoderFor(manifest.output);
     this.labelIndex = new Map(manifest.labels.map((l, i) => [l, i]));
     this.maxDetections = options.maxDetections ?? 100;
-    this.cells = options.tiling === false ? null : quarterCells(manifest.input);
+    // Tiling is for fixed-size inputs; a model that takes any size runs a small region at its own small size.
+    this.cells = options.tiling === false || manifest.input.size_multiple !== undefined ? null : quarterCells(manifest.input);
     const [batchDim, a, b, c] = manifest.input.shape;
     this.inputDims = [1, a, b, c];
     this.batchable = batchDim === -1 && sessionBatchDynamic(session, manifest.input.name);
@@ -180,6 +181,11 @@ export class Detector {
     return this.batchable;
   }
 
+  /** The model takes any input height and width (manifest size_multiple): a crop costs its area. */
+  get takesAnySize(): boolean {
+    return this.manifest.input.size_multiple !== undefined;
+  }
+
   get labels(): readonly string[] {
     return this.manifest.labels;
   }
@@ -232,13 +238,24 @@ export class Detector {
         outcomes[index] = { ok: false, error: err as Error };
       }
     });
-    if (valid.length > 0) {
-      const slots = this.pack(valid);
+    // A model that takes any size runs regions at their own size; whole images
+    // (and every request to a fixed-size model) at the size the model was built for.
+    const ownSize = this.takesAnySize ? valid.filter((c) => !coversImage(c)) : [];
+    if (ownSize.length > 0) {
+      try {
+        for (const [index, detections] of await this.inferAtOwnSize(ownSize)) outcomes[index] = { ok: true, detections };
+      } catch (err) {
+        for (const c of ownSize) outcomes[c.index] = { ok: false, error: err as Error };
+      }
+    }
+    const fixed = ownSize.length > 0 ? valid.filter((c) => !ownSize.includes(c)) : valid;
+    if (fixed.length > 0) {
+      const slots = this.pack(fixed);
       let perSlot: Detection[][][];
       try {
         perSlot = await this.infer(slots);
       } catch (err) {
-        for (const c of valid) outcomes[c.index] = { ok: false, error: err as Error };
+        for (const c of fixed) outcomes[c.index] = { ok: false, error: err as Error };
         return outcomes as DetectOutcome[];
       }
       slots.forEach((slot, i) => slot.forEach((part, k) => (outcomes[part.index] = { ok: true, detections: perSlot[i]![k]! })));
@@ -290,6 +307,35 @@ export class Detector {
     });
   }
 
+  /**
+   * Models that take any size: each region runs at its own size (sizeForRegion);
+   * requests of the same size share a batch. No tiling: a small region is cheap already.
+   */
+  private async inferAtOwnSize(valid: Checked[]): Promise<Map<number, Detection[]>> {
+    const input = this.manifest.input as ModelManifest['input'] & { size_multiple: number };
+    const bySize = new Map<string, { size: { width: number; height: number; scale: number }; items: Checked[] }>();
+    for (const c of valid) {
+      const size = sizeForRegion(c.region, input);
+      const key = `${size.width}x${size.height}`;
+      const group = bySize.get(key) ?? { size, items: [] };
+      group.items.push(c);
+      bySize.set(key, group);
+    }
+    const results = new Map<number, Detection[]>();
+    for (const { size, items } of bySize.values()) {
+      const per = size.width * size.height * 3;
+      const batch = this.batchable ? this.maxBatch : 1;
+      for (let start = 0; start < items.length; start += batch) {
+        const chunk = items.slice(start, start + batch);
+        if (this.input.length < per * chunk.length) this.input = new Float32Array(per * chunk.length);
+        const parts: Part[] = chunk.map((c, slot) => ({ ...c, placement: fillAtSize(c.image, c.region, input, this.input, slot, size, size.scale), content: null }));
+        const outputs = await this.run(0, chunk.length, size);
+        parts.forEach((part, item) => results.set(part.index, this.postprocess(outputs, item, [part], size)[0]!));
+      }
+    }
+    return results;
+  }
+
   private async infer(slots: Part[][]): Promise<Detection[][][]> {
     if (this.batchable && slots.length > 1) {
       try {
@@ -312,9 +358,11 @@ export class Detector {
     return results;
   }
 
-  private async run(first: number, count: number): Promise<ort.InferenceSession.ReturnType> {
-    const data = this.input.subarray(first * this.perItem, (first + count) * this.perItem);
-    const dims = [count, ...this.inputDims.slice(1)];
+  private async run(first: number, count: number, size?: { width: number; height: number }): Promise<ort.InferenceSession.ReturnType> {
+    const perItem = size ? size.width * size.height * 3 : this.perItem;
+    const data = this.input.subarray(first * perItem, (first + count) * perItem);
+    const nchw = this.manifest.input.layout === 'NCHW';
+    const dims = size ? (nchw ? [count, 3, size.height, size.width] : [count, size.height, size.width, 3]) : [count, ...this.inputDims.slice(1)];
     this.stats.runs++;
     this.stats.slots += count;
     const tensor =
@@ -325,8 +373,8 @@ export class Detector {
   }
 
   /** Decodes one batch item; a tiled item yields one list per part, by where each box's centre lies. */
-  private postprocess(outputs: ort.InferenceSession.ReturnType, item: number, parts: Part[]): Detection[][] {
-    const { width, height } = this.inputSize;
+  private postprocess(outputs: ort.InferenceSession.ReturnType, item: number, parts: Part[], size = this.inputSize): Detection[][] {
+    const { width, height } = size;
     const raw = this.decoder(outputs as unknown as Parameters<Decoder>[0], {
       item,
       inputWidth: width,
@@ -368,6 +416,10 @@ interface Checked {
 interface Part extends Checked {
   placement: Placement;
   content: Box | null;
+}
+
+function coversImage(c: Checked): boolean {
+  return c.region[0] <= 0 && c.region[1] <= 0 && c.region[2] >= c.image.width && c.region[3] >= c.image.height;
 }
 
 function chunks<T>(xs: T[], n: number): T[][] {

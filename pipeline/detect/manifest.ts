@@ -29,6 +29,13 @@ const inputSchema = z
     dtype: z.enum(['float32', 'uint8']).default('float32'),
     /** Letterbox border value, in pixel units before normalisation (Ultralytics uses 114). */
     pad_value: z.number().min(0).max(255).default(114),
+    /**
+     * The model also takes any height and width that are multiples of this
+     * (fully convolutional, e.g. an Ultralytics export with dynamic axes).
+     * `shape` then gives the reference size: a region runs at its own size,
+     * never enlarged, shrunk only to the reference's pixel count, aspect kept.
+     */
+    size_multiple: z.number().int().min(1).max(256).optional(),
   })
   .superRefine((input, ctx) => {
     const [, a, b, c] = input.shape;
@@ -38,7 +45,7 @@ const inputSchema = z
       ctx.addIssue({ code: 'custom', path: ['shape'], message: `${input.layout} shape must have 3 channels, got ${channels}` });
     }
     if (spatial.some((d) => d === -1)) {
-      ctx.addIssue({ code: 'custom', path: ['shape'], message: 'height and width must be fixed (only the batch dimension may be -1)' });
+      ctx.addIssue({ code: 'custom', path: ['shape'], message: 'height and width must be fixed (only the batch dimension may be -1); a model that takes any size gives its reference size here and size_multiple' });
     }
   });
 

@@ -55,13 +55,43 @@ export function itemSize(input: ManifestInput): number {
  */
 export function fillInput(image: RgbImage, region: Box, input: ManifestInput, target: Float32Array, item: number): Placement {
   const placement = placeRegion(region, input);
-  const { width: inW, height: inH } = inputSize(input);
-  const base = slotBase(input, target, item);
+  const size = inputSize(input);
   const contentW = Math.round((region[2] - region[0]) * placement.scaleX);
   const contentH = Math.round((region[3] - region[1]) * placement.scaleY);
   // Fill the letterbox border (or nothing, for stretch).
-  if (contentW < inW || contentH < inH) fillPad(input, target, item, [placement.padX, placement.padY, placement.padX + contentW, placement.padY + contentH]);
-  drawRegion(image, region, placement, contentW, contentH, input, target, base);
+  if (contentW < size.width || contentH < size.height) fillPad(input, target, item, [placement.padX, placement.padY, placement.padX + contentW, placement.padY + contentH], size);
+  drawRegion(image, region, placement, contentW, contentH, input, target, slotBase(size, target, item), size);
+  return placement;
+}
+
+/**
+ * The input size a model with `size_multiple` gets for a region of w × h
+ * source pixels: the region's own size, shrunk only as far as the
+ * reference's pixel count, rounded up to the multiple; and the scale used.
+ */
+export function sizeForRegion(region: Box, input: ManifestInput & { size_multiple: number }): { width: number; height: number; scale: number } {
+  const ref = inputSize(input);
+  const w = region[2] - region[0];
+  const h = region[3] - region[1];
+  const scale = Math.min(1, Math.sqrt((ref.width * ref.height) / (w * h)));
+  const m = input.size_multiple;
+  const up = (v: number) => Math.max(m, Math.ceil(v / m) * m);
+  return { width: up(Math.round(w * scale)), height: up(Math.round(h * scale)), scale };
+}
+
+/**
+ * Draws the region at `scale` (aspect kept) into the top-left of batch slot
+ * `item` of an input of `size`; the rest is pad value. For models that take
+ * any size (see sizeForRegion).
+ */
+export function fillAtSize(image: RgbImage, region: Box, input: ManifestInput, target: Float32Array, item: number, size: { width: number; height: number }, scale: number): Placement {
+  const rw = region[2] - region[0];
+  const rh = region[3] - region[1];
+  const nw = Math.max(1, Math.min(size.width, Math.round(rw * scale)));
+  const nh = Math.max(1, Math.min(size.height, Math.round(rh * scale)));
+  const placement: Placement = { region, scaleX: nw / rw, scaleY: nh / rh, padX: 0, padY: 0 };
+  if (nw < size.width || nh < size.height) fillPad(input, target, item, [0, 0, nw, nh], size);
+  drawRegion(image, region, placement, nw, nh, input, target, slotBase(size, target, item), size);
   return placement;
 }
 
@@ -108,15 +138,16 @@ export function fillCell(image: RgbImage, region: Box, input: ManifestInput, tar
     padX: cell.x + Math.floor((cell.width - nw) / 2),
     padY: cell.y + Math.floor((cell.height - nh) / 2),
   };
-  drawRegion(image, region, placement, nw, nh, input, target, slotBase(input, target, item));
+  const size = inputSize(input);
+  drawRegion(image, region, placement, nw, nh, input, target, slotBase(size, target, item), size);
   return { placement, content: [placement.padX, placement.padY, placement.padX + nw, placement.padY + nh] };
 }
 
 /** Sets batch slot `item` to the manifest's pad value, except inside `keep` (input pixels). */
-export function fillPad(input: ManifestInput, target: Float32Array, item: number, keep: Box | null = null): void {
-  const { width: inW, height: inH } = inputSize(input);
+export function fillPad(input: ManifestInput, target: Float32Array, item: number, keep: Box | null = null, size = inputSize(input)): void {
+  const { width: inW, height: inH } = size;
   const plane = inW * inH;
-  const base = slotBase(input, target, item);
+  const base = slotBase(size, target, item);
   const nchw = input.layout === 'NCHW';
   for (let c = 0; c < 3; c++) {
     const v = (input.pad_value * input.scale - input.mean[c]!) / input.std[c]!;
@@ -130,16 +161,16 @@ export function fillPad(input: ManifestInput, target: Float32Array, item: number
   }
 }
 
-function slotBase(input: ManifestInput, target: Float32Array, item: number): number {
-  const size = itemSize(input);
-  const base = item * size;
-  if (target.length < base + size) throw new RangeError(`input buffer holds ${target.length} values, batch item ${item} needs ${base + size}`);
+function slotBase(size: { width: number; height: number }, target: Float32Array, item: number): number {
+  const values = size.width * size.height * 3;
+  const base = item * values;
+  if (target.length < base + values) throw new RangeError(`input buffer holds ${target.length} values, batch item ${item} needs ${base + values}`);
   return base;
 }
 
 /** The resampling pass shared by fillInput and fillCell: region → contentW × contentH at (padX, padY). */
-function drawRegion(image: RgbImage, region: Box, placement: Placement, contentW: number, contentH: number, input: ManifestInput, target: Float32Array, base: number): void {
-  const { width: inW, height: inH } = inputSize(input);
+function drawRegion(image: RgbImage, region: Box, placement: Placement, contentW: number, contentH: number, input: ManifestInput, target: Float32Array, base: number, size: { width: number; height: number }): void {
+  const { width: inW, height: inH } = size;
   const plane = inW * inH;
   const nchw = input.layout === 'NCHW';
   const bgr = input.colour === 'BGR';

@@ -78,13 +78,15 @@ export function convertModel(name: string, opts: ConvertOptions = {}): Converted
     graphName: spec.name,
     doc: `${spec.about}. Converted from ${SOURCE_PACKAGE}@${version} ${spec.sourcePath} (${SOURCE_LICENCE}) by portwatch scripts/models/convert.ts.`,
     metadata: { source: `${SOURCE_PACKAGE}@${version}/${spec.sourcePath}`, licence: SOURCE_LICENCE },
+    spatiallyDynamic: spec.sizeMultiple !== undefined,
   });
   const digest = sha256(result.bytes);
   mkdirSync(outDir, { recursive: true });
   const built = !upToDate || digest !== old?.sha256;
   if (built) writeAtomic(onnxPath, result.bytes);
   const { decoder, ...decoderFields } = spec.output;
-  const inputShape = result.inputs[0]!.shape.map((d) => (typeof d === 'number' ? d : -1));
+  // Height and width are the graph's own (the reference size) even when the ONNX input takes others.
+  const inputShape = result.inputs[0]!.shape.map((d, i) => (typeof d === 'number' ? d : i === 0 ? -1 : result.placeholderShapes[0]![i]!));
   const manifest = {
     name: spec.name,
     file: `${spec.name}.onnx`,
@@ -100,6 +102,7 @@ export function convertModel(name: string, opts: ConvertOptions = {}): Converted
       std: spec.input.std,
       scale: spec.input.scale,
       dtype: 'float32',
+      ...(spec.sizeMultiple ? { size_multiple: spec.sizeMultiple } : {}),
     },
     output: { decoder, names: spec.outputs.map((o) => o.onnx), ...decoderFields },
     labels: LABELS,

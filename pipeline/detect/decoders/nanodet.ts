@@ -26,7 +26,8 @@ interface Level {
  */
 export function nanodetDecoder(opts: NanodetOptions): Decoder {
   const bins = opts.regMax + 1;
-  let levels: Level[] | null = null;
+  // Per input size: a model that takes any size has other grids at other sizes.
+  const levelsBySize = new Map<string, Level[]>();
 
   const findLevels = (outputs: OutputTensors, ctx: DecodeContext): Level[] => {
     const tensors = opts.names.map((n) => ({ name: n, t: output(outputs, n, 'nanodet') }));
@@ -51,8 +52,10 @@ export function nanodetDecoder(opts: NanodetOptions): Decoder {
 
   const dist = new Float64Array(4);
   return (outputs: OutputTensors, ctx: DecodeContext): RawDetection[] => {
-    // Which output serves which stride does not change between runs (the batch dimension is indexed by ctx.item).
-    levels ??= findLevels(outputs, ctx);
+    // Which output serves which stride does not change between runs of one size (the batch dimension is indexed by ctx.item).
+    const key = `${ctx.inputWidth}x${ctx.inputHeight}`;
+    let levels = levelsBySize.get(key);
+    if (!levels) levelsBySize.set(key, (levels = findLevels(outputs, ctx)));
     const found: RawDetection[] = [];
     const nc = ctx.numClasses;
     for (const level of levels) {
