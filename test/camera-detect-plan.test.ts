@@ -36,6 +36,14 @@ describe('where the detector looks (planDetection)', () => {
     expect((x2 - x1) / (y2 - y1)).toBeCloseTo(16 / 9, 1);
   });
 
+  it('a model that takes any size (modelAspect null): the crop keeps its own shape', () => {
+    // Union 100..260 × 100..200, padded by 24 → 76..284 × 76..224 = 208 × 148; the height grows
+    // to the minimum side (192), the width stays 208: not squared to 208 × 208 as for a fixed model.
+    expect(planDetection([[100, 100, 120, 150], [240, 150, 260, 200]], 640, 480, { modelAspect: null })).toEqual({ region: [76, 54, 284, 246], full: false });
+    // The minimum side still applies on each axis (context round a lone small object).
+    expect(planDetection([[300, 200, 320, 250]], 640, 480, { modelAspect: null }).region).toEqual([214, 129, 406, 321]);
+  });
+
   it('unionBox', () => {
     expect(unionBox([])).toBeNull();
     expect(unionBox([[5, 6, 7, 8], [1, 9, 3, 12]])).toEqual([1, 6, 7, 12]);

@@ -1,4 +1,4 @@
-import type { PortEvent } from '../events/types.js';
+import type { Box, PortEvent } from '../events/types.js';
 import { readVideoFrames } from '../video/index.js';
 import { CameraAnalyser, type CameraAnalyserOptions } from './analyser.js';
 
@@ -9,7 +9,7 @@ export interface AnalyzeClipOptions extends CameraAnalyserOptions {
   /** Analyse only the first this many seconds of the clip. */
   durationS?: number;
   /** Called for every analysed frame (progress, statistics). */
-  onFrame?: (info: { t: number; gate: string; detectorRan: boolean; fullFrame: boolean }) => void;
+  onFrame?: (info: { t: number; gate: string; detectorRan: boolean; fullFrame: boolean; region: Box | null }) => void;
 }
 
 export interface ClipEvent {
@@ -39,7 +39,7 @@ export async function* analyzeClip(source: string, o: AnalyzeClipOptions): Async
   })) {
     last = start + f.t * 1000;
     const r = await analyser.analyse({ rgb: f.rgb!, gray: f.gray!, time: last, seq: f.seq });
-    o.onFrame?.({ t: f.t, gate: r.gate, detectorRan: r.detection !== null, fullFrame: r.fullFrame });
+    o.onFrame?.({ t: f.t, gate: r.gate, detectorRan: r.detection !== null, fullFrame: r.fullFrame, region: r.region });
     for (const e of r.events) yield at(e);
   }
   for (const e of await analyser.flush(last + 1000 / fps)) yield at(e);
