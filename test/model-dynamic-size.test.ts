@@ -51,7 +51,10 @@ describe('any-size rewrite', () => {
     await expect(run(encode(frozen.b, frozen.out, [1, 1, 'H', 'W']), x86, 8, 6)).rejects.toThrow();
 
     const dyn = pyramidStep('Add');
+    expect(dyn.b.initializerCount).toBe(3); // up/s0, up/s1, up/hw
     expect(dyn.b.makeSpatiallyDynamic()).toEqual({ resizes: 1 });
+    // The frozen [4, 4] is gone (onnxruntime would warn about it at every load); the slice bounds are new.
+    expect(dyn.b.initializerCount).toBe(4);
     const bytes = encode(dyn.b, dyn.out, [1, 1, 'H', 'W']);
     expect(Array.from(await run(bytes, x4, 4, 4))).toEqual(Array.from(expected(x4, 4, 4)));
     expect(Array.from(await run(bytes, x86, 8, 6))).toEqual(Array.from(expected(x86, 8, 6)));

@@ -145,9 +145,7 @@ export class OnnxBuilder {
   fuseActivations(graphOutputs: string[]): FusionCounts {
     const { nodes, counts } = fuseHardActivations(this.nodes, (name) => this.scalarFloat(name), new Set(graphOutputs));
     this.nodes = nodes;
-    // Drop the constants only the removed links used (onnxruntime warns about each).
-    const used = new Set(nodes.flatMap((n) => n.input));
-    this.inits = this.inits.filter((i) => used.has(i.name) || graphOutputs.includes(i.name));
+    this.pruneInitializers(graphOutputs);
     return counts;
   }
 
@@ -166,7 +164,14 @@ export class OnnxBuilder {
     };
     const result = makeSpatiallyDynamic(host);
     this.nodes = host.nodes;
+    this.pruneInitializers([]);
     return result;
+  }
+
+  /** Drops constants no node reads any more (onnxruntime warns about each one at every load). */
+  private pruneInitializers(graphOutputs: string[]): void {
+    const used = new Set(this.nodes.flatMap((n) => n.input));
+    this.inits = this.inits.filter((i) => used.has(i.name) || graphOutputs.includes(i.name));
   }
 
   private scalarFloat(name: string): number | undefined {
