@@ -7,7 +7,8 @@
  *   node --import tsx scripts/bench/detect.ts [--models centernet,nanodet] [--frames 24] [--tfjs-frames 8] [--tfjs-backend wasm|cpu]
  *
  * Regions (motion-crop-sized windows, the camera worker's usual request) are
- * timed separately at 1 thread: batching packs up to four into one input.
+ * timed separately at 1 thread: for a fixed-size model batching packs up to
+ * four into one input; a model that takes any size runs each at its own size.
  *
  * Timed per frame: preprocessing (resize + normalise into the input tensor),
  * inference, reading the outputs; the ONNX path also decodes and runs NMS
@@ -195,7 +196,7 @@ for (const model of args.models.split(',')) {
   out(
     `${model} (regions, cpu time): ` +
       regionRows.map((r) => `batch ${r.batch} ${(region1.cpuMsPerFrame / r.cpuMsPerFrame).toFixed(2)}x`).join(', ') +
-      ` regions per cpu-second vs batch 1 (1 thread; batches pack up to 4 regions per input)`,
+      ` regions per cpu-second vs batch 1 (1 thread; ${regionRows.length && (await loadManifest(manifestPath(model))).input.size_multiple ? 'the model takes any size: each region runs at its own size, equal sizes share a batch' : 'fixed input: batches pack up to 4 regions per input'})`,
   );
   out(
     `${model} (wall clock): ONNX/TF.js speed ratio ${(tfRow.msPerFrame / one.msPerFrame).toFixed(2)}x at 1 thread batch 1; ` +
