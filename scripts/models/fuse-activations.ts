@@ -1,9 +1,9 @@
 // Peephole fusion of MobileNetV3's hard activations. TF writes them as
 // elementwise chains (x+3 → Relu6 → ×1/6 → ×x) that the converter maps one to
 // one; in onnxruntime each link is a pass over the whole feature map and a
-// break in the NCHWc blocked layout, so ~13 % of a CenterNet run went to Mul,
-// Add, Clip and layout reorders around them. One HardSigmoid / HardSwish node
-// computes the same in one pass.
+// break in the NCHWc blocked layout, so about a third of a CenterNet run went
+// to Mul, Add, Clip and the layout reorders around them (29 of 91 ms,
+// profiled). One HardSigmoid / HardSwish node computes the same in one pass.
 
 export interface FusibleNode {
   op_type: string;
