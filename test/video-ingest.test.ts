@@ -96,21 +96,7 @@ describe('CameraIngest on a real RTSP server', () => {
     // People walk: consecutive pictures differ.
     expect(frames[0]!.gray!.equals(frames.at(-1)!.gray!)).toBe(false);
     // The grey frame is the same picture as the rgb frame it came with: its luma, at half size.
-    for (const f of [frames[1]!, frames.at(-1)!]) {
-      const rgb = f.rgb!;
-      let diff = 0;
-      for (let y = 0; y < 120; y++) {
-        for (let x = 0; x < 160; x++) {
-          let luma = 0;
-          for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]] as const) {
-            const p = ((2 * y + dy) * 320 + 2 * x + dx) * 3;
-            luma += 0.299 * rgb[p]! + 0.587 * rgb[p + 1]! + 0.114 * rgb[p + 2]!;
-          }
-          diff += Math.abs(luma / 4 - f.gray![y * 160 + x]!);
-        }
-      }
-      expect(diff / (160 * 120)).toBeLessThan(6);
-    }
+    for (const f of [frames[1]!, frames.at(-1)!]) expect(meanLumaDiff(f.rgb!, f.gray!)).toBeLessThan(6);
     const stats = ingest.stats();
     expect(stats.frames).toBeGreaterThanOrEqual(frames.length);
     expect(stats.spawns).toBe(1);
@@ -137,19 +123,7 @@ describe('CameraIngest on a real RTSP server', () => {
     }
     // Converted, it is the picture the grey frame shows (as in the rgb24 test above).
     const f = frames.at(-1)!;
-    const rgb = yuv420pToRgb(f.yuv!, 320, 240);
-    let diff = 0;
-    for (let y = 0; y < 120; y++) {
-      for (let x = 0; x < 160; x++) {
-        let luma = 0;
-        for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]] as const) {
-          const p = ((2 * y + dy) * 320 + 2 * x + dx) * 3;
-          luma += 0.299 * rgb[p]! + 0.587 * rgb[p + 1]! + 0.114 * rgb[p + 2]!;
-        }
-        diff += Math.abs(luma / 4 - f.gray![y * 160 + x]!);
-      }
-    }
-    expect(diff / (160 * 120)).toBeLessThan(6);
+    expect(meanLumaDiff(yuv420pToRgb(f.yuv!, 320, 240), f.gray!)).toBeLessThan(6);
   });
 
   it('decodes keyframes only when the GOP allows the rate, one frame per keyframe', async () => {
@@ -287,3 +261,19 @@ describe('why a stream fails, from real ffmpeg runs', () => {
     expect(seen!.detail).toMatch(/cannot start ffmpeg/);
   });
 });
+
+/** Mean absolute difference between a 160×120 grey frame and the luma of a 320×240 RGB frame averaged over 2×2 blocks. */
+function meanLumaDiff(rgb: Uint8Array, gray: Uint8Array): number {
+  let diff = 0;
+  for (let y = 0; y < 120; y++) {
+    for (let x = 0; x < 160; x++) {
+      let luma = 0;
+      for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]] as const) {
+        const p = ((2 * y + dy) * 320 + 2 * x + dx) * 3;
+        luma += 0.299 * rgb[p]! + 0.587 * rgb[p + 1]! + 0.114 * rgb[p + 2]!;
+      }
+      diff += Math.abs(luma / 4 - gray[y * 160 + x]!);
+    }
+  }
+  return diff / (160 * 120);
+}

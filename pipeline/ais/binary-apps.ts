@@ -60,6 +60,40 @@ function waypoints(bits: BitBuffer, base: number, count: number, scaled: boolean
   return out;
 }
 
+/** Where IMO236 (DAC 1 FI 14) and IMO289 (FI 32) tidal windows differ: the position's order, widths and unit, and the current speed's width. */
+interface TidalLayout {
+  latFirst: boolean;
+  latBits: number;
+  lonBits: number;
+  div: number;
+  cspeedBits: number;
+}
+
+/** month, day, then as many windows as fit: position, from/to hour and minute, current direction and speed (0.1 kn). */
+function tidalWindow(bits: BitBuffer, bitlen: number, m: AisMessage, l: TidalLayout, scaled: boolean): void {
+  m.month = bits.u(88, 4);
+  m.day = bits.u(92, 5);
+  const size = l.latBits + l.lonBits + 5 + 6 + 5 + 6 + 9 + l.cspeedBits;
+  const tidals: Array<Record<string, number>> = [];
+  for (let a = 97; a + size <= bitlen; a += size) {
+    const lat = bits.s(l.latFirst ? a : a + l.lonBits, l.latBits);
+    const lon = bits.s(l.latFirst ? a + l.latBits : a, l.lonBits);
+    const t = a + l.latBits + l.lonBits;
+    const cspeed = bits.u(t + 31, l.cspeedBits);
+    tidals.push({
+      lon: scaled ? lon / l.div : lon,
+      lat: scaled ? lat / l.div : lat,
+      from_hour: bits.u(t, 5),
+      from_min: bits.u(t + 5, 6),
+      to_hour: bits.u(t + 11, 5),
+      to_min: bits.u(t + 16, 6),
+      cdir: bits.u(t + 22, 9),
+      cspeed: scaled ? cspeed / 10 : cspeed,
+    });
+  }
+  m.tidals = tidals;
+}
+
 function routeInfo(bits: BitBuffer, m: AisMessage, a: number, scaled: boolean): void {
   const rtype = bits.u(a + 13, 5);
   const waycount = bits.u(a + 56, 5);
@@ -138,25 +172,7 @@ export function decodeType6Application(bits: BitBuffer, m: AisMessage, dac: numb
     }
     case 14: {
       // IMO236 tidal window: positions in 1/10000 minute (see docs/ais.md)
-      m.month = bits.u(88, 4);
-      m.day = bits.u(92, 5);
-      const tidals: Array<Record<string, number>> = [];
-      for (let a = 97; a + 93 <= bitlen; a += 93) {
-        const lat = bits.s(a, 27);
-        const lon = bits.s(a + 27, 28);
-        const cspeed = bits.u(a + 86, 7);
-        tidals.push({
-          lon: scaled ? lon / LATLON_DIV : lon,
-          lat: scaled ? lat / LATLON_DIV : lat,
-          from_hour: bits.u(a + 55, 5),
-          from_min: bits.u(a + 60, 6),
-          to_hour: bits.u(a + 66, 5),
-          to_min: bits.u(a + 71, 6),
-          cdir: bits.u(a + 77, 9),
-          cspeed: scaled ? cspeed / 10 : cspeed,
-        });
-      }
-      m.tidals = tidals;
+      tidalWindow(bits, bitlen, m, { latFirst: true, latBits: 27, lonBits: 28, div: LATLON_DIV, cspeedBits: 7 }, scaled);
       return true;
     }
     case 15:
@@ -219,26 +235,8 @@ export function decodeType6Application(bits: BitBuffer, m: AisMessage, dac: numb
       m.text = bits.endText(98, 153);
       return true;
     case 32: {
-      // IMO289 tidal window
-      m.month = bits.u(88, 4);
-      m.day = bits.u(92, 5);
-      const tidals: Array<Record<string, number>> = [];
-      for (let a = 97; a + 88 <= bitlen; a += 88) {
-        const lon = bits.s(a, 25);
-        const lat = bits.s(a + 25, 24);
-        const cspeed = bits.u(a + 80, 8);
-        tidals.push({
-          lon: scaled ? lon / LATLON3_DIV : lon,
-          lat: scaled ? lat / LATLON3_DIV : lat,
-          from_hour: bits.u(a + 49, 5),
-          from_min: bits.u(a + 54, 6),
-          to_hour: bits.u(a + 60, 5),
-          to_min: bits.u(a + 65, 6),
-          cdir: bits.u(a + 71, 9),
-          cspeed: scaled ? cspeed / 10 : cspeed,
-        });
-      }
-      m.tidals = tidals;
+      // IMO289 tidal window: lon before lat, 1/1000 minute
+      tidalWindow(bits, bitlen, m, { latFirst: false, latBits: 24, lonBits: 25, div: LATLON3_DIV, cspeedBits: 8 }, scaled);
       return true;
     }
     default:

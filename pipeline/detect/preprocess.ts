@@ -187,15 +187,12 @@ function drawRegion(image: RgbImage, region: Box, placement: Placement, contentW
   const xo0 = new Int32Array(contentW);
   const xo1 = new Int32Array(contentW);
   const xw = new Float32Array(contentW);
+  const tap = { i0: 0, i1: 0, w: 0 };
   for (let x = 0; x < contentW; x++) {
-    let sx = (x + 0.5) / scaleX - 0.5 + rx1;
-    if (sx < rx1) sx = rx1;
-    if (sx > rx2 - 1) sx = rx2 - 1;
-    const i0 = Math.floor(sx);
-    const i1 = Math.min(i0 + 1, rx2 - 1);
-    xo0[x] = i0 * 3;
-    xo1[x] = i1 * 3;
-    xw[x] = sx - i0;
+    sourceTap(x, scaleX, rx1, rx2, tap);
+    xo0[x] = tap.i0 * 3;
+    xo1[x] = tap.i1 * 3;
+    xw[x] = tap.w;
   }
   const data = image.data;
   // Model channel 0 reads source byte offset c0 (R, or B for BGR models), channel 2 reads c2.
@@ -205,14 +202,10 @@ function drawRegion(image: RgbImage, region: Box, placement: Placement, contentW
   const pixelStep = nchw ? 1 : 3;
   const channelStep = nchw ? plane : 1;
   for (let y = 0; y < contentH; y++) {
-    let sy = (y + 0.5) / scaleY - 0.5 + ry1;
-    if (sy < ry1) sy = ry1;
-    if (sy > ry2 - 1) sy = ry2 - 1;
-    const j0 = Math.floor(sy);
-    const j1 = Math.min(j0 + 1, ry2 - 1);
-    const wy = sy - j0;
-    const row0 = j0 * stride;
-    const row1 = j1 * stride;
+    sourceTap(y, scaleY, ry1, ry2, tap);
+    const wy = tap.w;
+    const row0 = tap.i0 * stride;
+    const row1 = tap.i1 * stride;
     let o = base + ((y + padY) * inW + padX) * pixelStep;
     for (let x = 0; x < contentW; x++, o += pixelStep) {
       const wx = xw[x]!;
@@ -232,4 +225,18 @@ function drawRegion(image: RgbImage, region: Box, placement: Placement, contentW
       target[o + 2 * channelStep] = (t + (u - t) * wy) * m2 + a2;
     }
   }
+}
+
+/**
+ * The two source pixels (and the weight of the second) that output pixel
+ * `o` reads along one axis of the region [lo, hi): half-pixel centres,
+ * clamped to the region. Writes into `tap` (called per column and per row).
+ */
+function sourceTap(o: number, scale: number, lo: number, hi: number, tap: { i0: number; i1: number; w: number }): void {
+  let src = (o + 0.5) / scale - 0.5 + lo;
+  if (src < lo) src = lo;
+  if (src > hi - 1) src = hi - 1;
+  tap.i0 = Math.floor(src);
+  tap.i1 = Math.min(tap.i0 + 1, hi - 1);
+  tap.w = src - tap.i0;
 }
