@@ -62,9 +62,12 @@ const cpuMs = () => {
   return (u.user + u.system) / 1000;
 };
 
-/** Wall and CPU ms per request over at least `count` requests, `batch` per call, after one warm-up call. */
+/** Both engines get this many untimed runs first: the first few runs of a fresh session are slower (allocation, caches), and one was not enough. */
+const WARMUP_RUNS = 3;
+
+/** Wall and CPU ms per request over at least `count` requests, `batch` per call, after the warm-up calls. */
 async function timeBatches(detector: Detector, requests: (n: number, offset: number) => DetectRequest[], batch: number, count: number): Promise<{ ms: number; cpu: number }> {
-  await detector.detectBatch(requests(batch, 0)); // warm-up: first run allocates and optimises
+  for (let i = 0; i < WARMUP_RUNS; i++) await detector.detectBatch(requests(batch, i * batch));
   const total = Math.max(batch, Math.ceil(count / batch) * batch);
   const c0 = cpuMs();
   const t0 = performance.now();
@@ -151,7 +154,7 @@ async function benchTfjs(model: string, manifest: ModelManifest, frames: RgbImag
     for (const t of list) await t.data();
     tf.dispose([x, ...list]);
   };
-  await runOne(frames[0]!);
+  for (let i = 0; i < WARMUP_RUNS; i++) await runOne(frames[i % frames.length]!);
   const c0 = cpuMs();
   const t0 = performance.now();
   for (let i = 0; i < TFJS_FRAMES; i++) await runOne(frames[i % frames.length]!);
