@@ -1,7 +1,7 @@
 import type { Detection } from '../detect/types.js';
 import type { Box, PortEvent } from '../events/types.js';
 import type { Logger } from '../log/index.js';
-import { silentLogger } from '../log/index.js';
+import { childLogger, silentLogger } from '../log/index.js';
 import { DetectGate, MotionDetector, type DetectGateOptions, type GateReason, type MotionOptions } from '../motion/index.js';
 import { yuv420pToRgb } from '../video/index.js';
 import { snapshotPath, writeSnapshot, type SnapshotOverlay } from '../snapshot/index.js';
@@ -136,7 +136,7 @@ export class CameraAnalyser {
   constructor(o: CameraAnalyserOptions) {
     this.o = o;
     this.camera = o.camera;
-    this.log = (o.logger ?? silentLogger()).child({ camera: o.camera.id });
+    this.log = childLogger(o.logger ?? silentLogger(), { camera: o.camera.id });
     const { width, height } = o.camera.detect;
     this.grid = o.grid ?? motionGrid(width, height);
     this.motion = o.ungated

@@ -1,7 +1,7 @@
 import type { PortEvent } from '../events/types.js';
 import { CameraHealthMonitor, type HealthThresholds } from '../health/index.js';
 import type { Logger } from '../log/index.js';
-import { silentLogger } from '../log/index.js';
+import { childLogger, silentLogger } from '../log/index.js';
 import { CameraIngest, type BackoffOptions, type IngestStatus } from '../video/index.js';
 import { CameraAnalyser, type CameraAnalyserOptions } from './analyser.js';
 import type { CameraRunnerStats, CameraSinks } from './types.js';
@@ -61,7 +61,7 @@ export class CameraRunner {
   constructor(o: CameraRunnerOptions) {
     this.o = o;
     this.camera = o.camera.id;
-    this.log = (o.logger ?? silentLogger()).child({ camera: o.camera.id });
+    this.log = childLogger(o.logger ?? silentLogger(), { camera: o.camera.id });
     this.analyser = new CameraAnalyser({ ...o, logger: this.log });
     this.health = new CameraHealthMonitor(o.camera.id, o.health);
     const { width, height } = o.camera.detect;

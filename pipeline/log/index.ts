@@ -1,1 +1,1 @@
-export { createLogger, silentLogger, REDACTED_KEYS, type Logger, type LoggerSettings } from './logger.js';
+export { childLogger, createLogger, silentLogger, REDACTED_KEYS, type Logger, type LoggerSettings } from './logger.js';

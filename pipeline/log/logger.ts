@@ -46,3 +46,14 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
+
+/**
+ * A child logger with these bindings, leaving out any the parent already
+ * carries with the same value: stages that each scope their logs to a camera
+ * are nested (runner → ingest, analyser), and pino would print the key twice.
+ */
+export function childLogger(parent: Logger, bindings: Record<string, unknown>): Logger {
+  const have = parent.bindings();
+  const fresh = Object.fromEntries(Object.entries(bindings).filter(([k, v]) => have[k] !== v));
+  return Object.keys(fresh).length === 0 ? parent : parent.child(fresh);
+}

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../log/index.js';
-import { silentLogger } from '../log/index.js';
+import { childLogger, silentLogger } from '../log/index.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { buildFfmpegArgs, type FrameSize, type IngestArgsOptions, type IngestPlan } from './ffmpeg-args.js';
 import { FrameCutter } from './frame-cutter.js';
@@ -105,7 +105,7 @@ export class CameraIngest {
   constructor(private readonly o: CameraIngestOptions) {
     this.camera = o.camera;
     this.plan = buildFfmpegArgs(o);
-    this.log = (o.logger ?? silentLogger()).child({ camera: o.camera, stream: describeStream(this.plan.url) });
+    this.log = childLogger(o.logger ?? silentLogger(), { camera: o.camera, stream: describeStream(this.plan.url) });
     this.backoff = new Backoff(o.backoff);
     this.stallTimeoutMs = o.stallTimeoutMs ?? 20_000;
   }
