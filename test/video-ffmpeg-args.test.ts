@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { buildFfmpegArgs, chooseStream, keyframeOnlyAllowed, sampleFilter } from '../pipeline/video/index.js';
+import { buildFfmpegArgs, buildKeyframeDecoderArgs, buildReceiveArgs, chooseStream, keyframeOnlyAllowed, sampleFilter } from '../pipeline/video/index.js';
 
 const streams = { main: 'rtsp://cam07:s3cret@10.0.0.7:554/main', sub: 'rtsp://cam07:s3cret@10.0.0.7:554/sub' };
 const valueAfter = (args: string[], flag: string, from = 0) => args[args.indexOf(flag, from) + 1];
@@ -68,7 +68,8 @@ describe('buildFfmpegArgs', () => {
     const full = buildFfmpegArgs({ streams, detectFps: 2, keyframeIntervalS: 1, gray: { width: 160, height: 120 } });
     expect(full.keyframeOnly).toBe(false);
     expect(full.args).not.toContain('-skip_frame');
-    expect(full.args).not.toContain('-threads');
+    // Full decoding keeps ffmpeg's decoder threads (no -threads before the input).
+    expect(full.args.slice(0, full.args.indexOf('-i'))).not.toContain('-threads');
     const off = buildFfmpegArgs({ streams, detectFps: 1, keyframeIntervalS: 1, allowKeyframeOnly: false, gray: { width: 160, height: 120 } });
     expect(off.args).not.toContain('-skip_frame');
   });
@@ -122,5 +123,61 @@ describe('buildFfmpegArgs', () => {
       // 3 s at 2 frames/s: one frame per half-second slot, never duplicated.
       expect(run.stdout.length).toBe(6 * frameBytes);
     }
+  });
+
+  it('runs the raw frame encoder on one thread on every output: frame threads held each picture back a frame', () => {
+    for (const rgb of [null, { width: 640, height: 360 }]) {
+      const { args } = buildFfmpegArgs({ streams, detectFps: 1, keyframeIntervalS: 1, rgb, gray: { width: 160, height: 90 } });
+      const outputs = args.map((a, i) => (a.startsWith('pipe:') ? i : -1)).filter((i) => i >= 0);
+      expect(outputs.length).toBe(rgb ? 2 : 1);
+      let from = args.indexOf('-i');
+      for (const end of outputs) {
+        const opts = args.slice(from, end);
+        expect(valueAfter(opts, '-threads')).toBe('1');
+        expect(valueAfter(opts, '-f')).toBe('rawvideo');
+        from = end;
+      }
+    }
+  });
+});
+
+describe('on-demand decoding: buildReceiveArgs and buildKeyframeDecoderArgs', () => {
+  it('receives without decoding: copy to Annex B with an AUD per picture and parameter sets on keyframes', () => {
+    const plan = buildReceiveArgs({ streams, timeoutMs: 4000 });
+    const { args } = plan;
+    const input = args.indexOf('-i');
+    expect(plan.usedSubStream).toBe(true);
+    expect(args[input + 1]).toBe(streams.sub);
+    expect(valueAfter(args, '-rtsp_transport')).toBe('tcp');
+    expect(valueAfter(args, '-timeout')).toBe('4000000');
+    expect(args.indexOf('-timeout')).toBeLessThan(input);
+    expect(valueAfter(args, '-c:v')).toBe('copy');
+    // Order matters: a file's length-prefixed parameter sets become Annex B before dump_extra copies them.
+    expect(valueAfter(args, '-bsf:v')!.split(',')).toEqual(['h264_mp4toannexb', 'dump_extra=freq=keyframe', 'h264_metadata=aud=insert']);
+    expect(args.slice(-3)).toEqual(['-f', 'h264', 'pipe:1']);
+    expect(args).not.toContain('-skip_frame');
+    expect(buildReceiveArgs({ streams, forceMain: true }).url).toBe(streams.main);
+    expect(() => buildReceiveArgs({ streams: { main: '' } })).toThrow(/no stream URL/);
+  });
+
+  it('decodes from stdin at once: no probing, one decoder and one encoder thread, no reordering delay', () => {
+    const both = buildKeyframeDecoderArgs({ rgb: { width: 640, height: 360 }, colour: 'yuv420p', gray: { width: 160, height: 90 } });
+    const input = both.indexOf('-i');
+    expect(both[input + 1]).toBe('pipe:0');
+    const before = both.slice(0, input);
+    expect(valueAfter(before, '-f')).toBe('h264');
+    expect(valueAfter(before, '-probesize')).toBe('32');
+    expect(valueAfter(before, '-analyzeduration')).toBe('0');
+    expect(valueAfter(before, '-threads')).toBe('1');
+    expect(valueAfter(before, '-flags')).toBe('low_delay');
+    expect(both.filter((a) => a === 'pipe:1' || a === 'pipe:3')).toEqual(['pipe:1', 'pipe:3']);
+    expect(both.filter((a) => a === '-threads').length).toBe(3);
+    expect(valueAfter(both, '-filter_complex')).toContain('format=yuv420p[rgb]');
+
+    const grey = buildKeyframeDecoderArgs({ gray: { width: 160, height: 90 } });
+    expect(grey.at(-1)).toBe('pipe:1');
+    expect(valueAfter(grey, '-vf')).toBe('scale=160:90:flags=area,format=gray');
+    expect(() => buildKeyframeDecoderArgs({})).toThrow(/rgb frames, gray frames or both/);
+    expect(() => buildKeyframeDecoderArgs({ gray: { width: 161, height: 90 } })).toThrow(/gray.width must be an even integer/);
   });
 });
