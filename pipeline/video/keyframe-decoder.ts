@@ -19,6 +19,13 @@ export interface KeyframeDecoderOptions extends KeyframeDecoderArgsOptions {
   logger?: Logger;
   /** A keyframe that gives no picture within this long restarts the decoder. Default 3 s. */
   timeoutMs?: number;
+  /**
+   * The same for a decoder's first picture, which waits for ffmpeg to start:
+   * ~0.3 s alone, but 60 cameras starting together on 2 cores took 1–3 s each,
+   * and with the short limit they timed out, restarted and never caught up.
+   * Default 20 s.
+   */
+  startTimeoutMs?: number;
 }
 
 export interface KeyframeDecoderStats {
@@ -51,6 +58,8 @@ export class KeyframeDecoder {
   private gray: Buffer | null = null;
   private pending: { resolve: (p: DecodedPicture | null) => void; timer: NodeJS.Timeout } | null = null;
   private closed = false;
+  /** The current process has not given a picture yet. */
+  private starting = true;
   private readonly counts: KeyframeDecoderStats = { decoded: 0, busy: 0, failed: 0, spawns: 0 };
 
   constructor(private readonly o: KeyframeDecoderOptions) {
@@ -88,7 +97,7 @@ export class KeyframeDecoder {
         this.log.warn({ detail: this.stderr.get().at(-1) ?? null }, 'keyframe decoder gave no picture; restarting it');
         this.finish(null);
         this.kill();
-      }, this.o.timeoutMs ?? 3000);
+      }, this.starting ? (this.o.startTimeoutMs ?? 20_000) : (this.o.timeoutMs ?? 3000));
       this.pending = { resolve, timer };
       this.colour = null;
       this.gray = null;
@@ -110,6 +119,7 @@ export class KeyframeDecoder {
 
   private spawnOnce(): ChildProcess {
     this.counts.spawns++;
+    this.starting = true;
     this.stderr.clear();
     const child = spawn(this.o.ffmpegPath ?? 'ffmpeg', this.args, {
       stdio: ['pipe', 'pipe', 'pipe', ...(this.grayFd === 3 ? (['pipe'] as const) : [])],
@@ -146,6 +156,7 @@ export class KeyframeDecoder {
     else this.gray = last;
     if ((this.colourBytes && !this.colour) || (this.grayBytes && !this.gray)) return;
     this.counts.decoded++;
+    this.starting = false;
     this.finish({ colour: this.colour, gray: this.gray });
     this.colour = null;
     this.gray = null;
