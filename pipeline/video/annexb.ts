@@ -42,7 +42,8 @@ export class AccessUnitSplitter {
 
   /** Feeds bytes; returns the units completed by them (a unit completes when the next AUD arrives). */
   push(chunk: Buffer): AccessUnit[] {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    // Always a copy: the caller may reuse its buffer (a read into one fixed Buffer).
+    this.buf = this.buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buf, chunk]);
     const out: AccessUnit[] = [];
     const b = this.buf;
     // A start code is 00 00 01; the NAL header byte follows. Stop 3 bytes short so it is always there.
@@ -70,9 +71,10 @@ export class AccessUnitSplitter {
       this.buf = Buffer.from(b.subarray(this.unitStart));
       this.scanned -= this.unitStart;
       this.unitStart = 0;
-    } else if (this.unitStart < 0 && b.length > 3) {
-      this.skippedBytes += b.length - 3;
-      this.buf = Buffer.from(b.subarray(b.length - 3));
+    } else if (this.unitStart < 0 && b.length > 4) {
+      // Keep 4 bytes: the 4-byte start code 00 00 00 01 of an AUD may be cut after its last byte.
+      this.skippedBytes += b.length - 4;
+      this.buf = Buffer.from(b.subarray(b.length - 4));
       this.scanned = 0;
     }
     if (this.buf.length > this.maxUnitBytes) {

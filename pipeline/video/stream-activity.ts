@@ -22,15 +22,25 @@ export interface StreamActivityOptions {
   history?: number;
   /** After this many active GOPs in a row the scene is taken as the new quiet (rain, a new light). Default 60. */
   relearnAfter?: number;
+  /**
+   * GOPs learnt as quiet, whatever their size, before any is judged (at start
+   * and after a relearn); meanwhile every keyframe is decoded. Default 8: a
+   * rate-controlled still scene's swing must be seen whole, or starting at its
+   * trough would call the rest of it active for good.
+   */
+  learnGops?: number;
 }
 
 export interface GopSummary {
   /** Mean slice bytes per P-frame in the GOP that just ended. */
   meanPBytes: number;
   pFrames: number;
-  /** The quiet level it was compared with, null while none is known. */
+  /** The quiet level it was compared with, null while learning. */
   quietLevel: number | null;
+  /** Above the quiet level (always false while learning). */
   active: boolean;
+  /** Learnt as quiet without being judged (the first `learnGops` GOPs). */
+  learning: boolean;
 }
 
 /**
@@ -44,6 +54,7 @@ export class StreamActivity {
   private readonly minExtra: number;
   private readonly history: number;
   private readonly relearnAfter: number;
+  private readonly learnGops: number;
   private quiet: number[] = [];
   private pBytes = 0;
   private pFrames = 0;
@@ -56,13 +67,15 @@ export class StreamActivity {
     this.minExtra = o.minExtraBytes ?? 150;
     this.history = Math.max(1, o.history ?? 8);
     this.relearnAfter = o.relearnAfter ?? 60;
+    this.learnGops = Math.min(this.history, Math.max(1, o.learnGops ?? 8));
   }
 
-  /** Was the last complete GOP active? True until a quiet level is known. */
+  /** Should the next keyframe be decoded: was the last GOP active, or is the quiet level still being learnt? */
   get active(): boolean {
     return this.lastActive;
   }
 
+  /** The largest recent quiet GOP mean (also while learning), null before any. */
   get quietLevel(): number | null {
     return this.quiet.length > 0 ? Math.max(...this.quiet) : null;
   }
@@ -88,8 +101,15 @@ export class StreamActivity {
     }
     const mean = this.pBytes / this.pFrames;
     const pFrames = this.pFrames;
-    const q = this.quietLevel;
-    const active = q !== null && mean > q * this.ratio && mean > q + this.minExtra;
+    this.pBytes = 0;
+    this.pFrames = 0;
+    if (this.quiet.length < this.learnGops) {
+      this.quiet.push(mean);
+      this.lastActive = true;
+      return { meanPBytes: mean, pFrames, quietLevel: null, active: false, learning: true };
+    }
+    const q = this.quietLevel!;
+    const active = mean > q * this.ratio && mean > q + this.minExtra;
     this.activeRun = active ? this.activeRun + 1 : 0;
     if (this.activeRun >= this.relearnAfter) {
       this.quiet = [];
@@ -99,10 +119,8 @@ export class StreamActivity {
       this.quiet.push(mean);
       if (this.quiet.length > this.history) this.quiet.shift();
     }
-    this.lastActive = q === null ? true : active;
-    this.pBytes = 0;
-    this.pFrames = 0;
-    return { meanPBytes: mean, pFrames, quietLevel: q, active };
+    this.lastActive = active;
+    return { meanPBytes: mean, pFrames, quietLevel: q, active, learning: false };
   }
 
   reset(): void {
