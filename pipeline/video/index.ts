@@ -1,8 +1,6 @@
 export { redactCredentials, describeStream } from './redact.js';
 export {
   buildFfmpegArgs,
-  buildKeyframeDecoderArgs,
-  buildReceiveArgs,
   chooseStream,
   keyframeOnlyAllowed,
   sampleFilter,
@@ -21,10 +19,6 @@ export {
   type CameraIngestOptions,
   type IngestStats,
   type IngestStatus,
-  type OnDemandOptions,
   type VideoFrame,
 } from './ingest.js';
-export { AccessUnitSplitter, ACCESS_UNIT_DELIMITER, type AccessUnit } from './annexb.js';
-export { StreamActivity, type GopSummary, type StreamActivityOptions } from './stream-activity.js';
-export { KeyframeDecoder, type DecodedPicture, type KeyframeDecoderOptions, type KeyframeDecoderStats } from './keyframe-decoder.js';
 export { readVideoFrames, type FileFrame, type ReadVideoOptions } from './file-reader.js';

@@ -3,10 +3,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from '../log/index.js';
 import { childLogger, silentLogger } from '../log/index.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
-import { AccessUnitSplitter } from './annexb.js';
-import { buildFfmpegArgs, buildReceiveArgs, type FrameSize, type IngestArgsOptions, type IngestPlan, type ReceivePlan } from './ffmpeg-args.js';
-import { KeyframeDecoder, type KeyframeDecoderStats } from './keyframe-decoder.js';
-import { StreamActivity, type StreamActivityOptions } from './stream-activity.js';
+import { buildFfmpegArgs, type FrameSize, type IngestArgsOptions, type IngestPlan } from './ffmpeg-args.js';
 import { FrameCutter } from './frame-cutter.js';
 import { LatestSlot } from './frame-slot.js';
 import { classifyFfmpegExit, StderrTail, type IngestReason } from './ingest-reason.js';
@@ -61,21 +58,6 @@ export interface IngestStats {
   lastReason: IngestReason | null;
   keyframeOnly: boolean;
   usedSubStream: boolean;
-  /** Decoding keyframes on demand (two ffmpegs: one receiving, one decoding). */
-  onDemand: boolean;
-  /** On demand: access units received, keyframes among them, keyframes decoded. */
-  accessUnits: number;
-  keyframes: number;
-  decoded: number;
-  /** On demand: the decoder's own counts (refused while busy, failed, spawns). */
-  decoder: KeyframeDecoderStats | null;
-}
-
-export interface OnDemandOptions {
-  /** A quiet camera still has a keyframe decoded at least this often (health, heartbeat, missed motion). Default 4 s. */
-  quietEveryS?: number;
-  /** How P-frame sizes are judged. */
-  activity?: StreamActivityOptions;
 }
 
 export interface CameraIngestOptions extends IngestArgsOptions {
@@ -87,14 +69,6 @@ export interface CameraIngestOptions extends IngestArgsOptions {
   backoff?: BackoffOptions;
   /** Called on every connect and disconnect; health monitoring listens here. */
   onStatus?: (status: IngestStatus) => void;
-  /**
-   * Decode keyframes on demand (H.264, only where keyframe-only decoding is
-   * allowed): one ffmpeg receives the stream without decoding, keyframes are
-   * decoded when the compressed stream shows activity, when `demand()` asks,
-   * and every `quietEveryS` regardless. Anything else (or a stream that turns
-   * out not to be H.264) uses one ffmpeg that decodes every sampled keyframe.
-   */
-  onDemand?: OnDemandOptions | boolean | null;
 }
 
 /**
@@ -127,18 +101,6 @@ export class CameraIngest {
   private lastReason: IngestReason | null = null;
   private killReason: IngestReason | null = null;
   private exited: Promise<void> = Promise.resolve();
-  // On-demand decoding (null when off).
-  private readonly receivePlan: ReceivePlan | null;
-  private onDemand: boolean;
-  private readonly quietEveryMs: number;
-  private readonly activity: StreamActivity;
-  private decoder: KeyframeDecoder | null = null;
-  private lastPacketMono = 0;
-  private lastDecodeMono = -Infinity;
-  private demandUntilMono = 0;
-  private accessUnits = 0;
-  private keyframes = 0;
-  private decoded = 0;
 
   constructor(private readonly o: CameraIngestOptions) {
     this.camera = o.camera;
@@ -146,20 +108,6 @@ export class CameraIngest {
     this.log = childLogger(o.logger ?? silentLogger(), { camera: o.camera, stream: describeStream(this.plan.url) });
     this.backoff = new Backoff(o.backoff);
     this.stallTimeoutMs = o.stallTimeoutMs ?? 20_000;
-    const od = o.onDemand === true ? {} : o.onDemand || null;
-    this.onDemand = od !== null && this.plan.keyframeOnly;
-    this.receivePlan = this.onDemand ? buildReceiveArgs(o) : null;
-    this.quietEveryMs = (od?.quietEveryS ?? 4) * 1000;
-    this.activity = new StreamActivity(od?.activity);
-  }
-
-  /**
-   * Asks for every keyframe to be decoded for the next `seconds` (on demand
-   * only; otherwise every sampled keyframe is decoded anyway). The camera
-   * calls it while its pictures show motion or tracked objects.
-   */
-  demand(seconds: number): void {
-    this.demandUntilMono = Math.max(this.demandUntilMono, performance.now() + seconds * 1000);
   }
 
   start(): void {
@@ -178,7 +126,7 @@ export class CameraIngest {
     this.retryTimer = null;
     this.watchdog = null;
     if (this.child) this.kill('stopped');
-    await Promise.all([this.exited, this.decoder?.close()]);
+    await this.exited;
     this.slot.close();
   }
 
@@ -202,11 +150,6 @@ export class CameraIngest {
       lastReason: this.lastReason,
       keyframeOnly: this.plan.keyframeOnly,
       usedSubStream: this.plan.usedSubStream,
-      onDemand: this.onDemand,
-      accessUnits: this.accessUnits,
-      keyframes: this.keyframes,
-      decoded: this.decoded,
-      decoder: this.decoder?.stats() ?? null,
     };
   }
 
@@ -217,62 +160,13 @@ export class CameraIngest {
     this.killReason = null;
     this.spawns++;
     this.spawnedAtMono = performance.now();
-    const onDemand = this.onDemand;
-    const grayFd = this.plan.grayFd;
-    const child = spawn(this.o.ffmpegPath ?? 'ffmpeg', onDemand ? this.receivePlan!.args : this.plan.args, {
-      stdio: ['ignore', 'pipe', 'pipe', ...(grayFd === 3 && !onDemand ? (['pipe'] as const) : [])],
+    const { rgbFd, grayFd } = this.plan;
+    const child = spawn(this.o.ffmpegPath ?? 'ffmpeg', this.plan.args, {
+      stdio: ['ignore', 'pipe', 'pipe', ...(grayFd === 3 ? (['pipe'] as const) : [])],
       windowsHide: true,
     });
     this.child = child;
-    this.log.debug({ spawn: this.spawns, keyframeOnly: this.plan.keyframeOnly, onDemand, sub: this.plan.usedSubStream }, 'ffmpeg started');
-    child.stderr?.on('data', (chunk: Buffer) => this.stderr.push(chunk));
-    if (onDemand) this.receive(child);
-    else this.cutFrames(child);
-
-    let done!: () => void;
-    this.exited = new Promise((r) => (done = r));
-    let spawnError: Error | null = null;
-    child.on('error', (err) => {
-      spawnError = err;
-    });
-    child.on('close', (code, signal) => {
-      this.child = null;
-      const lines = this.stderr.get();
-      if (onDemand && lines.some((l) => /not supported by the bitstream filter/.test(l))) {
-        // Not H.264 (H.265, MJPEG…): decode every sampled keyframe with one ffmpeg instead.
-        this.onDemand = false;
-        this.log.warn({ detail: lines.at(-1) ?? null }, 'stream is not H.264: on-demand keyframe decoding off for this camera');
-      }
-      let reason: IngestReason;
-      if (spawnError) reason = 'spawn';
-      else if (this.killReason === 'stopped') reason = 'stopped';
-      else {
-        const silentMs = performance.now() - Math.max(this.lastFrameMono, this.lastPacketMono, this.spawnedAtMono);
-        reason = classifyFfmpegExit(lines, code, { silentMs, timeoutMs: this.o.timeoutMs ?? 10_000 });
-        if (this.killReason && (reason === 'other' || reason === 'ended')) reason = this.killReason;
-      }
-      const upForMs = this.connected ? performance.now() - this.connectedAtMono : 0;
-      this.connected = false;
-      this.lastReason = reason;
-      this.backoff.connectionEnded(upForMs);
-      const detail = spawnError ? `cannot start ffmpeg: ${(spawnError as Error).message}` : (lines.at(-1) ?? null);
-      let retryInMs: number | null = null;
-      if (this.running) {
-        retryInMs = this.backoff.next();
-        this.retryTimer = setTimeout(() => this.spawnOnce(), retryInMs);
-      }
-      this.log[reason === 'stopped' ? 'debug' : 'warn'](
-        { reason, code, signal, detail, attempt: this.backoff.attempt, retryInMs },
-        reason === 'spawn' ? 'ffmpeg could not be started; is ffmpeg installed?' : 'camera stream ended',
-      );
-      this.status({ connected: false, reason, detail, retryInMs });
-      done();
-    });
-  }
-
-  /** Decoding ffmpeg: raw frames on one or two pipes, cut and paired. */
-  private cutFrames(child: ChildProcess): void {
-    const { rgbFd, grayFd } = this.plan;
+    this.log.debug({ spawn: this.spawns, keyframeOnly: this.plan.keyframeOnly, sub: this.plan.usedSubStream }, 'ffmpeg started');
 
     const colourBytes = this.o.rgb ? (this.plan.colour === 'yuv420p' ? yuv420pBytes(this.o.rgb.width, this.o.rgb.height) : this.o.rgb.width * this.o.rgb.height * 3) : 0;
     const rgbCut = rgbFd && this.o.rgb ? new FrameCutter(colourBytes) : null;
@@ -305,65 +199,62 @@ export class CameraIngest {
         emitPairs();
       });
     }
-  }
+    child.stderr?.on('data', (chunk: Buffer) => this.stderr.push(chunk));
 
-  /**
-   * Receiving ffmpeg: H.264 access units. Each keyframe is decoded when the
-   * GOP before it was active, when the camera asked (`demand`), or when the
-   * last decoded one is `quietEveryS` old; otherwise only its size is looked at.
-   */
-  private receive(child: ChildProcess): void {
-    const splitter = new AccessUnitSplitter();
-    this.activity.reset();
-    this.lastDecodeMono = -Infinity; // a new connection shows its first picture at once
-    child.stdout?.on('data', (chunk: Buffer) => {
-      for (const au of splitter.push(chunk)) {
-        const now = performance.now();
-        this.lastPacketMono = now;
-        this.accessUnits++;
-        if (!this.connected) this.markConnected(now);
-        this.activity.observe(au.key, au.sliceBytes);
-        if (!au.key) continue;
-        this.keyframes++;
-        // Half a GOP of slack: "every 4 s" must not become every 5 s through keyframe phase.
-        const due = this.activity.active || now < this.demandUntilMono || now - this.lastDecodeMono >= this.quietEveryMs - 500;
-        if (!due) continue;
-        this.decoder ??= new KeyframeDecoder({
-          rgb: this.o.rgb ?? null,
-          gray: this.o.gray ?? null,
-          colour: this.plan.colour,
-          logger: this.log,
-          ...(this.o.ffmpegPath ? { ffmpegPath: this.o.ffmpegPath } : {}),
-        });
-        if (this.decoder.busy) continue;
-        this.lastDecodeMono = now;
-        const arrived = new Date();
-        void this.decoder.decode(au.data).then((p) => {
-          if (!p || !this.running) return;
-          this.decoded++;
-          this.emit(p.colour, p.gray, arrived, now);
-        });
+    let done!: () => void;
+    this.exited = new Promise((r) => (done = r));
+    let spawnError: Error | null = null;
+    child.on('error', (err) => {
+      spawnError = err;
+    });
+    child.on('close', (code, signal) => {
+      this.child = null;
+      const lines = this.stderr.get();
+      let reason: IngestReason;
+      if (spawnError) reason = 'spawn';
+      else if (this.killReason === 'stopped') reason = 'stopped';
+      else {
+        const silentMs = performance.now() - Math.max(this.lastFrameMono, this.spawnedAtMono);
+        reason = classifyFfmpegExit(lines, code, { silentMs, timeoutMs: this.o.timeoutMs ?? 10_000 });
+        if (this.killReason && (reason === 'other' || reason === 'ended')) reason = this.killReason;
       }
+      const upForMs = this.connected ? performance.now() - this.connectedAtMono : 0;
+      this.connected = false;
+      this.lastReason = reason;
+      this.backoff.connectionEnded(upForMs);
+      const detail = spawnError ? `cannot start ffmpeg: ${(spawnError as Error).message}` : (lines.at(-1) ?? null);
+      let retryInMs: number | null = null;
+      if (this.running) {
+        retryInMs = this.backoff.next();
+        this.retryTimer = setTimeout(() => this.spawnOnce(), retryInMs);
+      }
+      this.log[reason === 'stopped' ? 'debug' : 'warn'](
+        { reason, code, signal, detail, attempt: this.backoff.attempt, retryInMs },
+        reason === 'spawn' ? 'ffmpeg could not be started; is ffmpeg installed?' : 'camera stream ended',
+      );
+      this.status({ connected: false, reason, detail, retryInMs });
+      done();
     });
   }
 
-  /**
-   * Offers one frame. `time`/`monoMs`: when its data arrived (on demand, the
-   * keyframe's arrival, before decoding), else now.
-   */
-  private emit(colour: Buffer | null, gray: Buffer | null, time?: Date, monoMs?: number): void {
+  private emit(colour: Buffer | null, gray: Buffer | null): void {
     const yuv = this.plan.colour === 'yuv420p' ? colour : null;
     const rgb = yuv ? null : colour;
     const now = performance.now();
     this.lastFrameMono = now;
-    this.lastFrameAt = time ?? new Date();
+    this.lastFrameAt = new Date();
     this.frames++;
-    if (!this.connected) this.markConnected(now);
+    if (!this.connected) {
+      this.connected = true;
+      this.connectedAtMono = now;
+      this.log.info({ spawn: this.spawns }, 'camera stream connected');
+      this.status({ connected: true, reason: null, detail: null, retryInMs: null });
+    }
     this.slot.put({
       camera: this.camera,
       seq: this.seq++,
       time: this.lastFrameAt,
-      monoMs: monoMs ?? now,
+      monoMs: now,
       rgb,
       yuv,
       rgbSize: colour ? this.o.rgb! : null,
@@ -371,13 +262,6 @@ export class CameraIngest {
       graySize: gray ? this.o.gray! : null,
       keyframeOnly: this.plan.keyframeOnly,
     });
-  }
-
-  private markConnected(now: number): void {
-    this.connected = true;
-    this.connectedAtMono = now;
-    this.log.info({ spawn: this.spawns, onDemand: this.onDemand }, 'camera stream connected');
-    this.status({ connected: true, reason: null, detail: null, retryInMs: null });
   }
 
   private status(s: Pick<IngestStatus, 'connected' | 'reason' | 'detail' | 'retryInMs'>): void {
@@ -390,7 +274,7 @@ export class CameraIngest {
 
   private checkStall(): void {
     if (!this.child) return;
-    const since = Math.max(this.lastFrameMono, this.lastPacketMono, this.spawnedAtMono);
+    const since = Math.max(this.lastFrameMono, this.spawnedAtMono);
     if (performance.now() - since > this.stallTimeoutMs) {
       this.log.warn({ stallTimeoutMs: this.stallTimeoutMs }, 'no frame from ffmpeg; restarting it');
       this.kill('stalled');

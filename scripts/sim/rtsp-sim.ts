@@ -12,10 +12,8 @@ export interface RtspServerOptions {
   cams?: number;
   user?: string;
   password?: string;
-  /** More clips: name → H.264 MP4 file (served as recorded, looped). */
-  clips?: Record<string, string>;
-  /** Extra mounts: path → clip (vtest, frozen, black or a name from `clips`). */
-  mounts?: Record<string, string>;
+  /** Extra mounts: path → clip (vtest, frozen or black). */
+  mounts?: Record<string, 'vtest' | 'frozen' | 'black'>;
 }
 
 export interface RtspServer {
@@ -42,7 +40,6 @@ export async function startRtspServer(o: RtspServerOptions = {}): Promise<RtspSe
   const args = [SCRIPT, '--host', '127.0.0.1', '--port', String(port)];
   if (o.cams) args.push('--cams', String(o.cams));
   if (o.user && o.password) args.push('--user', o.user, '--password', o.password);
-  for (const [name, file] of Object.entries(o.clips ?? {})) args.push('--clip', `${name}=${file}`);
   for (const [path, clip] of Object.entries(o.mounts ?? {})) args.push('--mount', `${path}=${clip}`);
   const child: ChildProcess = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
