@@ -2,8 +2,8 @@
 // never beyond the watch area (zones plus margin) and never the whole frame;
 // with the same camera treated as fixed-size, whole frames happen.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeClip, watchArea, type CameraSpec } from '../pipeline/camera/index.js';
-import { type Detector, loadDetector } from '../pipeline/detect/index.js';
+import { analyzeClip, DetectorPool, watchArea, type CameraDetector, type CameraSpec } from '../pipeline/camera/index.js';
+import { BatchDetector, type Detector, loadDetector } from '../pipeline/detect/index.js';
 import type { Box } from '../pipeline/events/types.js';
 import { silentLogger } from '../pipeline/log/index.js';
 
@@ -18,14 +18,15 @@ const camera: CameraSpec = {
   masks: [],
 };
 
-async function regions(detector: Detector, anySize: boolean): Promise<Array<{ region: Box; full: boolean }>> {
+/** `anySize` undefined: the analyser asks the detector. */
+async function regions(detector: CameraDetector, labels: readonly string[], anySize?: boolean): Promise<Array<{ region: Box; full: boolean }>> {
   const seen: Array<{ region: Box; full: boolean }> = [];
   for await (const _ of analyzeClip(CLIP, {
     camera,
     timeZone: 'UTC',
     detector,
-    labels: detector.labels,
-    anySizeDetector: anySize,
+    labels,
+    ...(anySize === undefined ? {} : { anySizeDetector: anySize }),
     durationS: 30,
     onFrame: (f) => {
       if (f.detectorRan && f.region) seen.push({ region: f.region, full: f.fullFrame });
@@ -47,8 +48,13 @@ describe('detector crops on real footage', () => {
 
   it('a model that takes any size looks only inside the watch area', async () => {
     expect(detector.takesAnySize).toBe(true);
+    // As a worker wires it: the session behind a batcher behind a pool, nothing told to the analyser.
+    const batcher = new BatchDetector(detector, { logger: silentLogger() });
+    const pool = new DetectorPool([batcher]);
+    expect(pool.takesAnySize).toBe(true);
     const area = watchArea(camera, 640, 480, 0.25)!;
-    const seen = await regions(detector, true);
+    const seen = await regions(pool, detector.labels);
+    await batcher.close();
     expect(seen.length).toBeGreaterThan(10); // people walk through all along
     for (const { region, full } of seen) {
       expect(full).toBe(false);
@@ -60,7 +66,7 @@ describe('detector crops on real footage', () => {
   }, 120_000);
 
   it('treated as fixed-size, the same camera runs whole frames when motion spreads', async () => {
-    const seen = await regions(detector, false);
+    const seen = await regions(detector, detector.labels, false);
     expect(seen.some((s) => s.full)).toBe(true);
   }, 120_000);
 });

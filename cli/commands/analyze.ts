@@ -89,7 +89,6 @@ export function registerAnalyzeCommand(program: Command): void {
           timeZone: site.site.timezone,
           detector,
           labels: detector.labels,
-          anySizeDetector: detector.takesAnySize,
           logger,
           ...(start ? { start } : {}),
           ...(opts.threshold ? { threshold: opts.threshold } : {}),

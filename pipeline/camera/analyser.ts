@@ -27,7 +27,8 @@ export interface CameraAnalyserOptions {
   plan?: DetectPlanOptions;
   /**
    * The detector takes any input size (its manifest has size_multiple), so a
-   * crop costs its area: crops keep their own shape and may be larger (up to
+   * crop costs its area. Default: what the detector says (`takesAnySize`);
+   * set it only to override. With it: crops keep their own shape and may be larger (up to
    * 80 % of the frame), and where a fixed-size model would look at the whole
    * frame (heartbeat, lighting change, motion everywhere) this looks at the
    * watch area (zones and tripwires plus margin) when there is one.
@@ -132,6 +133,7 @@ export class CameraAnalyser {
   private lastRegions: Box[] = [];
   private lastDetectMs = -Infinity;
   private readonly watchArea: Box | null;
+  private readonly anySize: boolean;
 
   constructor(o: CameraAnalyserOptions) {
     this.o = o;
@@ -139,6 +141,7 @@ export class CameraAnalyser {
     this.log = childLogger(o.logger ?? silentLogger(), { camera: o.camera.id });
     const { width, height } = o.camera.detect;
     this.grid = o.grid ?? motionGrid(width, height);
+    this.anySize = o.anySizeDetector ?? o.detector.takesAnySize ?? false;
     this.motion = o.ungated
       ? null
       : new MotionDetector({ ...o.motion, width: this.grid.width, height: this.grid.height, outputWidth: width, outputHeight: height, masks: o.camera.masks });
@@ -187,7 +190,7 @@ export class CameraAnalyser {
     // Motion: the padded union of its regions. Hold: where things last moved plus
     // where the tracks are (objects coming to rest). Heartbeat/lighting: everything.
     let plan = { region: [0, 0, width, height] as Box, full: true };
-    const planOptions: DetectPlanOptions = this.o.anySizeDetector ? { modelAspect: null, maxCropArea: 0.8, ...this.o.plan } : { ...this.o.plan };
+    const planOptions: DetectPlanOptions = this.anySize ? { modelAspect: null, maxCropArea: 0.8, ...this.o.plan } : { ...this.o.plan };
     if (!this.o.ungated) {
       if (decision.reason === 'motion') {
         // Tracked objects next to the motion go into the crop whole: a crop edge through a
@@ -203,7 +206,7 @@ export class CameraAnalyser {
       }
       // Nothing outside the watch area can raise an event, and for this detector
       // every pixel costs: look at the crop's part of the watch area only.
-      if (this.o.anySizeDetector && this.watchArea) {
+      if (this.anySize && this.watchArea) {
         const [x1, y1, x2, y2] = this.watchArea;
         const r = plan.region;
         const cut: Box = [Math.max(r[0], Math.floor(x1)), Math.max(r[1], Math.floor(y1)), Math.min(r[2], Math.ceil(x2)), Math.min(r[3], Math.ceil(y2))];

@@ -18,6 +18,11 @@ export class DetectorPool implements CameraDetector {
     this.inHand = members.map(() => 0);
   }
 
+  /** Members run one model, so the first speaks for all. */
+  get takesAnySize(): boolean {
+    return this.members[0]!.takesAnySize ?? false;
+  }
+
   get size(): number {
     return this.members.length;
   }

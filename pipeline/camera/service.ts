@@ -99,7 +99,7 @@ export async function startCameraService(o: CameraServiceOptions): Promise<Camer
   const writers: BatchWriter<never>[] = [eventsWriter, healthWriter, detectionsWriter] as unknown as BatchWriter<never>[];
 
   const maxBatch = o.maxBatch ?? 4;
-  const models = new Map<string, { sessions: Array<Detector | ThreadedDetector>; batchers: BatchDetector[]; detector: CameraDetector; labels: readonly string[]; anySize: boolean }>();
+  const models = new Map<string, { sessions: Array<Detector | ThreadedDetector>; batchers: BatchDetector[]; detector: CameraDetector; labels: readonly string[] }>();
   for (const model of new Set([...cameras.values()].filter((c) => c.zones.length + c.tripwires.length > 0).map((c) => c.detect.model))) {
     const sessions: Array<Detector | ThreadedDetector> = [];
     const dir = o.modelsDir ? { modelsDir: o.modelsDir } : {};
@@ -107,7 +107,7 @@ export async function startCameraService(o: CameraServiceOptions): Promise<Camer
       sessions.push(o.threads === false ? await loadDetector(model, { logger: log, maxBatch, ...dir }) : await ThreadedDetector.start(model, { maxBatch, ...dir }));
     }
     const batchers = sessions.map((d) => new BatchDetector(d, { logger: log, maxBatch, maxQueue: 64 }));
-    models.set(model, { sessions, batchers, detector: batchers.length === 1 ? batchers[0]! : new DetectorPool(batchers), labels: sessions[0]!.labels, anySize: sessions[0]!.takesAnySize });
+    models.set(model, { sessions, batchers, detector: batchers.length === 1 ? batchers[0]! : new DetectorPool(batchers), labels: sessions[0]!.labels });
   }
 
   const counts = { queued: 0, queueErrors: 0, storeRejected: 0, detectionRows: 0 };
@@ -156,7 +156,6 @@ export async function startCameraService(o: CameraServiceOptions): Promise<Camer
         timeZone: o.site.site.timezone,
         detector: m?.detector ?? noDetector,
         labels: m?.labels ?? [],
-        anySizeDetector: m?.anySize ?? false,
         sinks: sinksFor(id, epoch),
         logger: log,
         snapshotRoot: o.snapshotDir ?? './data/snapshots',

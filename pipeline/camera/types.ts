@@ -8,6 +8,8 @@ import type { DetectRequest } from '../detect/detector.js';
 /** What a camera runner needs from a detector: `BatchDetector` (shared by all cameras of a process) or `Detector` fit. */
 export interface CameraDetector {
   detect(request: DetectRequest): Promise<Detection[]>;
+  /** The model takes any input size (Detector.takesAnySize); crops are then planned for it. */
+  readonly takesAnySize?: boolean;
 }
 
 /** One camera as the pipeline needs it (a subset of the site config's camera, so `CameraConfig` fits). */

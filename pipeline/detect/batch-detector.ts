@@ -7,6 +7,8 @@ export interface BatchRunner {
   readonly name: string;
   /** Most items one call should carry. */
   readonly maxBatch: number;
+  /** The model takes any input size (Detector.takesAnySize). */
+  readonly takesAnySize?: boolean;
   detectBatch(requests: readonly DetectRequest[]): Promise<DetectOutcome[]>;
 }
 
@@ -83,6 +85,11 @@ export class BatchDetector {
     this.maxWaitMs = Math.max(0, options.maxWaitMs ?? 10);
     this.maxQueue = Math.max(this.maxBatch, options.maxQueue ?? 32);
     this.logger = options.logger.child({ model: runner.name, stage: 'batch-detector' });
+  }
+
+  /** The runner's model takes any input size. */
+  get takesAnySize(): boolean {
+    return this.runner.takesAnySize ?? false;
   }
 
   detect(request: DetectRequest): Promise<Detection[]> {

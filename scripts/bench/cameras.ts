@@ -174,7 +174,7 @@ function camerasFor(n: number, port: number, busyShare: number, naive: boolean):
   });
 }
 
-function startRun(cameras: CameraSpec[], naive: boolean, detector: CameraDetector, labels: readonly string[], anySize: boolean): Run {
+function startRun(cameras: CameraSpec[], naive: boolean, detector: CameraDetector, labels: readonly string[]): Run {
   const latencies: number[] = [];
   const runners = cameras.map(
     (camera) =>
@@ -186,7 +186,6 @@ function startRun(cameras: CameraSpec[], naive: boolean, detector: CameraDetecto
         sinks: {},
         logger,
         ungated: naive,
-        anySizeDetector: anySize,
         allowKeyframeOnly: !naive,
         keyframeIntervalS: 1,
         onFrame: (f) => latencies.push(f.latencyMs),
@@ -237,7 +236,7 @@ async function main() {
       for (const activity of ['busy', 'typical', 'idle'] as const) {
         for (const naive of [true, false]) {
           const batcher = naive ? null : new BatchDetector(threads[0]!, { logger, maxBatch: 4, maxQueue: 256 });
-          const run = startRun(camerasFor(K, server.port, activity === 'busy' ? 1 : activity === 'idle' ? 0 : BUSY, naive), naive, batcher ?? single, detector.labels, detector.takesAnySize);
+          const run = startRun(camerasFor(K, server.port, activity === 'busy' ? 1 : activity === 'idle' ? 0 : BUSY, naive), naive, batcher ?? single, detector.labels);
           await new Promise((r) => setTimeout(r, WARMUP_MS));
           const before = run.runners.map((r) => r.stats());
           const w = await measure(SECONDS * 1000);
@@ -275,7 +274,7 @@ async function main() {
       let sustained = 0;
       for (const n of RAMP) {
         const batchers = threads.map((d) => new BatchDetector(d, { logger, maxBatch: 4, maxQueue: 256 }));
-        const run = startRun(camerasFor(n, server.port, BUSY, false), false, batchers.length === 1 ? batchers[0]! : new DetectorPool(batchers), detector.labels, detector.takesAnySize);
+        const run = startRun(camerasFor(n, server.port, BUSY, false), false, batchers.length === 1 ? batchers[0]! : new DetectorPool(batchers), detector.labels);
         await new Promise((r) => setTimeout(r, WARMUP_MS + n * 30));
         const before = run.runners.map((r) => r.stats());
         run.latencies.length = 0;
