@@ -6,16 +6,10 @@
 // sizes = Concat([N, C] of the input, Shape(partner)[2:4]). Everything else in
 // the graph (convolutions, pads, the [N, C, -1] reshapes) is size-free already.
 
-export interface SizedNode {
-  op_type: string;
-  input: string[];
-  output: string[];
-  name: string;
-  attribute: Array<Record<string, unknown>>;
-}
+import type { GraphNode } from './onnx-builder.js';
 
 export interface DynamicSizeHost {
-  nodes: SizedNode[];
+  nodes: GraphNode[];
   /** int64 values of an initializer, or undefined when `name` is not one. */
   int64Values(name: string): number[] | undefined;
   int64(base: string, values: number[]): string;
@@ -28,13 +22,13 @@ export interface DynamicSizeHost {
  * Resize cannot be rewritten (the model then cannot take other sizes).
  */
 export function makeSpatiallyDynamic(host: DynamicSizeHost): { resizes: number } {
-  const producer = new Map<string, SizedNode>();
-  const consumers = new Map<string, SizedNode[]>();
+  const producer = new Map<string, GraphNode>();
+  const consumers = new Map<string, GraphNode[]>();
   for (const n of host.nodes) {
     for (const o of n.output) producer.set(o, n);
     for (const i of n.input) consumers.set(i, [...(consumers.get(i) ?? []), n]);
   }
-  const added: SizedNode[] = [];
+  const added: GraphNode[] = [];
   let resizes = 0;
   for (const resize of host.nodes.filter((n) => n.op_type === 'Resize')) {
     const why = (reason: string) => new Error(`Resize ${resize.name}: ${reason}; the model cannot take other input sizes`);
@@ -59,14 +53,14 @@ export function makeSpatiallyDynamic(host: DynamicSizeHost): { resizes: number }
 }
 
 /** Kahn's algorithm, keeping the given order wherever the edges allow (stable output, reproducible bytes). */
-export function topologicalOrder(nodes: SizedNode[]): SizedNode[] {
+export function topologicalOrder(nodes: GraphNode[]): GraphNode[] {
   const producedBy = new Map<string, number>();
   nodes.forEach((n, i) => n.output.forEach((o) => producedBy.set(o, i)));
   const waiting = nodes.map((n) => new Set(n.input.filter((i) => producedBy.has(i)).map((i) => producedBy.get(i)!)));
   const users = nodes.map(() => [] as number[]);
   waiting.forEach((deps, i) => deps.forEach((d) => users[d]!.push(i)));
   const ready = waiting.flatMap((d, i) => (d.size === 0 ? [i] : []));
-  const out: SizedNode[] = [];
+  const out: GraphNode[] = [];
   while (ready.length > 0) {
     ready.sort((a, b) => a - b);
     const i = ready.shift()!;

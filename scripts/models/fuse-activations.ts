@@ -5,13 +5,7 @@
 // to Mul, Add, Clip and the layout reorders around them (29 of 91 ms,
 // profiled). One HardSigmoid / HardSwish node computes the same in one pass.
 
-export interface FusibleNode {
-  op_type: string;
-  input: string[];
-  output: string[];
-  name: string;
-  attribute: Array<Record<string, unknown>>;
-}
+import type { GraphNode } from './onnx-builder.js';
 
 /** Reads a scalar float initializer, or undefined when `name` is not one. */
 export type ScalarLookup = (name: string) => number | undefined;
@@ -32,20 +26,20 @@ const SIXTH_TOL = 1e-4;
  * Only when every intermediate has no other consumer and is not a graph
  * output, so the rewrite cannot change any other value.
  */
-export function fuseHardActivations(nodes: FusibleNode[], scalar: ScalarLookup, graphOutputs: Set<string>): { nodes: FusibleNode[]; counts: FusionCounts } {
-  const producer = new Map<string, FusibleNode>();
+export function fuseHardActivations(nodes: GraphNode[], scalar: ScalarLookup, graphOutputs: Set<string>): { nodes: GraphNode[]; counts: FusionCounts } {
+  const producer = new Map<string, GraphNode>();
   const uses = new Map<string, number>();
   for (const n of nodes) {
     for (const o of n.output) producer.set(o, n);
     for (const i of n.input) uses.set(i, (uses.get(i) ?? 0) + 1);
   }
   const private1 = (t: string) => (uses.get(t) ?? 0) === 1 && !graphOutputs.has(t);
-  const removed = new Set<FusibleNode>();
-  const replaced = new Map<FusibleNode, FusibleNode>();
+  const removed = new Set<GraphNode>();
+  const replaced = new Map<GraphNode, GraphNode>();
   const counts: FusionCounts = { hardSwish: 0, hardSigmoid: 0 };
 
   /** x when `t` = Clip(Add(x, 3), 0, 6) with private intermediates; else undefined. */
-  const relu6Plus3 = (t: string): { x: string; clip: FusibleNode; add: FusibleNode } | undefined => {
+  const relu6Plus3 = (t: string): { x: string; clip: GraphNode; add: GraphNode } | undefined => {
     const clip = producer.get(t);
     if (!clip || clip.op_type !== 'Clip' || removed.has(clip) || clip.input.length !== 3) return undefined;
     if (!near(scalar(clip.input[1]!), 0, 0) || !near(scalar(clip.input[2]!), 6, 0)) return undefined;

@@ -16,7 +16,8 @@ export type OnnxDType = keyof typeof ONNX_TYPE;
 
 export type AttrValue = number | string | number[] | { float: number } | { floats: number[] };
 
-interface NodeRec {
+/** One ONNX node as the builder and its graph passes (fuse-activations, dynamic-size) hold it. */
+export interface GraphNode {
   op_type: string;
   input: string[];
   output: string[];
@@ -46,7 +47,7 @@ function schema(): protobuf.Root {
 }
 
 export class OnnxBuilder {
-  private nodes: NodeRec[] = [];
+  private nodes: GraphNode[] = [];
   private inits: InitRec[] = [];
   private names = new Set<string>();
   private counter = 0;
