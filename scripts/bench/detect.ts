@@ -199,7 +199,7 @@ for (const model of args.models.split(',')) {
   out(
     `${model} (regions, cpu time): ` +
       regionRows.map((r) => `batch ${r.batch} ${(region1.cpuMsPerFrame / r.cpuMsPerFrame).toFixed(2)}x`).join(', ') +
-      ` regions per cpu-second vs batch 1 (1 thread; ${regionRows.length && (await loadManifest(manifestPath(model))).input.size_multiple ? 'the model takes any size: each region runs at its own size, equal sizes share a batch' : 'fixed input: batches pack up to 4 regions per input'})`,
+      ` regions per cpu-second vs batch 1 (1 thread; ${manifest.input.size_multiple ? 'the model takes any size: each region runs at its own size, equal sizes share a batch' : 'fixed input: batches pack up to 4 regions per input'})`,
   );
   out(
     `${model} (wall clock): ONNX/TF.js speed ratio ${(tfRow.msPerFrame / one.msPerFrame).toFixed(2)}x at 1 thread batch 1; ` +
