@@ -74,3 +74,28 @@ describe('yuv420pToRgb', () => {
     expect(() => yuv420pToRgb(new Uint8Array(10), 4, 2)).toThrow(/4×2 yuv420p frame is 12 bytes, got 10/);
   });
 });
+
+describe('yuv420pToRgb of a rectangle (the detector crop)', () => {
+  it('gives exactly the pixels of that rectangle of the whole frame, even at odd offsets', () => {
+    const [w, h] = [320, 240];
+    const yuv = frame(VTEST, 'yuv420p', w, h);
+    const whole = yuv420pToRgb(yuv, w, h);
+    for (const rect of [{ x: 0, y: 0, width: w, height: h }, { x: 40, y: 30, width: 100, height: 64 }, { x: 33, y: 17, width: 51, height: 9 }, { x: w - 2, y: h - 2, width: 2, height: 2 }]) {
+      const part = yuv420pToRgb(yuv, w, h, undefined, rect);
+      expect(part.length).toBe(rect.width * rect.height * 3);
+      let diff = 0;
+      for (let y = 0; y < rect.height; y++) {
+        const got = part.subarray(y * rect.width * 3, (y + 1) * rect.width * 3);
+        const want = whole.subarray(((rect.y + y) * w + rect.x) * 3, ((rect.y + y) * w + rect.x + rect.width) * 3);
+        diff += Buffer.compare(Buffer.from(got), Buffer.from(want)) === 0 ? 0 : 1;
+      }
+      expect(diff, JSON.stringify(rect)).toBe(0);
+    }
+  });
+
+  it('refuses a rectangle outside the frame', () => {
+    const yuv = new Uint8Array(yuv420pBytes(64, 32));
+    expect(() => yuv420pToRgb(yuv, 64, 32, undefined, { x: 60, y: 0, width: 8, height: 8 })).toThrow(/not inside the 64×32 frame/);
+    expect(() => yuv420pToRgb(yuv, 64, 32, undefined, { x: 0, y: 0, width: 0, height: 8 })).toThrow(/not inside/);
+  });
+});

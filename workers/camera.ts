@@ -34,6 +34,7 @@ const { values: args } = parseArgs({
     'data-dir': { type: 'string' },
     snapshots: { type: 'string' },
     'keyframe-interval': { type: 'string' },
+    decode: { type: 'string' },
     'detections-per-s': { type: 'string' },
     'health-every': { type: 'string' },
     'health-thresholds': { type: 'string' },
@@ -55,6 +56,8 @@ if (args.help) {
   --data-dir DIR            embedded store when DATABASE_URL is unset (default ./data/pglite)
   --snapshots DIR           event snapshots (default ./data/snapshots)
   --keyframe-interval S     the cameras' GOP in seconds, when known: keyframe-only decoding at low fps
+  --decode MODE             with keyframe-only decoding: every-keyframe (default) or on-demand
+                            (quiet cameras decode a keyframe every 4 s or on compressed-stream activity)
   --detections-per-s N      detection rows stored per camera per second at most (default 1; 0 = none)
   --health-every S          camera_health row interval (default 10)
   --health-thresholds JSON  e.g. '{"offlineAfterS":20,"frozenAfterS":30}'
@@ -75,6 +78,11 @@ const num = (v: string | undefined, name: string, dflt: number): number => {
   }
   return n;
 };
+const decodeMode = args.decode ?? 'every-keyframe';
+if (decodeMode !== 'every-keyframe' && decodeMode !== 'on-demand') {
+  process.stderr.write(`camera worker: --decode must be every-keyframe or on-demand, got "${decodeMode}"\n`);
+  process.exit(2);
+}
 
 const logger = createLogger({ name: 'camera-worker', level: process.env.LOG_LEVEL ?? 'info' });
 const workerId = args['worker-id'] ?? process.env.PORTWATCH_WORKER_ID ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -125,6 +133,7 @@ const service = await startCameraService({
   ...(args.capacity ? { capacity: num(args.capacity, 'capacity', Infinity) } : {}),
   snapshotDir: args.snapshots ?? './data/snapshots',
   keyframeIntervalS: args['keyframe-interval'] ? num(args['keyframe-interval'], 'keyframe-interval', 0) : null,
+  decodeOnDemand: decodeMode === 'on-demand',
   detectionsPerS: num(args['detections-per-s'], 'detections-per-s', 1),
   healthEveryS: num(args['health-every'], 'health-every', 10),
   ...(health ? { health } : {}),

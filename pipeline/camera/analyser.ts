@@ -3,7 +3,7 @@ import type { Box, PortEvent } from '../events/types.js';
 import type { Logger } from '../log/index.js';
 import { childLogger, silentLogger } from '../log/index.js';
 import { DetectGate, MotionDetector, type DetectGateOptions, type GateReason, type MotionOptions } from '../motion/index.js';
-import { yuv420pToRgb } from '../video/index.js';
+import { yuv420pToRgb, type PixelRect } from '../video/index.js';
 import { snapshotPath, writeSnapshot, type SnapshotOverlay } from '../snapshot/index.js';
 import { Tracker, type Track, type TrackerSettings } from '../track/index.js';
 import { ZoneEngine, DEFAULT_ZONE_CLASSES, type ZoneEngineOptions } from '../zones/index.js';
@@ -218,15 +218,26 @@ export class CameraAnalyser {
     result.fullFrame = plan.full;
 
     let detections: Detection[];
-    const rgb = this.rgbOf(frame);
-    const image = { width, height, data: rgb };
+    // A crop of a yuv frame for a detector that takes any size: only the crop is converted
+    // and handed over (its boxes come back in crop pixels). Else the whole RGB frame and the
+    // region (a fixed-size detector treats a whole image differently: it may tile it).
+    const crop = this.anySize && !plan.full && !frame.rgb && frame.yuv ? evenRect(plan.region, width, height) : null;
+    let rgb: Buffer | Uint8Array | null = null;
     try {
-      detections = await this.o.detector.detect({
-        image,
-        ...(plan.full ? {} : { region: plan.region }),
-        threshold: this.o.threshold ?? 0.3,
-        ...(this.classes ? { classes: this.classes } : {}),
-      });
+      if (crop) {
+        this.counters.rgbConversions++;
+        const image = { width: crop.width, height: crop.height, data: yuv420pToRgb(frame.yuv!, width, height, undefined, crop) };
+        detections = await this.o.detector.detect({ image, threshold: this.o.threshold ?? 0.3, ...(this.classes ? { classes: this.classes } : {}) });
+        detections = detections.map((d) => ({ ...d, box: [d.box[0] + crop.x, d.box[1] + crop.y, d.box[2] + crop.x, d.box[3] + crop.y] as Box }));
+      } else {
+        rgb = this.rgbOf(frame);
+        detections = await this.o.detector.detect({
+          image: { width, height, data: rgb },
+          ...(plan.full ? {} : { region: plan.region }),
+          threshold: this.o.threshold ?? 0.3,
+          ...(this.classes ? { classes: this.classes } : {}),
+        });
+      }
     } catch (err) {
       result.detectorFailed = true;
       if ((err as { code?: string }).code === 'DETECTION_DROPPED') this.counters.detectorDropped++;
@@ -253,7 +264,8 @@ export class CameraAnalyser {
       tracks: detections.map((d) => tracks.find((tr) => tr.observed && sameBox(tr.detectionBox, d.box))?.id ?? null),
     };
     const events = this.engine.update(tracks, { width, height }, t);
-    result.events = await this.finish(events, tracks, { ...frame, rgb });
+    // The whole RGB frame, for a snapshot: converted only when an event wants one.
+    result.events = await this.finish(events, tracks, () => rgb ?? (rgb = this.rgbOf(frame)));
     return result;
   }
 
@@ -268,25 +280,26 @@ export class CameraAnalyser {
   /** Ends every open event (shutdown, lease handed over, end of clip). */
   async flush(time: number): Promise<PortEvent[]> {
     const t = Math.max(time, this.lastTime);
-    return this.finish(this.engine.flush(t), [], null);
+    return this.finish(this.engine.flush(t), [], () => null);
   }
 
   currentTracks(): Track[] {
     return this.tracker.current();
   }
 
-  private async finish(events: PortEvent[], tracks: Track[], frame: AnalyserFrame | null): Promise<PortEvent[]> {
+  private async finish(events: PortEvent[], tracks: Track[], frameRgb: () => Buffer | Uint8Array | null): Promise<PortEvent[]> {
     for (const e of events) {
       if (this.o.eventDetails) e.details = { ...e.details, ...this.o.eventDetails };
       const root = this.o.snapshotRoot;
       if (!root) continue;
       const wants = e.phase === 'start' || e.phase === 'instant' || e.details?.reason === 'better_snapshot';
-      if (wants && frame?.rgb && e.bbox) {
+      const rgb = wants && e.bbox ? frameRgb() : null;
+      if (rgb && e.bbox) {
         try {
           const rel = await writeSnapshot({
             root,
             event: e,
-            frame: { width: this.camera.detect.width, height: this.camera.detect.height, data: frame.rgb },
+            frame: { width: this.camera.detect.width, height: this.camera.detect.height, data: rgb },
             overlay: {
               boxes: tracks.filter((t) => t.state === 'confirmed' && t.id !== e.track).map((t) => ({ box: t.box, key: t.id })),
               zones: this.overlayZones,
@@ -333,6 +346,15 @@ export function watchArea(camera: Pick<CameraSpec, 'zones' | 'tripwires'>, width
   const y2 = Math.min(1, Math.max(...ys) + margin) * height;
   if ((x2 - x1) * (y2 - y1) >= 0.95 * width * height) return null;
   return [x1, y1, x2, y2];
+}
+
+/** The box as whole pixels on even coordinates (yuv420p chroma pairs), inside the frame. */
+function evenRect(box: Box, width: number, height: number): PixelRect {
+  const x1 = Math.max(0, Math.floor(box[0] / 2) * 2);
+  const y1 = Math.max(0, Math.floor(box[1] / 2) * 2);
+  const x2 = Math.min(width, Math.ceil(box[2] / 2) * 2);
+  const y2 = Math.min(height, Math.ceil(box[3] / 2) * 2);
+  return { x: x1, y: y1, width: Math.max(2, x2 - x1), height: Math.max(2, y2 - y1) };
 }
 
 function overlaps(a: Box, b: Box): boolean {

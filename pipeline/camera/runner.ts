@@ -2,7 +2,7 @@ import type { PortEvent } from '../events/types.js';
 import { CameraHealthMonitor, type HealthThresholds } from '../health/index.js';
 import type { Logger } from '../log/index.js';
 import { childLogger, silentLogger } from '../log/index.js';
-import { CameraIngest, type BackoffOptions, type IngestStatus } from '../video/index.js';
+import { CameraIngest, type BackoffOptions, type IngestStatus, type OnDemandOptions } from '../video/index.js';
 import { CameraAnalyser, type CameraAnalyserOptions } from './analyser.js';
 import type { CameraRunnerStats, CameraSinks } from './types.js';
 
@@ -13,6 +13,14 @@ export interface CameraRunnerOptions extends CameraAnalyserOptions {
   keyframeIntervalS?: number | null;
   /** Default true; false decodes every frame (the benchmark's naive pipeline). */
   allowKeyframeOnly?: boolean;
+  /**
+   * Where keyframe-only decoding applies: decode keyframes on demand (default
+   * off: every keyframe is decoded). A quiet camera then has a keyframe
+   * decoded every `quietEveryS` (4 s) or sooner when its compressed stream
+   * shows activity; while its pictures show motion, every keyframe for
+   * `demandHoldS` more seconds (default 5).
+   */
+  onDemand?: (OnDemandOptions & { demandHoldS?: number }) | boolean;
   /**
    * Colour frames from ffmpeg: `yuv420p` (default when gated: converted to RGB
    * in JS only for the frames the detector runs on) or `rgb24` (default when
@@ -57,6 +65,7 @@ export class CameraRunner {
   private lastLatencyMs = 0;
   private maxLatencyMs = 0;
   private sinkErrors = 0;
+  private readonly demandHoldS: number;
 
   constructor(o: CameraRunnerOptions) {
     this.o = o;
@@ -64,6 +73,7 @@ export class CameraRunner {
     this.log = childLogger(o.logger ?? silentLogger(), { camera: o.camera.id });
     this.analyser = new CameraAnalyser({ ...o, logger: this.log });
     this.health = new CameraHealthMonitor(o.camera.id, o.health);
+    this.demandHoldS = (typeof o.onDemand === 'object' ? o.onDemand.demandHoldS : undefined) ?? 5;
     const { width, height } = o.camera.detect;
     this.ingest = new CameraIngest({
       camera: o.camera.id,
@@ -75,6 +85,7 @@ export class CameraRunner {
       gray: this.analyser.grid,
       keyframeIntervalS: o.keyframeIntervalS ?? null,
       allowKeyframeOnly: o.allowKeyframeOnly ?? true,
+      onDemand: o.onDemand === true ? {} : o.onDemand || null,
       ...(o.ffmpegPath ? { ffmpegPath: o.ffmpegPath } : {}),
       ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
       ...(o.stallTimeoutMs ? { stallTimeoutMs: o.stallTimeoutMs } : {}),
@@ -127,6 +138,8 @@ export class CameraRunner {
       connected: i.connected,
       usedSubStream: i.usedSubStream,
       keyframeOnly: i.keyframeOnly,
+      onDemand: i.onDemand,
+      decoded: i.decoded,
       state: this.health.state(),
     };
   }
@@ -142,6 +155,8 @@ export class CameraRunner {
         if ((f.rgb || f.yuv) && f.gray) {
           const r = await this.analyser.analyse({ rgb: f.rgb, yuv: f.yuv, gray: f.gray, time: at.getTime(), seq: f.seq });
           events.push(...r.events);
+          // Something moves in the watch area: see every keyframe while it does (on demand; a no-op otherwise).
+          if (r.motionRegions.length > 0 || r.gate === 'hold' || r.gate === 'lighting') this.ingest.demand(this.demandHoldS);
           this.o.onFrame?.({ camera: this.camera, latencyMs: performance.now() - f.monoMs, gate: r.gate, detectorRan: r.detection !== null, fullFrame: r.fullFrame, seq: f.seq });
           if (r.detection && r.detection.detections.length > 0 && this.o.sinks.detections) {
             try {

@@ -65,6 +65,9 @@ export interface CameraRunnerStats {
   /** Which stream ffmpeg reads and whether it decodes keyframes only (the ingest plan). */
   usedSubStream: boolean;
   keyframeOnly: boolean;
+  /** Keyframes decoded on demand (docs/camera-pipeline.md), and how many were. */
+  onDemand: boolean;
+  decoded: number;
   state: string;
 }
 

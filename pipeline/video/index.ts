@@ -1,6 +1,8 @@
 export { redactCredentials, describeStream } from './redact.js';
 export {
   buildFfmpegArgs,
+  buildKeyframeDecoderArgs,
+  buildReceiveArgs,
   chooseStream,
   keyframeOnlyAllowed,
   sampleFilter,
@@ -10,7 +12,7 @@ export {
   type IngestPlan,
 } from './ffmpeg-args.js';
 export { FrameCutter } from './frame-cutter.js';
-export { yuv420pBytes, yuv420pToRgb } from './yuv.js';
+export { yuv420pBytes, yuv420pToRgb, type PixelRect } from './yuv.js';
 export { LatestSlot } from './frame-slot.js';
 export { Backoff, type BackoffOptions } from './backoff.js';
 export { classifyFfmpegExit, StderrTail, type ExitContext, type IngestReason } from './ingest-reason.js';
@@ -19,6 +21,12 @@ export {
   type CameraIngestOptions,
   type IngestStats,
   type IngestStatus,
+  type OnDemandOptions,
   type VideoFrame,
 } from './ingest.js';
+export { RtspClient, RtspError, type RtspClientOptions, type RtspClientStats, type RtspVideoTrack } from './rtsp-client.js';
+export { H264Depacketizer, type H264DepacketizerOptions, type H264DepacketizerStats } from './rtp-h264.js';
+export { AccessUnitSplitter, ACCESS_UNIT_DELIMITER, type AccessUnit } from './annexb.js';
+export { StreamActivity, type GopSummary, type StreamActivityOptions } from './stream-activity.js';
+export { KeyframeDecoder, type DecodedPicture, type KeyframeDecoderOptions, type KeyframeDecoderStats } from './keyframe-decoder.js';
 export { readVideoFrames, type FileFrame, type ReadVideoOptions } from './file-reader.js';

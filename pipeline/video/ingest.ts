@@ -3,11 +3,16 @@ import type { Readable } from 'node:stream';
 import type { Logger } from '../log/index.js';
 import { childLogger, silentLogger } from '../log/index.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
+import type { AccessUnit } from './annexb.js';
+import { H264Depacketizer, type H264DepacketizerStats } from './rtp-h264.js';
+import { RtspClient, type RtspError } from './rtsp-client.js';
 import { buildFfmpegArgs, type FrameSize, type IngestArgsOptions, type IngestPlan } from './ffmpeg-args.js';
+import { KeyframeDecoder, type KeyframeDecoderStats } from './keyframe-decoder.js';
+import { StreamActivity, type StreamActivityOptions } from './stream-activity.js';
 import { FrameCutter } from './frame-cutter.js';
 import { LatestSlot } from './frame-slot.js';
 import { classifyFfmpegExit, StderrTail, type IngestReason } from './ingest-reason.js';
-import { describeStream } from './redact.js';
+import { describeStream, redactCredentials } from './redact.js';
 import { yuv420pBytes } from './yuv.js';
 
 /** One sampled picture from one camera. */
@@ -58,6 +63,23 @@ export interface IngestStats {
   lastReason: IngestReason | null;
   keyframeOnly: boolean;
   usedSubStream: boolean;
+  /** Decoding keyframes on demand (the stream received here, one ffmpeg decoding the keyframes due). */
+  onDemand: boolean;
+  /** On demand: access units received, keyframes among them, keyframes decoded. */
+  accessUnits: number;
+  keyframes: number;
+  decoded: number;
+  /** On demand: the decoder's own counts (refused while busy, failed, spawns). */
+  decoder: KeyframeDecoderStats | null;
+  /** On demand: RTP packets and what was lost or refused of them, over all connections. */
+  rtp: H264DepacketizerStats | null;
+}
+
+export interface OnDemandOptions {
+  /** A quiet camera still has a keyframe decoded at least this often (health, heartbeat, missed motion). Default 4 s. */
+  quietEveryS?: number;
+  /** How P-frame sizes are judged. */
+  activity?: StreamActivityOptions;
 }
 
 export interface CameraIngestOptions extends IngestArgsOptions {
@@ -69,11 +91,22 @@ export interface CameraIngestOptions extends IngestArgsOptions {
   backoff?: BackoffOptions;
   /** Called on every connect and disconnect; health monitoring listens here. */
   onStatus?: (status: IngestStatus) => void;
+  /**
+   * Decode keyframes on demand (rtsp:// H.264, only where keyframe-only
+   * decoding is allowed): this process receives the stream (RtspClient,
+   * H264Depacketizer) and judges its P-frame sizes; a long-lived ffmpeg
+   * decodes the keyframes that are due: when the compressed stream shows
+   * activity, when `demand()` asks, and every `quietEveryS` regardless.
+   * Anything else (or a stream that turns out not to be H.264) uses one
+   * ffmpeg that receives and decodes every sampled keyframe.
+   */
+  onDemand?: OnDemandOptions | boolean | null;
 }
 
 /**
- * One camera's ffmpeg, kept running: spawned from `buildFfmpegArgs`, its raw
- * output cut into frames, the newest frame offered to one consumer (older ones
+ * One camera's stream, kept running: an ffmpeg spawned from `buildFfmpegArgs`
+ * whose raw output is cut into frames (or, on demand, an RTSP session here and
+ * a keyframe decoder), the newest frame offered to one consumer (older ones
  * dropped and counted), restarted with backoff when it ends or stalls. Nothing
  * it logs, reports or throws contains the stream's credentials.
  */
@@ -101,6 +134,21 @@ export class CameraIngest {
   private lastReason: IngestReason | null = null;
   private killReason: IngestReason | null = null;
   private exited: Promise<void> = Promise.resolve();
+  // On-demand decoding.
+  private rtsp: RtspClient | null = null;
+  private depacketizer: H264Depacketizer | null = null;
+  /** Depacketizer counts of the connections that ended. */
+  private depacketized: H264DepacketizerStats | null = null;
+  private onDemand: boolean;
+  private readonly quietEveryMs: number;
+  private readonly activity: StreamActivity;
+  private decoder: KeyframeDecoder | null = null;
+  private lastPacketMono = 0;
+  private lastDecodeMono = -Infinity;
+  private demandUntilMono = 0;
+  private accessUnits = 0;
+  private keyframes = 0;
+  private decoded = 0;
 
   constructor(private readonly o: CameraIngestOptions) {
     this.camera = o.camera;
@@ -108,6 +156,20 @@ export class CameraIngest {
     this.log = childLogger(o.logger ?? silentLogger(), { camera: o.camera, stream: describeStream(this.plan.url) });
     this.backoff = new Backoff(o.backoff);
     this.stallTimeoutMs = o.stallTimeoutMs ?? 20_000;
+    const od = o.onDemand === true ? {} : o.onDemand || null;
+    // rtsp:// only: the stream is read by this process's RTSP client (rtsps, http and files go to ffmpeg).
+    this.onDemand = od !== null && this.plan.keyframeOnly && /^rtsp:\/\//i.test(this.plan.url);
+    this.quietEveryMs = (od?.quietEveryS ?? 4) * 1000;
+    this.activity = new StreamActivity(od?.activity);
+  }
+
+  /**
+   * Asks for every keyframe to be decoded for the next `seconds` (on demand
+   * only; otherwise every sampled keyframe is decoded anyway). The camera
+   * calls it while its pictures show motion or tracked objects.
+   */
+  demand(seconds: number): void {
+    this.demandUntilMono = Math.max(this.demandUntilMono, performance.now() + seconds * 1000);
   }
 
   start(): void {
@@ -125,8 +187,8 @@ export class CameraIngest {
     if (this.watchdog) clearInterval(this.watchdog);
     this.retryTimer = null;
     this.watchdog = null;
-    if (this.child) this.kill('stopped');
-    await this.exited;
+    this.kill('stopped');
+    await Promise.all([this.exited, this.decoder?.close()]);
     this.slot.close();
   }
 
@@ -150,6 +212,12 @@ export class CameraIngest {
       lastReason: this.lastReason,
       keyframeOnly: this.plan.keyframeOnly,
       usedSubStream: this.plan.usedSubStream,
+      onDemand: this.onDemand,
+      accessUnits: this.accessUnits,
+      keyframes: this.keyframes,
+      decoded: this.decoded,
+      decoder: this.decoder?.stats() ?? null,
+      rtp: this.rtpStats(),
     };
   }
 
@@ -160,13 +228,64 @@ export class CameraIngest {
     this.killReason = null;
     this.spawns++;
     this.spawnedAtMono = performance.now();
-    const { rgbFd, grayFd } = this.plan;
+    if (this.onDemand) {
+      this.receive();
+      return;
+    }
+    const grayFd = this.plan.grayFd;
     const child = spawn(this.o.ffmpegPath ?? 'ffmpeg', this.plan.args, {
       stdio: ['ignore', 'pipe', 'pipe', ...(grayFd === 3 ? (['pipe'] as const) : [])],
       windowsHide: true,
     });
     this.child = child;
     this.log.debug({ spawn: this.spawns, keyframeOnly: this.plan.keyframeOnly, sub: this.plan.usedSubStream }, 'ffmpeg started');
+    child.stderr?.on('data', (chunk: Buffer) => this.stderr.push(chunk));
+    this.cutFrames(child);
+
+    let done!: () => void;
+    this.exited = new Promise((r) => (done = r));
+    let spawnError: Error | null = null;
+    child.on('error', (err) => {
+      spawnError = err;
+    });
+    child.on('close', (code, signal) => {
+      this.child = null;
+      const lines = this.stderr.get();
+      let reason: IngestReason;
+      if (spawnError) reason = 'spawn';
+      else if (this.killReason === 'stopped') reason = 'stopped';
+      else {
+        const silentMs = performance.now() - Math.max(this.lastFrameMono, this.spawnedAtMono);
+        reason = classifyFfmpegExit(lines, code, { silentMs, timeoutMs: this.o.timeoutMs ?? 10_000 });
+        if (this.killReason && (reason === 'other' || reason === 'ended')) reason = this.killReason;
+      }
+      const detail = spawnError ? `cannot start ffmpeg: ${(spawnError as Error).message}` : (lines.at(-1) ?? null);
+      this.connectionEnded(reason, detail, { code, signal });
+      done();
+    });
+  }
+
+  /** After a connection (ffmpeg or RTSP session) ended: count, report, schedule the next attempt. */
+  private connectionEnded(reason: IngestReason, detail: string | null, extra: Record<string, unknown> = {}): void {
+    const upForMs = this.connected ? performance.now() - this.connectedAtMono : 0;
+    this.connected = false;
+    this.lastReason = reason;
+    this.backoff.connectionEnded(upForMs);
+    let retryInMs: number | null = null;
+    if (this.running) {
+      retryInMs = this.backoff.next();
+      this.retryTimer = setTimeout(() => this.spawnOnce(), retryInMs);
+    }
+    this.log[reason === 'stopped' ? 'debug' : 'warn'](
+      { reason, ...extra, detail, attempt: this.backoff.attempt, retryInMs },
+      reason === 'spawn' ? 'ffmpeg could not be started; is ffmpeg installed?' : 'camera stream ended',
+    );
+    this.status({ connected: false, reason, detail, retryInMs });
+  }
+
+  /** Decoding ffmpeg: raw frames on one or two pipes, cut and paired. */
+  private cutFrames(child: ChildProcess): void {
+    const { rgbFd, grayFd } = this.plan;
 
     const colourBytes = this.o.rgb ? (this.plan.colour === 'yuv420p' ? yuv420pBytes(this.o.rgb.width, this.o.rgb.height) : this.o.rgb.width * this.o.rgb.height * 3) : 0;
     const rgbCut = rgbFd && this.o.rgb ? new FrameCutter(colourBytes) : null;
@@ -199,62 +318,116 @@ export class CameraIngest {
         emitPairs();
       });
     }
-    child.stderr?.on('data', (chunk: Buffer) => this.stderr.push(chunk));
+  }
 
+  /**
+   * On demand: the stream is received in this process (RTSP over TCP, RTP
+   * depacketized into pictures), nothing is decoded until a keyframe is due:
+   * when the GOP before it was active, when the camera asked (`demand`), or
+   * when the last decoded one is `quietEveryS` old. A stream that is not
+   * H.264 is handed to one decoding ffmpeg instead, for good.
+   */
+  private receive(): void {
+    const client = new RtspClient({ url: this.plan.url, timeoutMs: this.o.timeoutMs ?? 10_000 });
+    this.rtsp = client;
+    this.activity.reset();
+    this.lastDecodeMono = -Infinity; // a new connection shows its first picture at once
+    this.depacketizer = null;
     let done!: () => void;
     this.exited = new Promise((r) => (done = r));
-    let spawnError: Error | null = null;
-    child.on('error', (err) => {
-      spawnError = err;
-    });
-    child.on('close', (code, signal) => {
-      this.child = null;
-      const lines = this.stderr.get();
-      let reason: IngestReason;
-      if (spawnError) reason = 'spawn';
-      else if (this.killReason === 'stopped') reason = 'stopped';
-      else {
-        const silentMs = performance.now() - Math.max(this.lastFrameMono, this.spawnedAtMono);
-        reason = classifyFfmpegExit(lines, code, { silentMs, timeoutMs: this.o.timeoutMs ?? 10_000 });
-        if (this.killReason && (reason === 'other' || reason === 'ended')) reason = this.killReason;
-      }
-      const upForMs = this.connected ? performance.now() - this.connectedAtMono : 0;
-      this.connected = false;
-      this.lastReason = reason;
-      this.backoff.connectionEnded(upForMs);
-      const detail = spawnError ? `cannot start ffmpeg: ${(spawnError as Error).message}` : (lines.at(-1) ?? null);
-      let retryInMs: number | null = null;
-      if (this.running) {
-        retryInMs = this.backoff.next();
-        this.retryTimer = setTimeout(() => this.spawnOnce(), retryInMs);
-      }
-      this.log[reason === 'stopped' ? 'debug' : 'warn'](
-        { reason, code, signal, detail, attempt: this.backoff.attempt, retryInMs },
-        reason === 'spawn' ? 'ffmpeg could not be started; is ffmpeg installed?' : 'camera stream ended',
-      );
-      this.status({ connected: false, reason, detail, retryInMs });
+    let ended = false;
+    const end = (reason: IngestReason, detail: string | null) => {
+      if (ended) return;
+      ended = true;
+      if (this.rtsp === client) this.rtsp = null;
+      if (this.depacketizer) this.addDepacketizerStats(this.depacketizer);
+      this.depacketizer = null;
+      // Ended by us (stop, stall, not H.264): our reason; else the session's.
+      this.connectionEnded(this.killReason ?? reason, detail);
       done();
+    };
+    client.onRtp = (packet) => {
+      const d = this.depacketizer;
+      if (d) for (const au of d.push(packet)) this.onAccessUnit(au);
+    };
+    client.onClose = (err) => end(err ? err.reason : (this.killReason ?? 'stopped'), err ? err.message : null);
+    client.onTrack = (track) => {
+      if (track.codec === 'H264') this.depacketizer = new H264Depacketizer({ parameterSets: track.parameterSets, payloadType: track.payloadType });
+    };
+    client.start().then(
+      (track) => {
+        if (track.codec !== 'H264' && this.rtsp === client) {
+          this.onDemand = false;
+          this.log.warn({ codec: track.codec }, 'stream is not H.264: on-demand keyframe decoding off for this camera; ffmpeg decodes it');
+          this.kill('codec');
+        }
+      },
+      (err: unknown) => {
+        const e = err as Partial<RtspError>;
+        end(e.reason ?? 'other', redactCredentials(e.message ?? String(err)));
+      },
+    );
+  }
+
+  /** Adds an ended connection's depacketizer counts to the running total. */
+  private addDepacketizerStats(d: H264Depacketizer): void {
+    this.depacketized = this.rtpStats(d);
+  }
+
+  private rtpStats(current: H264Depacketizer | null = this.depacketizer): H264DepacketizerStats | null {
+    if (!current) return this.depacketized;
+    const now = current.stats();
+    if (!this.depacketized) return now;
+    const sum = { ...this.depacketized };
+    for (const k of Object.keys(sum) as (keyof H264DepacketizerStats)[]) sum[k] += now[k];
+    return sum;
+  }
+
+  private onAccessUnit(au: AccessUnit): void {
+    const now = performance.now();
+    this.lastPacketMono = now;
+    this.accessUnits++;
+    if (!this.connected) this.markConnected(now);
+    this.activity.observe(au.key, au.sliceBytes);
+    if (!au.key) return;
+    this.keyframes++;
+    // Half a GOP of slack: "every 4 s" must not become every 5 s through keyframe phase.
+    const due = this.activity.active || now < this.demandUntilMono || now - this.lastDecodeMono >= this.quietEveryMs - 500;
+    if (!due) return;
+    this.decoder ??= new KeyframeDecoder({
+      rgb: this.o.rgb ?? null,
+      gray: this.o.gray ?? null,
+      colour: this.plan.colour,
+      logger: this.log,
+      ...(this.o.ffmpegPath ? { ffmpegPath: this.o.ffmpegPath } : {}),
+    });
+    if (this.decoder.busy) return;
+    this.lastDecodeMono = now;
+    const arrived = new Date();
+    void this.decoder.decode(au.data).then((p) => {
+      if (!p || !this.running) return;
+      this.decoded++;
+      this.emit(p.colour, p.gray, arrived, now);
     });
   }
 
-  private emit(colour: Buffer | null, gray: Buffer | null): void {
+  /**
+   * Offers one frame. `time`/`monoMs`: when its data arrived (on demand, the
+   * keyframe's arrival, before decoding), else now.
+   */
+  private emit(colour: Buffer | null, gray: Buffer | null, time?: Date, monoMs?: number): void {
     const yuv = this.plan.colour === 'yuv420p' ? colour : null;
     const rgb = yuv ? null : colour;
     const now = performance.now();
     this.lastFrameMono = now;
-    this.lastFrameAt = new Date();
+    this.lastFrameAt = time ?? new Date();
     this.frames++;
-    if (!this.connected) {
-      this.connected = true;
-      this.connectedAtMono = now;
-      this.log.info({ spawn: this.spawns }, 'camera stream connected');
-      this.status({ connected: true, reason: null, detail: null, retryInMs: null });
-    }
+    if (!this.connected) this.markConnected(now);
     this.slot.put({
       camera: this.camera,
       seq: this.seq++,
       time: this.lastFrameAt,
-      monoMs: now,
+      monoMs: monoMs ?? now,
       rgb,
       yuv,
       rgbSize: colour ? this.o.rgb! : null,
@@ -262,6 +435,13 @@ export class CameraIngest {
       graySize: gray ? this.o.gray! : null,
       keyframeOnly: this.plan.keyframeOnly,
     });
+  }
+
+  private markConnected(now: number): void {
+    this.connected = true;
+    this.connectedAtMono = now;
+    this.log.info({ spawn: this.spawns, onDemand: this.onDemand }, 'camera stream connected');
+    this.status({ connected: true, reason: null, detail: null, retryInMs: null });
   }
 
   private status(s: Pick<IngestStatus, 'connected' | 'reason' | 'detail' | 'retryInMs'>): void {
@@ -273,17 +453,24 @@ export class CameraIngest {
   }
 
   private checkStall(): void {
-    if (!this.child) return;
-    const since = Math.max(this.lastFrameMono, this.spawnedAtMono);
+    if (!this.child && !this.rtsp) return;
+    const since = Math.max(this.lastFrameMono, this.lastPacketMono, this.spawnedAtMono);
     if (performance.now() - since > this.stallTimeoutMs) {
-      this.log.warn({ stallTimeoutMs: this.stallTimeoutMs }, 'no frame from ffmpeg; restarting it');
+      this.log.warn({ stallTimeoutMs: this.stallTimeoutMs }, this.rtsp ? 'no picture from the camera; reconnecting' : 'no frame from ffmpeg; restarting it');
       this.kill('stalled');
     }
   }
 
+  /** Ends the current connection: the RTSP session, or ffmpeg (SIGTERM, SIGKILL after 2 s). */
   private kill(reason: IngestReason): void {
+    if (this.killReason) return;
+    if (this.rtsp) {
+      this.killReason = reason;
+      void this.rtsp.close();
+      return;
+    }
     const child = this.child;
-    if (!child || this.killReason) return;
+    if (!child) return;
     this.killReason = reason;
     child.kill('SIGTERM');
     const hard = setTimeout(() => {

@@ -9,21 +9,38 @@ export function yuv420pBytes(width: number, height: number): number {
   return width * height + 2 * (width / 2) * (height / 2);
 }
 
-export function yuv420pToRgb(yuv: Uint8Array, width: number, height: number, out?: Uint8Array): Uint8Array {
+/** A rectangle of a frame, in pixels. */
+export interface PixelRect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * The whole frame, or only `rect` of it (the detector's crop: converting and
+ * handing over a crop instead of the frame saves most of the work on a busy
+ * camera). The output is rect.width × rect.height × 3 bytes.
+ */
+export function yuv420pToRgb(yuv: Uint8Array, width: number, height: number, out?: Uint8Array, rect?: PixelRect): Uint8Array {
   if (width % 2 !== 0 || height % 2 !== 0) throw new RangeError(`yuv420p needs even sizes, got ${width}×${height}`);
   const need = yuv420pBytes(width, height);
   if (yuv.length !== need) throw new RangeError(`a ${width}×${height} yuv420p frame is ${need} bytes, got ${yuv.length}`);
-  const rgb = out ?? new Uint8Array(width * height * 3);
-  if (rgb.length !== width * height * 3) throw new RangeError(`RGB output must be ${width * height * 3} bytes, got ${rgb.length}`);
+  const { x: x0, y: y0, width: rw, height: rh } = rect ?? { x: 0, y: 0, width, height };
+  if (!(Number.isInteger(x0) && Number.isInteger(y0) && Number.isInteger(rw) && Number.isInteger(rh)) || x0 < 0 || y0 < 0 || rw < 1 || rh < 1 || x0 + rw > width || y0 + rh > height) {
+    throw new RangeError(`rectangle ${x0},${y0} ${rw}×${rh} is not inside the ${width}×${height} frame`);
+  }
+  const rgb = out ?? new Uint8Array(rw * rh * 3);
+  if (rgb.length !== rw * rh * 3) throw new RangeError(`RGB output must be ${rw * rh * 3} bytes, got ${rgb.length}`);
   const cw = width >> 1;
   const uOff = width * height;
   const vOff = uOff + cw * (height >> 1);
+  let o = 0;
   // Fixed point ×1024: Y' = 1.164(Y−16); R = Y' + 1.596V'; G = Y' − 0.392U' − 0.813V'; B = Y' + 2.017U'.
-  for (let y = 0; y < height; y++) {
+  for (let y = y0; y < y0 + rh; y++) {
     const row = y * width;
     const crow = (y >> 1) * cw;
-    let o = row * 3;
-    for (let x = 0; x < width; x++) {
+    for (let x = x0; x < x0 + rw; x++) {
       const c = 1192 * (yuv[row + x]! - 16);
       const u = yuv[uOff + crow + (x >> 1)]! - 128;
       const v = yuv[vOff + crow + (x >> 1)]! - 128;

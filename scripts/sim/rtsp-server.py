@@ -17,7 +17,8 @@ Mounts (all H.264, RTP over RTSP; clients may use TCP or UDP):
                               use; the camera benchmark serves the HD main streams and
                               sub-streams of scripts/sim/prepare-footage.sh --camera-streams
 
-With --user and --password every mount requires RTSP basic auth (401 otherwise).
+With --user and --password every mount requires RTSP basic auth (401 otherwise);
+add --digest to challenge with Digest (MD5, no qop) instead of Basic.
 
 The clips are parsed once into access units kept in memory; each client's
 pipeline pushes them through an appsrc at the clip's frame rate, looping with
@@ -36,28 +37,42 @@ import time
 import gi
 
 gi.require_version("Gst", "1.0")
+gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_MEDIA = os.path.join(ROOT, "test", "fixtures", "video")
 H264_CAPS = "video/x-h264,stream-format=byte-stream,alignment=au"
+H265_CAPS = "video/x-h265,stream-format=byte-stream,alignment=au"
+# codec -> (parser, caps, RTP payloader); H.265 for cameras that send it (no on-demand decoding there).
+CODECS = {"h264": ("h264parse", H264_CAPS, "rtph264pay"), "h265": ("h265parse", H265_CAPS, "rtph265pay")}
 
 
 class Clip:
-    """A file's H.264 access units in memory, demuxed once at start."""
+    """A file's H.264 (or H.265) access units in memory, demuxed once at start."""
 
     def __init__(self, path):
         self.path = path
+        for codec in CODECS:
+            self.codec = codec
+            self._load(path, *CODECS[codec][:2])
+            if self.units:
+                break
+        if not self.units:
+            raise SystemExit(f"rtsp-server: no H.264 or H.265 video in {path}; run scripts/sim/prepare-footage.sh")
+
+    def _load(self, path, parser, caps):
         pipeline = Gst.parse_launch(
-            f'filesrc location="{path}" ! qtdemux ! h264parse config-interval=-1 ! {H264_CAPS} ! appsink name=out sync=false'
+            f'filesrc location="{path}" ! qtdemux ! {parser} config-interval=-1 ! {caps} ! appsink name=out sync=false'
         )
         sink = pipeline.get_by_name("out")
         pipeline.set_state(Gst.State.PLAYING)
         self.units = []  # bytes per access unit
         fps = None
         while True:
-            sample = sink.emit("pull-sample")
+            # try-: a file of the other codec fails to link and would block pull-sample for good.
+            sample = sink.emit("try-pull-sample", 2 * Gst.SECOND)
             if sample is None:
                 break
             if fps is None:
@@ -68,8 +83,6 @@ class Clip:
             buf = sample.get_buffer()
             self.units.append(buf.extract_dup(0, buf.get_size()))
         pipeline.set_state(Gst.State.NULL)
-        if not self.units:
-            raise SystemExit(f"rtsp-server: no H.264 video in {path}; run scripts/sim/prepare-footage.sh")
         self.fps = fps or 10.0
 
 
@@ -80,9 +93,10 @@ class ClipFactory(GstRtspServer.RTSPMediaFactory):
         super().__init__()
         self.clip = clip
         self.set_shared(True)
+        parser, caps, payloader = CODECS[clip.codec]
         self.set_launch(
-            f"( appsrc name=src is-live=true format=time caps={H264_CAPS} "
-            "! h264parse config-interval=-1 ! rtph264pay name=pay0 pt=96 config-interval=1 )"
+            f"( appsrc name=src is-live=true format=time caps={caps} "
+            f"! {parser} config-interval=-1 ! {payloader} name=pay0 pt=96 config-interval=1 )"
         )
         self.connect("media-configure", self.on_media_configure)
 
@@ -136,6 +150,8 @@ def main():
                         help="load an H.264 MP4 as clip NAME for --mount; repeatable")
     parser.add_argument("--user", default=None)
     parser.add_argument("--password", default=None)
+    parser.add_argument("--digest", action="store_true",
+                        help="with --user/--password: ask for Digest authentication instead of Basic")
     args = parser.parse_args()
 
     Gst.init(None)
@@ -170,7 +186,12 @@ def main():
         auth = GstRtspServer.RTSPAuth()
         token = GstRtspServer.RTSPToken()
         token.set_string("media.factory.role", "user")
-        auth.add_basic(GstRtspServer.RTSPAuth.make_basic(args.user, args.password), token)
+        if args.digest:
+            # Digest only: a client that would fall back to Basic must not get in.
+            auth.add_digest(args.user, args.password, token)
+            auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+        else:
+            auth.add_basic(GstRtspServer.RTSPAuth.make_basic(args.user, args.password), token)
         server.set_auth(auth)
 
     def permit(factory):

@@ -12,8 +12,12 @@ export interface RtspServerOptions {
   cams?: number;
   user?: string;
   password?: string;
-  /** Extra mounts: path → clip (vtest, frozen or black). */
-  mounts?: Record<string, 'vtest' | 'frozen' | 'black'>;
+  /** With user and password: challenge with Digest (MD5) instead of Basic. */
+  digest?: boolean;
+  /** More clips: name → H.264 MP4 file (served as recorded, looped). */
+  clips?: Record<string, string>;
+  /** Extra mounts: path → clip (vtest, frozen, black or a name from `clips`). */
+  mounts?: Record<string, string>;
 }
 
 export interface RtspServer {
@@ -40,6 +44,8 @@ export async function startRtspServer(o: RtspServerOptions = {}): Promise<RtspSe
   const args = [SCRIPT, '--host', '127.0.0.1', '--port', String(port)];
   if (o.cams) args.push('--cams', String(o.cams));
   if (o.user && o.password) args.push('--user', o.user, '--password', o.password);
+  if (o.user && o.password && o.digest) args.push('--digest');
+  for (const [name, file] of Object.entries(o.clips ?? {})) args.push('--clip', `${name}=${file}`);
   for (const [path, clip] of Object.entries(o.mounts ?? {})) args.push('--mount', `${path}=${clip}`);
   const child: ChildProcess = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
