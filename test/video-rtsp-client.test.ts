@@ -17,7 +17,7 @@ async function waitFor(what: string, cond: () => boolean, ms: number): Promise<v
 }
 
 /** A client whose packets are copied as they come (the client hands out views). */
-function receiver(url: string, o: { timeoutMs?: number; keepAliveMs?: number } = {}) {
+function receiver(url: string, o: { timeoutMs?: number; keepAliveMs?: number; readEveryMs?: number } = {}) {
   const client = new RtspClient({ url, ...o });
   const packets: Buffer[] = [];
   const closes: Array<RtspError | null> = [];
@@ -200,6 +200,25 @@ describe('RtspClient against the GStreamer simulator', () => {
     expect(closes).toEqual([null]);
     await client.close(); // idempotent: no second onClose
     expect(closes).toEqual([null]);
+  });
+
+  it('readEveryMs reads many packets at a time once playing, losing none', async () => {
+    const eager = receiver(open.url('/cam'));
+    const batched = receiver(open.url('/cam'), { readEveryMs: 250 });
+    await Promise.all([eager.client.start(), batched.client.start()]);
+    const t0 = Date.now();
+    await sleep(3000);
+    const [e, b] = [eager.client.stats(), batched.client.stats()];
+    const s = (Date.now() - t0) / 1000;
+    await Promise.all([eager.client.close(), batched.client.close()]);
+    // The same stream (one shared simulator pipeline): about as many packets either way.
+    expect(b.rtpPackets).toBeGreaterThan(60);
+    expect(b.rtpPackets).toBeGreaterThanOrEqual(0.8 * e.rtpPackets);
+    expect(batched.packets.length).toBe(b.rtpPackets);
+    // Read as they come: about a read per packet. Batched: ~4 reads a second (+ the start-up exchange).
+    expect(e.reads).toBeGreaterThan(0.5 * e.rtpPackets);
+    expect(b.reads).toBeLessThanOrEqual(s * 4 + 8);
+    expect(batched.packets.filter(carriesIdr).length).toBeGreaterThanOrEqual(2);
   });
 
   it('close() called from inside onRtp delivers no further packet, not even the rest of that TCP chunk', async () => {

@@ -227,7 +227,7 @@ export class CameraAnalyser {
       if (crop) {
         this.counters.rgbConversions++;
         const image = { width: crop.width, height: crop.height, data: yuv420pToRgb(frame.yuv!, width, height, undefined, crop) };
-        detections = await this.o.detector.detect({ image, threshold: this.o.threshold ?? 0.3, ...(this.classes ? { classes: this.classes } : {}) });
+        detections = await this.o.detector.detect({ image, crop: true, threshold: this.o.threshold ?? 0.3, ...(this.classes ? { classes: this.classes } : {}) });
         detections = detections.map((d) => ({ ...d, box: [d.box[0] + crop.x, d.box[1] + crop.y, d.box[2] + crop.x, d.box[3] + crop.y] as Box }));
       } else {
         rgb = this.rgbOf(frame);

@@ -26,6 +26,7 @@ port.on('message', (msg: ThreadRequest) => {
     ...(i.region ? { region: i.region } : {}),
     ...(i.threshold !== undefined ? { threshold: i.threshold } : {}),
     ...(i.classes ? { classes: i.classes } : {}),
+    ...(i.crop ? { crop: true } : {}),
   }));
   detector.detectBatch(requests).then(
     (outcomes) =>

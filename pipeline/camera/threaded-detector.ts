@@ -11,7 +11,7 @@ export interface ThreadInit {
 }
 /** @internal */
 export type ThreadRequest =
-  | { type: 'detect'; id: number; items: Array<{ width: number; height: number; data: ArrayBuffer; region?: Box; threshold?: number; classes?: readonly string[] }> }
+  | { type: 'detect'; id: number; items: Array<{ width: number; height: number; data: ArrayBuffer; region?: Box; threshold?: number; classes?: readonly string[]; crop?: boolean }> }
   | { type: 'close' };
 /** @internal */
 export type ThreadReply =
@@ -91,6 +91,7 @@ export class ThreadedDetector implements BatchRunner {
         ...(r.region ? { region: r.region } : {}),
         ...(r.threshold !== undefined ? { threshold: r.threshold } : {}),
         ...(r.classes ? { classes: r.classes } : {}),
+        ...(r.crop ? { crop: true } : {}),
       };
     });
     return new Promise((resolve, reject) => {

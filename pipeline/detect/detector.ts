@@ -47,6 +47,12 @@ export interface DetectRequest {
   threshold?: number;
   /** Keep only these labels (allow-list); unknown names are an error. */
   classes?: readonly string[];
+  /**
+   * The image is itself a crop of a camera frame (a motion region cut out by
+   * the caller): a model that takes any size runs it at its own size, as it
+   * would the same region of the whole frame, not at the size it was built for.
+   */
+  crop?: boolean;
 }
 
 /** Outcome of one request in a batch: its detections, or the error that concerned only it. */
@@ -240,7 +246,7 @@ export class Detector {
     });
     // A model that takes any size runs regions at their own size; whole images
     // (and every request to a fixed-size model) at the size the model was built for.
-    const ownSize = this.takesAnySize ? valid.filter((c) => !coversImage(c)) : [];
+    const ownSize = this.takesAnySize ? valid.filter((c) => c.crop || !coversImage(c)) : [];
     if (ownSize.length > 0) {
       try {
         for (const [index, detections] of await this.inferAtOwnSize(ownSize)) outcomes[index] = { ok: true, detections };
@@ -281,7 +287,7 @@ export class Detector {
     }
     const region = clampRegion(image, req.region ?? [0, 0, image.width, image.height]);
     if (region === null) return null; // region entirely outside the image: nothing to see
-    return { index, image, region, threshold, allow };
+    return { index, image, region, threshold, allow, crop: req.crop === true };
   }
 
   /**
@@ -410,6 +416,7 @@ interface Checked {
   region: Box;
   threshold: number;
   allow: Set<number> | null;
+  crop: boolean;
 }
 
 /** A request placed in a batch slot: the whole input (content null) or one quarter of it. */

@@ -101,6 +101,8 @@ export interface CameraIngestOptions extends IngestArgsOptions {
    * ffmpeg that receives and decodes every sampled keyframe.
    */
   onDemand?: OnDemandOptions | boolean | null;
+  /** On demand: read the camera's socket at most this often (RtspClientOptions.readEveryMs). Default 200 ms. */
+  readEveryMs?: number;
 }
 
 /**
@@ -328,7 +330,7 @@ export class CameraIngest {
    * H.264 is handed to one decoding ffmpeg instead, for good.
    */
   private receive(): void {
-    const client = new RtspClient({ url: this.plan.url, timeoutMs: this.o.timeoutMs ?? 10_000 });
+    const client = new RtspClient({ url: this.plan.url, timeoutMs: this.o.timeoutMs ?? 10_000, readEveryMs: this.o.readEveryMs ?? 200 });
     this.rtsp = client;
     this.activity.reset();
     this.lastDecodeMono = -Infinity; // a new connection shows its first picture at once
