@@ -56,8 +56,9 @@ if (args.help) {
   --data-dir DIR            embedded store when DATABASE_URL is unset (default ./data/pglite)
   --snapshots DIR           event snapshots (default ./data/snapshots)
   --keyframe-interval S     the cameras' GOP in seconds, when known: keyframe-only decoding at low fps
-  --decode MODE             with keyframe-only decoding: every-keyframe (default) or on-demand
-                            (quiet cameras decode a keyframe every 4 s or on compressed-stream activity)
+  --decode MODE             with keyframe-only decoding: on-demand (default: the stream is received here,
+                            a quiet camera decodes a keyframe every 4 s or on compressed-stream activity)
+                            or every-keyframe (one ffmpeg receives and decodes every sampled keyframe)
   --detections-per-s N      detection rows stored per camera per second at most (default 1; 0 = none)
   --health-every S          camera_health row interval (default 10)
   --health-thresholds JSON  e.g. '{"offlineAfterS":20,"frozenAfterS":30}'
@@ -78,7 +79,7 @@ const num = (v: string | undefined, name: string, dflt: number): number => {
   }
   return n;
 };
-const decodeMode = args.decode ?? 'every-keyframe';
+const decodeMode = args.decode ?? 'on-demand';
 if (decodeMode !== 'every-keyframe' && decodeMode !== 'on-demand') {
   process.stderr.write(`camera worker: --decode must be every-keyframe or on-demand, got "${decodeMode}"\n`);
   process.exit(2);

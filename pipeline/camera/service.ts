@@ -35,7 +35,7 @@ export interface CameraServiceOptions {
   snapshotDir?: string;
   /** The cameras' keyframe interval (s), when known: keyframe-only decoding at low fps. */
   keyframeIntervalS?: number | null;
-  /** With keyframe-only decoding: decode keyframes on demand (docs/camera-pipeline.md). Default false. */
+  /** With keyframe-only decoding (rtsp:// H.264): decode keyframes on demand (docs/camera-pipeline.md). Default true. */
   decodeOnDemand?: boolean;
   /** Detector runs stored per camera per second at most. Default 1; 0 = none. */
   detectionsPerS?: number;
@@ -163,7 +163,7 @@ export async function startCameraService(o: CameraServiceOptions): Promise<Camer
         snapshotRoot: o.snapshotDir ?? './data/snapshots',
         eventDetails: { leaseEpoch: epoch, worker: workerId },
         keyframeIntervalS: o.keyframeIntervalS ?? null,
-        onDemand: o.decodeOnDemand ?? false,
+        onDemand: o.decodeOnDemand ?? true,
         ...(o.health ? { health: o.health } : {}),
         healthEveryS: o.healthEveryS ?? 10,
         backoff: { capMs: o.backoffCapMs ?? 30_000 },
