@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccessUnitSplitter, CameraIngest, KeyframeDecoder, type VideoFrame } from '../pipeline/video/index.js';
+import { AccessUnitSplitter, CameraIngest, KeyframeDecoder, StartLimiter, type VideoFrame } from '../pipeline/video/index.js';
 import { startRtspServer, type RtspServer } from './helpers/rtsp-server.js';
 
 /**
@@ -68,6 +68,29 @@ describe('KeyframeDecoder', () => {
       expect(decoder.stats()).toMatchObject({ decoded: 5, busy: 0, failed: 0, spawns: 1 });
     } finally {
       await decoder.close();
+    }
+  }, 30_000);
+
+  it('decoders sharing a StartLimiter start one at a time and each still answers its keyframe', async () => {
+    const [keyframe] = keyframesOf(VTEST);
+    const reference = referenceKeyframes(VTEST, 1)[0]!;
+    const limiter = new StartLimiter(1);
+    const decoders = [0, 1, 2].map(() => new KeyframeDecoder({ gray: GRAY, startLimiter: limiter }));
+    try {
+      const answers = decoders.map((d) => d.decode(keyframe!));
+      await new Promise((r) => setImmediate(r));
+      // One ffmpeg starting, two waiting (each refuses a second keyframe meanwhile: it is busy).
+      expect(limiter.stats()).toEqual({ running: 1, waiting: 2 });
+      expect(await decoders[2]!.decode(keyframe!)).toBeNull();
+      const pictures = await Promise.all(answers);
+      for (const p of pictures) expect(meanAbsDiff(p!.gray!, reference)).toBeLessThan(0.5);
+      expect(limiter.stats()).toEqual({ running: 0, waiting: 0 });
+      // Started: the next keyframe needs no slot.
+      const next = decoders[0]!.decode(keyframe!);
+      expect(limiter.stats().running).toBe(0);
+      expect(await next).not.toBeNull();
+    } finally {
+      await Promise.all(decoders.map((d) => d.close()));
     }
   }, 30_000);
 

@@ -7,6 +7,7 @@ import { eventId, type EventPublisher, type PortEvent } from '../events/index.js
 import type { CameraHealthRecord, HealthThresholds } from '../health/index.js';
 import { CameraLeaseManager } from '../lease/index.js';
 import type { Logger } from '../log/index.js';
+import { StartLimiter } from '../video/index.js';
 import { cameraHealthTable, createBatchWriter, detectionsTable, eventsTable, type BatchWriter, type DetectionRecord, type Store } from '../store/index.js';
 import { DetectorPool } from './detector-pool.js';
 import { ThreadedDetector } from './threaded-detector.js';
@@ -147,6 +148,8 @@ export async function startCameraService(o: CameraServiceOptions): Promise<Camer
   });
 
   const noDetector: CameraDetector = { detect: () => Promise.resolve([]) };
+  // Decoder start-ups a few at a time: a worker starting or taking over many cameras at once.
+  const startLimiter = new StartLimiter();
   const supervisor = new CameraSupervisor({
     logger: log,
     createRunner: (id, epoch) => {
@@ -164,6 +167,7 @@ export async function startCameraService(o: CameraServiceOptions): Promise<Camer
         eventDetails: { leaseEpoch: epoch, worker: workerId },
         keyframeIntervalS: o.keyframeIntervalS ?? null,
         onDemand: o.decodeOnDemand ?? true,
+        startLimiter,
         ...(o.health ? { health: o.health } : {}),
         healthEveryS: o.healthEveryS ?? 10,
         backoff: { capMs: o.backoffCapMs ?? 30_000 },

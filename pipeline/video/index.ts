@@ -28,5 +28,6 @@ export { RtspClient, RtspError, type RtspClientOptions, type RtspClientStats, ty
 export { H264Depacketizer, type H264DepacketizerOptions, type H264DepacketizerStats } from './rtp-h264.js';
 export { AccessUnitSplitter, ACCESS_UNIT_DELIMITER, type AccessUnit } from './annexb.js';
 export { StreamActivity, type GopSummary, type StreamActivityOptions } from './stream-activity.js';
+export { StartLimiter } from './start-limiter.js';
 export { KeyframeDecoder, type DecodedPicture, type KeyframeDecoderOptions, type KeyframeDecoderStats } from './keyframe-decoder.js';
 export { readVideoFrames, type FileFrame, type ReadVideoOptions } from './file-reader.js';

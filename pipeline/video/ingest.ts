@@ -10,6 +10,7 @@ import { buildFfmpegArgs, type FrameSize, type IngestArgsOptions, type IngestPla
 import { KeyframeDecoder, type KeyframeDecoderStats } from './keyframe-decoder.js';
 import { StreamActivity, type StreamActivityOptions } from './stream-activity.js';
 import { FrameCutter } from './frame-cutter.js';
+import type { StartLimiter } from './start-limiter.js';
 import { LatestSlot } from './frame-slot.js';
 import { classifyFfmpegExit, StderrTail, type IngestReason } from './ingest-reason.js';
 import { describeStream, redactCredentials } from './redact.js';
@@ -101,6 +102,8 @@ export interface CameraIngestOptions extends IngestArgsOptions {
    * ffmpeg that receives and decodes every sampled keyframe.
    */
   onDemand?: OnDemandOptions | boolean | null;
+  /** On demand: the worker's limit on decoder start-ups at a time (one StartLimiter shared by its cameras). */
+  startLimiter?: StartLimiter;
   /** On demand: read the camera's socket at most this often (RtspClientOptions.readEveryMs). Default 200 ms. */
   readEveryMs?: number;
 }
@@ -402,6 +405,7 @@ export class CameraIngest {
       colour: this.plan.colour,
       logger: this.log,
       ...(this.o.ffmpegPath ? { ffmpegPath: this.o.ffmpegPath } : {}),
+      ...(this.o.startLimiter ? { startLimiter: this.o.startLimiter } : {}),
     });
     if (this.decoder.busy) return;
     this.lastDecodeMono = now;

@@ -5,6 +5,7 @@ import { silentLogger } from '../log/index.js';
 import { ACCESS_UNIT_DELIMITER } from './annexb.js';
 import { buildKeyframeDecoderArgs, type KeyframeDecoderArgsOptions } from './ffmpeg-args.js';
 import { FrameCutter } from './frame-cutter.js';
+import type { StartLimiter } from './start-limiter.js';
 import { StderrTail } from './ingest-reason.js';
 import { yuv420pBytes } from './yuv.js';
 
@@ -26,6 +27,14 @@ export interface KeyframeDecoderOptions extends KeyframeDecoderArgsOptions {
    * Default 20 s.
    */
   startTimeoutMs?: number;
+  /** Shared by a worker's decoders: at most a few start at a time (StartLimiter). */
+  startLimiter?: StartLimiter;
+}
+
+interface Pending {
+  resolve: (p: DecodedPicture | null) => void;
+  /** Armed once the keyframe is written (not while waiting for a start-up slot). */
+  timer: NodeJS.Timeout | null;
 }
 
 export interface KeyframeDecoderStats {
@@ -56,7 +65,8 @@ export class KeyframeDecoder {
   private grayCut: FrameCutter | null = null;
   private colour: Buffer | null = null;
   private gray: Buffer | null = null;
-  private pending: { resolve: (p: DecodedPicture | null) => void; timer: NodeJS.Timeout } | null = null;
+  private pending: Pending | null = null;
+  private releaseStart: (() => void) | null = null;
   private closed = false;
   /** The current process has not given a picture yet. */
   private starting = true;
@@ -90,26 +100,46 @@ export class KeyframeDecoder {
       this.counts.busy++;
       return Promise.resolve(null);
     }
-    const child = this.child ?? this.spawnOnce();
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.counts.failed++;
-        this.log.warn({ detail: this.stderr.get().at(-1) ?? null }, 'keyframe decoder gave no picture; restarting it');
-        this.finish(null);
-        this.kill();
-      }, this.starting ? (this.o.startTimeoutMs ?? 20_000) : (this.o.timeoutMs ?? 3000));
-      this.pending = { resolve, timer };
-      this.colour = null;
-      this.gray = null;
-      // The AUD after the keyframe ends it for ffmpeg's parser: without it the picture waits for the next one.
-      child.stdin?.write(Buffer.concat([keyframe, ACCESS_UNIT_DELIMITER]));
+      const pending: Pending = { resolve, timer: null };
+      this.pending = pending;
+      const send = () => {
+        if (this.pending !== pending) return; // closed while waiting for a start-up slot
+        const child = this.child ?? this.spawnOnce();
+        pending.timer = setTimeout(() => {
+          this.counts.failed++;
+          this.log.warn({ detail: this.stderr.get().at(-1) ?? null }, 'keyframe decoder gave no picture; restarting it');
+          this.finish(null);
+          this.kill();
+        }, this.starting ? (this.o.startTimeoutMs ?? 20_000) : (this.o.timeoutMs ?? 3000));
+        this.colour = null;
+        this.gray = null;
+        // The AUD after the keyframe ends it for ffmpeg's parser: without it the picture waits for the next one.
+        child.stdin?.write(Buffer.concat([keyframe, ACCESS_UNIT_DELIMITER]));
+      };
+      const limiter = this.o.startLimiter;
+      if (this.child || !limiter) return send();
+      // A new process: start when the worker's start-ups allow, release once it gave a picture or ended.
+      void limiter.acquire().then((release) => {
+        this.releaseStart = release;
+        if (this.pending !== pending) this.endStart();
+        else send();
+      });
     });
+  }
+
+  /** The start-up slot goes back (first picture, failure, close). */
+  private endStart(): void {
+    const release = this.releaseStart;
+    this.releaseStart = null;
+    release?.();
   }
 
   /** Stops ffmpeg; a keyframe being decoded resolves null. */
   async close(): Promise<void> {
     this.closed = true;
     this.finish(null);
+    this.endStart();
     const child = this.child;
     if (!child) return;
     const exited = new Promise<void>((r) => child.once('close', () => r()));
@@ -143,6 +173,7 @@ export class KeyframeDecoder {
       if (this.child === child) {
         this.child = null;
         this.finish(null);
+        this.endStart();
       }
     });
     return child;
@@ -157,6 +188,7 @@ export class KeyframeDecoder {
     if ((this.colourBytes && !this.colour) || (this.grayBytes && !this.gray)) return;
     this.counts.decoded++;
     this.starting = false;
+    this.endStart();
     this.finish({ colour: this.colour, gray: this.gray });
     this.colour = null;
     this.gray = null;
@@ -166,7 +198,7 @@ export class KeyframeDecoder {
     const pending = this.pending;
     if (!pending) return;
     this.pending = null;
-    clearTimeout(pending.timer);
+    if (pending.timer) clearTimeout(pending.timer);
     pending.resolve(p);
   }
 
@@ -174,6 +206,7 @@ export class KeyframeDecoder {
     const child = this.child;
     if (!child) return;
     this.child = null;
+    this.endStart();
     child.stdin?.end();
     child.kill('SIGTERM');
     const hard = setTimeout(() => {
