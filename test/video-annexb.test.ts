@@ -5,10 +5,9 @@
  * Data: the repo's clips in test/fixtures/video (OpenCV's vtest footage, see
  * SOURCE and LICENSE there): vtest (people walking, 10 fps, a keyframe every
  * 10 frames, no B-frames), still (one picture held 4 s) and black. At test time
- * each clip is turned into the byte stream the receiving ffmpeg writes by running
- * ffmpeg with the product's own receive arguments (buildReceiveArgs: `-c:v copy
- * -bsf:v h264_mp4toannexb,dump_extra=freq=keyframe,h264_metadata=aud=insert
- * -f h264`), kept in a temp dir. ffmpeg must stay silent: without
+ * each clip is turned into an Annex B byte stream with an AUD before every picture
+ * (`ffmpeg -c:v copy -bsf:v h264_mp4toannexb,dump_extra=freq=keyframe,
+ * h264_metadata=aud=insert -f h264`), kept in a temp dir. ffmpeg must stay silent: without
  * `h264_mp4toannexb` an MP4 input made it drop every keyframe with an error
  * while still exiting 0.
  *
@@ -27,7 +26,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ACCESS_UNIT_DELIMITER,
   AccessUnitSplitter,
-  buildReceiveArgs,
   StreamActivity,
   type AccessUnit,
   type GopSummary,
@@ -67,8 +65,9 @@ function probePackets(file: string): Packet[] {
  * keyframe, an AUD before every picture), kept in `dir`.
  */
 function receivedStream(clip: Clip, dir: string): Buffer {
-  const { args } = buildReceiveArgs({ streams: { main: mp4(clip) } });
-  expect(args[args.length - 1]).toBe('pipe:1');
+  // h264_mp4toannexb before dump_extra: an MP4's parameter sets are length-prefixed.
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', mp4(clip), '-map', '0:v:0', '-c:v', 'copy'];
+  args.push('-bsf:v', 'h264_mp4toannexb,dump_extra=freq=keyframe,h264_metadata=aud=insert', '-f', 'h264', 'pipe:1');
   const bytes = run('ffmpeg', args);
   writeFileSync(join(dir, `${clip}.h264`), bytes);
   return bytes;

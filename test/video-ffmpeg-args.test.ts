@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { buildFfmpegArgs, buildKeyframeDecoderArgs, buildReceiveArgs, chooseStream, keyframeOnlyAllowed, sampleFilter } from '../pipeline/video/index.js';
+import { buildFfmpegArgs, buildKeyframeDecoderArgs, chooseStream, keyframeOnlyAllowed, sampleFilter } from '../pipeline/video/index.js';
 
 const streams = { main: 'rtsp://cam07:s3cret@10.0.0.7:554/main', sub: 'rtsp://cam07:s3cret@10.0.0.7:554/sub' };
 const valueAfter = (args: string[], flag: string, from = 0) => args[args.indexOf(flag, from) + 1];
@@ -141,25 +141,7 @@ describe('buildFfmpegArgs', () => {
   });
 });
 
-describe('on-demand decoding: buildReceiveArgs and buildKeyframeDecoderArgs', () => {
-  it('receives without decoding: copy to Annex B with an AUD per picture and parameter sets on keyframes', () => {
-    const plan = buildReceiveArgs({ streams, timeoutMs: 4000 });
-    const { args } = plan;
-    const input = args.indexOf('-i');
-    expect(plan.usedSubStream).toBe(true);
-    expect(args[input + 1]).toBe(streams.sub);
-    expect(valueAfter(args, '-rtsp_transport')).toBe('tcp');
-    expect(valueAfter(args, '-timeout')).toBe('4000000');
-    expect(args.indexOf('-timeout')).toBeLessThan(input);
-    expect(valueAfter(args, '-c:v')).toBe('copy');
-    // Order matters: a file's length-prefixed parameter sets become Annex B before dump_extra copies them.
-    expect(valueAfter(args, '-bsf:v')!.split(',')).toEqual(['h264_mp4toannexb', 'dump_extra=freq=keyframe', 'h264_metadata=aud=insert']);
-    expect(args.slice(-3)).toEqual(['-f', 'h264', 'pipe:1']);
-    expect(args).not.toContain('-skip_frame');
-    expect(buildReceiveArgs({ streams, forceMain: true }).url).toBe(streams.main);
-    expect(() => buildReceiveArgs({ streams: { main: '' } })).toThrow(/no stream URL/);
-  });
-
+describe('on-demand decoding: buildKeyframeDecoderArgs', () => {
   it('decodes from stdin at once: no probing, one decoder and one encoder thread, no reordering delay', () => {
     const both = buildKeyframeDecoderArgs({ rgb: { width: 640, height: 360 }, colour: 'yuv420p', gray: { width: 160, height: 90 } });
     const input = both.indexOf('-i');

@@ -1,9 +1,10 @@
 /**
- * Cuts an H.264 Annex B byte stream (what `ffmpeg -c copy -f h264` writes)
- * into access units, one per picture. The receiving ffmpeg inserts an access
- * unit delimiter (AUD, NAL type 9) before every picture
- * (`h264_metadata=aud=insert`), so an access unit is everything from one AUD to
- * the next: no slice header has to be parsed to find picture boundaries.
+ * H.264 access units: the unit live cameras' pictures travel in from
+ * `H264Depacketizer` (RTP) to `StreamActivity` and `KeyframeDecoder`, and
+ * `AccessUnitSplitter`, which cuts an Annex B byte stream with an access unit
+ * delimiter (AUD, NAL type 9) before every picture (`ffmpeg -c copy -bsf:v
+ * h264_metadata=aud=insert -f h264`: a recording, a pipe) into the same units,
+ * no slice header parsed.
  *
  * Each unit carries what the on-demand decoder needs to decide cheaply:
  * whether it is a keyframe (an IDR slice, NAL type 5) and how many bytes its

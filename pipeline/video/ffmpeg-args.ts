@@ -161,45 +161,6 @@ export function buildFfmpegArgs(o: IngestArgsOptions): IngestPlan {
   return { args, url, usedSubStream: sub, keyframeOnly, colour, rgbFd, grayFd };
 }
 
-export interface ReceiveArgsOptions {
-  streams: CameraStreams;
-  forceMain?: boolean;
-  /** Socket I/O timeout. Default 10 s. */
-  timeoutMs?: number;
-  /** For file inputs: read at the file's own frame rate (`-re`). */
-  realtime?: boolean;
-}
-
-export interface ReceivePlan {
-  args: string[];
-  url: string;
-  usedSubStream: boolean;
-}
-
-/**
- * The receiving half of on-demand decoding: the camera's H.264 copied as it
- * arrives, nothing decoded (~0.003 CPU-s per stream-second against ~0.010 for
- * keyframe-only decoding of a 640×360 sub-stream). `h264_mp4toannexb` first:
- * a file's (MP4) parameter sets are length-prefixed, and without it
- * `dump_extra` pasted them in that form and every keyframe was lost (an RTSP
- * stream is Annex B already and passes through). `dump_extra` repeats the
- * SPS/PPS before every keyframe so any keyframe decodes on its own;
- * `h264_metadata=aud=insert` puts an access unit delimiter before every
- * picture, so `AccessUnitSplitter` finds pictures without parsing slices.
- */
-export function buildReceiveArgs(o: ReceiveArgsOptions): ReceivePlan {
-  const { url, sub } = chooseStream(o.streams, o.forceMain);
-  if (!url) throw new RangeError('camera has no stream URL');
-  const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error'];
-  const isRtsp = /^rtsps?:/i.test(url);
-  if (isRtsp) args.push('-rtsp_transport', 'tcp', '-timeout', String(Math.round((o.timeoutMs ?? 10_000) * 1000)));
-  args.push('-analyzeduration', '1000000', '-probesize', '1000000');
-  if (o.realtime && !isRtsp) args.push('-re');
-  args.push('-i', url, '-map', '0:v:0', '-an', '-sn', '-dn', '-c:v', 'copy');
-  args.push('-bsf:v', 'h264_mp4toannexb,dump_extra=freq=keyframe,h264_metadata=aud=insert', '-flush_packets', '1', '-f', 'h264', 'pipe:1');
-  return { args, url, usedSubStream: sub };
-}
-
 export interface KeyframeDecoderArgsOptions {
   /** Colour frame for the detector (fd 1), or null for grey only. */
   rgb?: FrameSize | null;

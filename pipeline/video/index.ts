@@ -2,7 +2,6 @@ export { redactCredentials, describeStream } from './redact.js';
 export {
   buildFfmpegArgs,
   buildKeyframeDecoderArgs,
-  buildReceiveArgs,
   chooseStream,
   keyframeOnlyAllowed,
   sampleFilter,
