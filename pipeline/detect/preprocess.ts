@@ -149,6 +149,23 @@ export function fillPad(input: ManifestInput, target: Float32Array, item: number
   const plane = inW * inH;
   const base = slotBase(size, target, item);
   const nchw = input.layout === 'NCHW';
+  if (nchw) {
+    // Row runs filled natively: a per-value loop over the whole input cost ~1 ms of a ~15 ms crop run.
+    const [kx1, ky1, kx2, ky2] = keep ? keep.map((k, i) => Math.max(0, Math.min(i % 2 === 0 ? inW : inH, Math.ceil(k)))) : [0, 0, 0, 0];
+    for (let c = 0; c < 3; c++) {
+      const v = (input.pad_value * input.scale - input.mean[c]!) / input.std[c]!;
+      const planeBase = base + c * plane;
+      for (let y = 0; y < inH; y++) {
+        const row = planeBase + y * inW;
+        if (keep === null || y < ky1! || y >= ky2! || kx2! <= kx1!) target.fill(v, row, row + inW);
+        else {
+          target.fill(v, row, row + kx1!);
+          target.fill(v, row + kx2!, row + inW);
+        }
+      }
+    }
+    return;
+  }
   for (let c = 0; c < 3; c++) {
     const v = (input.pad_value * input.scale - input.mean[c]!) / input.std[c]!;
     for (let y = 0; y < inH; y++) {
