@@ -211,10 +211,11 @@ describe('RtspClient against the GStreamer simulator', () => {
     const [e, b] = [eager.client.stats(), batched.client.stats()];
     const s = (Date.now() - t0) / 1000;
     await Promise.all([eager.client.close(), batched.client.close()]);
-    // The same stream (one shared simulator pipeline): about as many packets either way.
+    // Nothing lost while held in the kernel: every RTP sequence number follows the one before.
     expect(b.rtpPackets).toBeGreaterThan(60);
-    expect(b.rtpPackets).toBeGreaterThanOrEqual(0.8 * e.rtpPackets);
     expect(batched.packets.length).toBe(b.rtpPackets);
+    const gaps = batched.packets.slice(1).filter((p, i) => p.readUInt16BE(2) !== ((batched.packets[i]!.readUInt16BE(2) + 1) & 0xffff));
+    expect(gaps).toHaveLength(0);
     // Read as they come: about a read per packet. Batched: ~4 reads a second (+ the start-up exchange).
     expect(e.reads).toBeGreaterThan(0.5 * e.rtpPackets);
     expect(b.reads).toBeLessThanOrEqual(s * 4 + 8);
