@@ -4,18 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { aisJsonLine, aisJsonObject, AisDecodeStream, AisLineDecoder, type FeedRecord } from '../pipeline/ais/index.js';
 import { checksumFooter } from '../pipeline/nmea/index.js';
 import { fixture, readLines } from './fixtures/ais/compare.js';
+import { prng as rng } from './helpers/prng.js';
 
-/** Small deterministic PRNG (mulberry32) so a failure can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ARMOUR = '0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVW`abcdefghijklmnopqrstuvw';
 const SPECIAL = '!$\\*,:-0123456789ABVDMaivdmgsc\r\n\t \u0000\u00ff~';

@@ -30,6 +30,8 @@ import {
   type AccessUnit,
   type GopSummary,
 } from '../pipeline/video/index.js';
+import { annexBNals, nalType } from './helpers/annexb.js';
+import { prng } from './helpers/prng.js';
 
 const CLIPS = ['vtest', 'still', 'black'] as const;
 type Clip = (typeof CLIPS)[number];
@@ -93,22 +95,7 @@ function mp4Nals(clip: Clip, probe: Packet[]): Buffer[][] {
   });
 }
 
-/**
- * Annex B data cut into its NAL units, start codes removed: a plain scan for 00 00 01
- * (emulation prevention keeps payloads free of it); the zero byte of a 4-byte start code
- * belongs to the start code.
- */
-function annexBNals(data: Buffer): Buffer[] {
-  const starts: number[] = [];
-  for (let i = 0; i + 2 < data.length; i++) if (data[i] === 0 && data[i + 1] === 0 && data[i + 2] === 1) starts.push(i);
-  return starts.map((i, k) => {
-    const next = starts[k + 1];
-    const end = next === undefined ? data.length : next > 0 && data[next - 1] === 0 ? next - 1 : next;
-    return data.subarray(i + 3, end);
-  });
-}
 
-const nalType = (nal: Buffer) => nal[0]! & 0x1f;
 
 /** Offsets of every `00 00 00 01 09` (a 4-byte start code and an AUD header with nal_ref_idc 0). */
 function audOffsets(stream: Buffer): number[] {
@@ -137,17 +124,6 @@ function gopsFromProbe(packets: Packet[]): { mean: number; pFrames: number }[] {
   return gops;
 }
 
-/** Deterministic PRNG (mulberry32), values in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Feeds `stream` to a fresh splitter in chunks of the sizes `next()` gives. */
 function splitInChunks(stream: Buffer, next: () => number): { units: AccessUnit[]; splitter: AccessUnitSplitter } {

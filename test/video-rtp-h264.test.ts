@@ -23,6 +23,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessUnit } from '../pipeline/video/annexb.js';
 import { H264Depacketizer, type H264DepacketizerOptions, type H264DepacketizerStats } from '../pipeline/video/rtp-h264.js';
+import { annexBNals, nalType } from './helpers/annexb.js';
+import { prng } from './helpers/prng.js';
 
 const MP4 = fileURLToPath(new URL('./fixtures/video/vtest-640x480.mp4', import.meta.url));
 const W = 640;
@@ -41,19 +43,8 @@ function run(cmd: string, args: string[]): Buffer {
   return r.stdout;
 }
 
-const nalType = (nal: Buffer) => nal[0]! & 0x1f;
 const isSlice = (nal: Buffer) => nalType(nal) === 1 || nalType(nal) === 5;
 
-/** Annex B cut into NAL units without start codes (the zero of a 4-byte start code belongs to the start code). */
-function annexBNals(data: Buffer): Buffer[] {
-  const starts: number[] = [];
-  for (let i = 0; i + 2 < data.length; i++) if (data[i] === 0 && data[i + 1] === 0 && data[i + 2] === 1) starts.push(i);
-  return starts.map((i, k) => {
-    const next = starts[k + 1];
-    const end = next === undefined ? data.length : next > 0 && data[next - 1] === 0 ? next - 1 : next;
-    return data.subarray(i + 3, end);
-  });
-}
 
 interface Picture {
   nals: Buffer[];
@@ -241,17 +232,6 @@ const range = (n: number, skip: number[] = []) => Array.from({ length: n }, (_, 
 /** The indices of picture `p`'s packets. */
 const packetsOf = (sent: Sent, p: number) => range(sent.packets.length).filter((i) => sent.picOf[i] === p);
 
-/** Small seeded PRNG (mulberry32): the fuzz input is the same every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let dir = '';
 let stream: Buffer;

@@ -10,6 +10,7 @@ import { buildFfmpegArgs, type FrameSize, type IngestArgsOptions, type IngestPla
 import { KeyframeDecoder, type KeyframeDecoderStats } from './keyframe-decoder.js';
 import { StreamActivity, type StreamActivityOptions } from './stream-activity.js';
 import { FrameCutter } from './frame-cutter.js';
+import { terminate } from './terminate.js';
 import type { StartLimiter } from './start-limiter.js';
 import { LatestSlot } from './frame-slot.js';
 import { classifyFfmpegExit, StderrTail, type IngestReason } from './ingest-reason.js';
@@ -478,11 +479,6 @@ export class CameraIngest {
     const child = this.child;
     if (!child) return;
     this.killReason = reason;
-    child.kill('SIGTERM');
-    const hard = setTimeout(() => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    }, 2000);
-    hard.unref?.();
-    child.once('close', () => clearTimeout(hard));
+    terminate(child);
   }
 }

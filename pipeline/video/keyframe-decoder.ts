@@ -5,6 +5,7 @@ import { silentLogger } from '../log/index.js';
 import { ACCESS_UNIT_DELIMITER } from './annexb.js';
 import { buildKeyframeDecoderArgs, type KeyframeDecoderArgsOptions } from './ffmpeg-args.js';
 import { FrameCutter } from './frame-cutter.js';
+import { terminate } from './terminate.js';
 import type { StartLimiter } from './start-limiter.js';
 import { StderrTail } from './ingest-reason.js';
 import { yuv420pBytes } from './yuv.js';
@@ -208,11 +209,6 @@ export class KeyframeDecoder {
     this.child = null;
     this.endStart();
     child.stdin?.end();
-    child.kill('SIGTERM');
-    const hard = setTimeout(() => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    }, 2000);
-    hard.unref?.();
-    child.once('close', () => clearTimeout(hard));
+    terminate(child);
   }
 }
