@@ -92,7 +92,7 @@ export class KeyframeDecoder {
   }
 
   /**
-   * Decodes one keyframe access unit (as cut by `AccessUnitSplitter`, SPS/PPS
+   * Decodes one keyframe access unit (from `H264Depacketizer` or `AccessUnitSplitter`, SPS/PPS
    * included). Resolves with its picture, or null when busy, closed or failed.
    */
   decode(keyframe: Buffer): Promise<DecodedPicture | null> {
