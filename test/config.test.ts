@@ -43,6 +43,13 @@ describe('the example site', () => {
     expect(new Set(config.cameras.map((c) => c.id)).size).toBe(284);
   });
 
+  it('gives the yard group its keyframe interval (keyframe-only decoding at 1 frame/s) and leaves the GOP of the others unknown', () => {
+    const withGop = config.cameras.filter((c) => c.detect.keyframe_interval !== undefined);
+    expect(withGop.length).toBe(84);
+    expect(new Set(withGop.map((c) => `${c.kind} ${c.detect.fps} ${c.detect.keyframe_interval}`))).toEqual(new Set(['yard 1 1']));
+    expect(byId(config.cameras, 'dock-001').detect.keyframe_interval).toBeUndefined();
+  });
+
   it('has 20 berths, 3 feeds, 30 inspectors, and every dock camera sits at a defined berth', () => {
     expect(config.berths).toHaveLength(20);
     expect(config.feeds).toHaveLength(3);

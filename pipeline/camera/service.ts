@@ -34,7 +34,7 @@ export interface CameraServiceOptions {
   capacity?: number;
   /** Default ./data/snapshots. */
   snapshotDir?: string;
-  /** The cameras' keyframe interval (s), when known: keyframe-only decoding at low fps. */
+  /** The cameras' keyframe interval (s) where the site file gives none (`detect.keyframe_interval`): keyframe-only decoding at low fps. */
   keyframeIntervalS?: number | null;
   /** With keyframe-only decoding (rtsp:// H.264): decode keyframes on demand (docs/camera-pipeline.md). Default true. */
   decodeOnDemand?: boolean;
@@ -165,7 +165,8 @@ export async function startCameraService(o: CameraServiceOptions): Promise<Camer
         logger: log,
         snapshotRoot: o.snapshotDir ?? './data/snapshots',
         eventDetails: { leaseEpoch: epoch, worker: workerId },
-        keyframeIntervalS: o.keyframeIntervalS ?? null,
+        // The camera's own GOP from the site file, else the worker's --keyframe-interval.
+        keyframeIntervalS: camera.detect.keyframe_interval ?? o.keyframeIntervalS ?? null,
         onDemand: o.decodeOnDemand ?? true,
         startLimiter,
         ...(o.health ? { health: o.health } : {}),

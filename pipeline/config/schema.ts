@@ -157,6 +157,12 @@ const detectFields = {
   model: idSchema,
   /** `sub`: decode the sub-stream when the camera has one, else main. */
   stream: z.enum(['sub', 'main'], { error: 'stream is sub or main' }),
+  /**
+   * The camera's keyframe interval (GOP) in seconds, as set on the camera.
+   * Known and fps ≤ 1/keyframe_interval: only keyframes are decoded, on demand
+   * for rtsp:// H.264 (docs/video.md). Unknown: every frame is decoded.
+   */
+  keyframe_interval: z.number().positive('keyframe_interval must be above 0 seconds').max(60, 'keyframe_interval above 60 s is not a camera setting'),
 };
 
 export const DETECT_DEFAULTS = { fps: 5, width: 640, height: 360, stream: 'sub' as const };
@@ -167,6 +173,7 @@ export const detectSchema = z.strictObject({
   height: detectFields.height.default(DETECT_DEFAULTS.height),
   model: detectFields.model,
   stream: detectFields.stream.default(DETECT_DEFAULTS.stream),
+  keyframe_interval: detectFields.keyframe_interval.optional(),
 });
 
 const classList = uniqueStrings(text, 'detector class (e.g. person, truck)');
@@ -348,7 +355,7 @@ export const siteSectionSchema = z.strictObject({
 
 export const defaultsSchema = z.strictObject({
   /** Merged under every camera's own `detect`. */
-  detect: z.strictObject({ fps: detectFields.fps, width: detectFields.width, height: detectFields.height, model: detectFields.model, stream: detectFields.stream }).partial().optional(),
+  detect: z.strictObject({ ...detectFields }).partial().optional(),
 });
 
 export function makeSiteConfigSchema(ctx: SchemaContext) {
