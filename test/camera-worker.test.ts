@@ -132,6 +132,8 @@ describe('camera worker over a real RTSP server', () => {
     await waitFor('camera_frozen', async () => (await events(`kind = 'camera_frozen' AND phase = 'start'`)).length > 0, 30_000, detail);
     await waitFor('camera_blackout', async () => (await events(`kind = 'camera_blackout' AND phase = 'start'`)).length > 0, 30_000, detail);
     const faults = await events(`kind LIKE 'camera_%'`);
+    // The frozen and black cameras (1 frame/s, GOP 1 s in the site file) are received by the worker and decoded on demand; vtest-cam (2 frames/s) by one ffmpeg.
+    expect(['vtest-cam', 'frozen-cam', 'black-cam'].map((c) => firstLog('camera stream connected', c)?.onDemand)).toEqual([false, true, true]);
     expect(faults.filter((e) => e.kind === 'camera_frozen').map((e) => e.camera)).toEqual(['frozen-cam']);
     expect(faults.filter((e) => e.kind === 'camera_blackout').map((e) => e.camera)).toEqual(['black-cam']);
     expect(faults.filter((e) => e.camera === 'vtest-cam')).toEqual([]);
