@@ -346,7 +346,7 @@ export class CameraIngest {
       if (ended) return;
       ended = true;
       if (this.rtsp === client) this.rtsp = null;
-      if (this.depacketizer) this.addDepacketizerStats(this.depacketizer);
+      this.depacketized = this.rtpStats(); // this connection's counts join the total
       this.depacketizer = null;
       // Ended by us (stop, stall, not H.264): our reason; else the session's.
       this.connectionEnded(this.killReason ?? reason, detail);
@@ -356,7 +356,7 @@ export class CameraIngest {
       const d = this.depacketizer;
       if (d) for (const au of d.push(packet)) this.onAccessUnit(au);
     };
-    client.onClose = (err) => end(err ? err.reason : (this.killReason ?? 'stopped'), err ? err.message : null);
+    client.onClose = (err) => end(err?.reason ?? 'stopped', err?.message ?? null);
     client.onTrack = (track) => {
       if (track.codec === 'H264') this.depacketizer = new H264Depacketizer({ parameterSets: track.parameterSets, payloadType: track.payloadType });
     };
@@ -375,14 +375,10 @@ export class CameraIngest {
     );
   }
 
-  /** Adds an ended connection's depacketizer counts to the running total. */
-  private addDepacketizerStats(d: H264Depacketizer): void {
-    this.depacketized = this.rtpStats(d);
-  }
-
-  private rtpStats(current: H264Depacketizer | null = this.depacketizer): H264DepacketizerStats | null {
-    if (!current) return this.depacketized;
-    const now = current.stats();
+  /** RTP counts over all connections: the ended ones' total plus the current one's. */
+  private rtpStats(): H264DepacketizerStats | null {
+    if (!this.depacketizer) return this.depacketized;
+    const now = this.depacketizer.stats();
     if (!this.depacketized) return now;
     const sum = { ...this.depacketized };
     for (const k of Object.keys(sum) as (keyof H264DepacketizerStats)[]) sum[k] += now[k];
