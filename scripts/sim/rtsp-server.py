@@ -131,9 +131,10 @@ class ClipFactory(GstRtspServer.RTSPMediaFactory):
         state["timer"] = GLib.timeout_add(max(5, int(500 / clip.fps)), tick)
 
         def on_unprepared(_media):
-            if state["timer"] is not None:
-                GLib.source_remove(state["timer"])
-                state["timer"] = None
+            # The tick may have ended itself already (a failed push), which removes its source.
+            timer, state["timer"] = state["timer"], None
+            if timer is not None and GLib.MainContext.default().find_source_by_id(timer) is not None:
+                GLib.source_remove(timer)
 
         media.connect("unprepared", on_unprepared)
 
