@@ -448,7 +448,9 @@ for (const spec of MODEL_SPECS) {
       return data;
     }
 
-    it('agrees with the TF.js model on real images', async () => {
+    // An int8 model is not expected to match float outputs to 1e-3; its detections are
+    // compared with the float model's in model-quantize.test.ts.
+    if (!spec.int8) it('agrees with the TF.js model on real images', async () => {
       for (const n of IMAGE_NAMES) {
         const x = inputs.get(n)!;
         const ref = runTfjs(x);

@@ -12,7 +12,7 @@ const threeNumbers = z.tuple([z.number(), z.number(), z.number()]);
 /** -1 (or a symbolic dimension written as -1) means "any size"; only the batch dimension may be dynamic. */
 const dim = z.number().int().refine((n) => n === -1 || n > 0, 'a dimension is -1 (dynamic) or a positive integer');
 
-const inputSchema = z
+export const manifestInputSchema = z
   .object({
     name: z.string().min(1),
     shape: z.tuple([dim, dim, dim, dim]),
@@ -112,10 +112,19 @@ export const modelManifestSchema = z
       path: z.string().min(1),
       licence: z.string().min(1),
     }),
-    input: inputSchema,
+    input: manifestInputSchema,
     output: outputSchema,
     labels: z.array(z.string()).min(1),
     default_threshold: z.number().gt(0).lt(1),
+    /** Present on a quantized model: how, and from which calibration table (scripts/models/quantize.ts). */
+    quantization: z
+      .object({
+        weights: z.string().min(1),
+        activations: z.string().min(1),
+        calibration: z.string().min(1),
+        frames: z.string().min(1),
+      })
+      .optional(),
   })
   .superRefine((m, ctx) => {
     const unique = new Set(m.labels);
