@@ -34,7 +34,7 @@ beforeAll(async () => {
     '-map', '[out]', '-r', '10', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '30', '-bf', '0', '-g', '5', '-keyint_min', '5', '-sc_threshold', '0', '-pix_fmt', 'yuv420p', clip,
   ]);
   server = await startRtspServer({ clips: { walk: clip }, mounts: { '/every': 'walk', '/on-demand': 'walk' } });
-  nanodet = await loadDetector('nanodet', { logger: silentLogger(), maxBatch: 1 });
+  nanodet = await loadDetector('nanodet-int8', { logger: silentLogger(), maxBatch: 1 });
 }, 60_000);
 afterAll(async () => {
   await nanodet?.release();

@@ -68,14 +68,14 @@ describe('the example site', () => {
     const dock12 = byId(config.cameras, 'dock-012');
     expect(dock12.name).toBe('Berth B03 quay camera 12');
     expect(dock12.streams.main).toBe(`rtsp://viewer:${env.CAM_DOCK_PASSWORD}@10.21.0.12:554/Streaming/Channels/101`);
-    expect(dock12.detect).toEqual({ fps: 2, width: 640, height: 360, model: 'centernet', stream: 'sub' });
+    expect(dock12.detect).toEqual({ fps: 2, width: 640, height: 360, model: 'nanodet-int8', stream: 'sub' });
 
     const dock7 = byId(config.cameras, 'dock-007');
     expect(dock7.streams.main).toBe(`rtsp://inspect:${env.CAM_07_PASSWORD}@10.21.0.7:554/live/ch00_0`);
     expect(dock7.zones.map((z) => z.id)).toEqual(['quay-edge', 'apron', 'gangway']);
     expect(dock7.berth).toBe('B02');
 
-    expect(byId(config.cameras, 'dock-052').detect).toEqual({ fps: 1, width: 640, height: 360, model: 'centernet', stream: 'main' });
+    expect(byId(config.cameras, 'dock-052').detect).toEqual({ fps: 1, width: 640, height: 360, model: 'nanodet-int8', stream: 'main' });
     expect(byId(config.cameras, 'chan-35').enabled).toBe(false);
     expect(byId(config.cameras, 'yard-001').detect.fps).toBe(1);
     expect(config.cameras.filter((c) => !c.enabled).map((c) => c.id)).toEqual(['chan-35']);

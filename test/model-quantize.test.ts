@@ -39,7 +39,7 @@ function match(a: Detection[], b: Detection[]): Array<[Detection, Detection, num
     let best = -1;
     let bestIou = 0.5;
     left.forEach((e, i) => {
-      const v = e.label === d.label ? iou(d.box, e.box) : 0;
+      const v = e.class === d.class ? iou(d.box, e.box) : 0;
       if (v >= bestIou) [best, bestIou] = [i, v];
     });
     if (best >= 0) pairs.push([d, left.splice(best, 1)[0]!, bestIou]);

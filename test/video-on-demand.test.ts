@@ -173,6 +173,9 @@ describe('CameraIngest, keyframes on demand (RTSP)', () => {
     expect(s.rtp?.lost).toBe(0);
     // Asked for at every frame: every keyframe decoded (less the ones arriving while one was being decoded).
     expect(walking.length).toBeGreaterThanOrEqual(w.keyframes - 2);
+    // Its socket read every 200 ms while asking; the still one's about once a second once learnt (quietReadEveryMs).
+    expect(w.reads).toBeGreaterThanOrEqual(35);
+    expect(s.reads).toBeLessThan(0.6 * w.reads);
     for (const f of [...still, ...walking]) {
       expect(f.yuv?.length).toBe(640 * 480 * 1.5);
       expect(f.gray?.length).toBe(GRAY.width * GRAY.height);

@@ -492,6 +492,63 @@ describe('RtspClient against scripted servers', () => {
     }
   });
 
+  /** Like plainCamera, and on PLAY starts `stream(socket)`, which sends RTP on channel 0. */
+  function streamingCamera(stream: (s: Socket) => void) {
+    return scriptedCamera((req, s) => {
+      const cseq = req.headers.cseq;
+      if (req.method === 'DESCRIBE') s.write(response('200 OK', cseq, ['Content-Type: application/sdp'], SDP_AUDIO_FIRST));
+      else if (req.method === 'SETUP') s.write(response('200 OK', cseq, ['Session: abc', 'Transport: RTP/AVP/TCP;unicast;interleaved=0-1']));
+      else if (req.method === 'PLAY') {
+        s.write(response('200 OK', cseq, ['Session: abc']));
+        stream(s);
+      } else s.write(response('200 OK', cseq, ['Session: abc']));
+    });
+  }
+
+  it("keeps up with bursts larger than its read buffer and TCP's receive window even when reading rarely", async () => {
+    // 2 × 300 packets of 1.4 kB, ~850 kB in two bursts: at one 64 KiB read per 1.5 s this would take ~20 s.
+    const cam = await streamingCamera((s) => {
+      const burst = (from: number) => Buffer.concat(Array.from({ length: 300 }, (_, i) => interleaved(0, fakeRtp(from + i, 1400))));
+      s.write(burst(0));
+      setTimeout(() => s.writable && s.write(burst(300)), 100);
+    });
+    try {
+      const { client, packets } = receiver(cam.url('/cam'), { readEveryMs: 1500 });
+      await client.start();
+      await waitFor('600 packets', () => packets.length >= 600, 1200);
+      expect(packets.map((p) => p.readUInt16BE(2))).toEqual(Array.from({ length: 600 }, (_, i) => i));
+      await client.close();
+    } finally {
+      await cam.close();
+    }
+  });
+
+  it('setReadEvery() changes how often a playing session reads', async () => {
+    let seq = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const cam = await streamingCamera((s) => {
+      timer = setInterval(() => s.writable && s.write(interleaved(0, fakeRtp(seq++, 200))), 10);
+    });
+    try {
+      const { client, packets } = receiver(cam.url('/cam'));
+      await client.start();
+      await sleep(600);
+      const eager = client.stats();
+      client.setReadEvery(300);
+      await sleep(1200);
+      const batched = client.stats();
+      // Read as they come (~100 packets a second): about a read per packet. Then ~3 reads a second.
+      expect(eager.reads).toBeGreaterThan(0.5 * eager.rtpPackets);
+      expect(batched.rtpPackets - eager.rtpPackets).toBeGreaterThan(60);
+      expect(batched.reads - eager.reads).toBeLessThanOrEqual(6);
+      await client.close();
+      expect(packets.every((p, i) => p.readUInt16BE(2) === i)).toBe(true);
+    } finally {
+      clearInterval(timer);
+      await cam.close();
+    }
+  });
+
   it('a keep-alive GET_PARAMETER answered 501 switches later keep-alives to OPTIONS', async () => {
     const cam = await plainCamera((req, s) => {
       s.write(response(req.method === 'GET_PARAMETER' ? '501 Not Implemented' : '200 OK', req.headers.cseq, ['Session: abc']));

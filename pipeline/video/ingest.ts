@@ -75,11 +75,20 @@ export interface IngestStats {
   decoder: KeyframeDecoderStats | null;
   /** On demand: RTP packets and what was lost or refused of them, over all connections. */
   rtp: H264DepacketizerStats | null;
+  /** On demand: socket reads over all connections (fewer while quiet: OnDemandOptions.quietReadEveryMs). */
+  reads: number;
 }
 
 export interface OnDemandOptions {
   /** A quiet camera still has a keyframe decoded at least this often (health, heartbeat, missed motion). Default 4 s. */
   quietEveryS?: number;
+  /**
+   * While the camera is quiet (last GOP still, nothing asked for), its socket
+   * is read at most this often instead of `readEveryMs`: each read is a
+   * wake-up, and a still camera needs few. Activity is then seen up to this
+   * much later. Default 1000 ms.
+   */
+  quietReadEveryMs?: number;
   /** How P-frame sizes are judged. */
   activity?: StreamActivityOptions;
 }
@@ -105,7 +114,7 @@ export interface CameraIngestOptions extends IngestArgsOptions {
   onDemand?: OnDemandOptions | boolean | null;
   /** On demand: the worker's limit on decoder start-ups at a time (one StartLimiter shared by its cameras). */
   startLimiter?: StartLimiter;
-  /** On demand: read the camera's socket at most this often (RtspClientOptions.readEveryMs). Default 200 ms. */
+  /** On demand: read an active camera's socket at most this often (RtspClientOptions.readEveryMs). Default 200 ms. */
   readEveryMs?: number;
 }
 
@@ -147,6 +156,9 @@ export class CameraIngest {
   private depacketized: H264DepacketizerStats | null = null;
   private onDemand: boolean;
   private readonly quietEveryMs: number;
+  private readonly readEveryMs: number;
+  private readonly quietReadEveryMs: number;
+  private readsEnded = 0;
   private readonly activity: StreamActivity;
   private decoder: KeyframeDecoder | null = null;
   private lastPacketMono = 0;
@@ -166,6 +178,8 @@ export class CameraIngest {
     // rtsp:// only: the stream is read by this process's RTSP client (rtsps, http and files go to ffmpeg).
     this.onDemand = od !== null && this.plan.keyframeOnly && /^rtsp:\/\//i.test(this.plan.url);
     this.quietEveryMs = (od?.quietEveryS ?? 4) * 1000;
+    this.readEveryMs = o.readEveryMs ?? 200;
+    this.quietReadEveryMs = Math.max(this.readEveryMs, od?.quietReadEveryMs ?? 1000);
     this.activity = new StreamActivity(od?.activity);
   }
 
@@ -224,6 +238,7 @@ export class CameraIngest {
       decoded: this.decoded,
       decoder: this.decoder?.stats() ?? null,
       rtp: this.rtpStats(),
+      reads: this.readsEnded + (this.rtsp?.stats().reads ?? 0),
     };
   }
 
@@ -334,7 +349,7 @@ export class CameraIngest {
    * H.264 is handed to one decoding ffmpeg instead, for good.
    */
   private receive(): void {
-    const client = new RtspClient({ url: this.plan.url, timeoutMs: this.o.timeoutMs ?? 10_000, readEveryMs: this.o.readEveryMs ?? 200 });
+    const client = new RtspClient({ url: this.plan.url, timeoutMs: this.o.timeoutMs ?? 10_000, readEveryMs: this.readEveryMs });
     this.rtsp = client;
     this.activity.reset();
     this.lastDecodeMono = -Infinity; // a new connection shows its first picture at once
@@ -346,6 +361,7 @@ export class CameraIngest {
       if (ended) return;
       ended = true;
       if (this.rtsp === client) this.rtsp = null;
+      this.readsEnded += client.stats().reads;
       this.depacketized = this.rtpStats(); // this connection's counts join the total
       this.depacketizer = null;
       // Ended by us (stop, stall, not H.264): our reason; else the session's.
@@ -391,6 +407,8 @@ export class CameraIngest {
     this.accessUnits++;
     if (!this.connected) this.markConnected(now);
     this.activity.observe(au.key, au.sliceBytes);
+    const quiet = !this.activity.active && now >= this.demandUntilMono;
+    this.rtsp?.setReadEvery(quiet ? this.quietReadEveryMs : this.readEveryMs);
     if (!au.key) return;
     this.keyframes++;
     // Half a GOP of slack: "every 4 s" must not become every 5 s through keyframe phase.

@@ -330,6 +330,9 @@ const STATUS_HINTS: Record<number, string> = {
 // ---------------------------------------------------------------------------
 // Client
 
+/** The most a paused socket may leave in the kernel (see RtspClientOptions.readEveryMs). */
+const HELD_BYTES = 32 * 1024;
+
 export interface RtspClientOptions {
   /** rtsp://[user:pass@]host[:port]/path?query; user and password percent-decoded. */
   url: string;
@@ -344,7 +347,11 @@ export interface RtspClientOptions {
    * arrives meanwhile. A camera sends each RTP packet on its own, and reading
    * them as they come costs a wake-up (~50 µs) per packet: ~40 a second per
    * sub-stream. At 200 ms a camera costs 5 reads a second, each of many packets,
-   * for at most 200 ms more latency. Default 0: read as data arrives.
+   * for at most 200 ms more latency. A fast stream is read more often than
+   * this: the kernel is never left holding more than HELD_BYTES (32 KiB) at a
+   * time, well inside TCP's receive window, so a main stream at any bitrate is
+   * kept up with and never throttled by flow control. Default 0: read as data
+   * arrives. Changed later with setReadEvery().
    */
   readEveryMs?: number;
 }
@@ -432,10 +439,13 @@ export class RtspClient {
   private readonly timeoutMs: number;
   private readonly keepAliveOption: number | undefined;
   private readonly userAgent: string;
-  private readonly readEveryMs: number;
+  private readEveryMs: number;
   /** Reads land here (net's `onread`): no allocation per read; the parser copies what it keeps. */
   private readonly readBuffer = Buffer.allocUnsafe(64 * 1024);
   private readTimer: NodeJS.Timeout | null = null;
+  /** Bytes read since the socket was last paused, and when that was: the stream's rate. */
+  private cycleBytes = 0;
+  private cycleStartedAt = 0;
 
   private state: State = 'idle';
   // Private (#) with the URL: it holds the password, and inspecting or logging the client must not show it.
@@ -664,15 +674,33 @@ export class RtspClient {
     });
   }
 
+  /**
+   * How often to read from now on (see RtspClientOptions.readEveryMs): the
+   * camera ingest reads a quiet camera less often than an active one. Takes
+   * effect from the next read.
+   */
+  setReadEvery(ms: number): void {
+    this.readEveryMs = Math.max(0, ms);
+  }
+
   /** One read; false pauses the socket until the next read is due (readEveryMs, once playing). */
   private onRead(socket: Socket, n: number, buf: Uint8Array): boolean {
     this.counts.reads++;
     this.onData(socket, Buffer.from(buf.buffer, buf.byteOffset, n));
-    if (this.readEveryMs === 0 || this.state !== 'playing' || socket !== this.socket) return true;
-    this.readTimer ??= setTimeout(() => {
-      this.readTimer = null;
-      if (socket === this.socket && !socket.destroyed) socket.resume();
-    }, this.readEveryMs);
+    this.cycleBytes += n;
+    // A full buffer means more is waiting: read on.
+    if (this.readEveryMs === 0 || n >= this.readBuffer.length || this.state !== 'playing' || socket !== this.socket) return true;
+    const now = performance.now();
+    const bytesPerMs = this.cycleBytes / Math.max(1, now - this.cycleStartedAt);
+    this.cycleBytes = 0;
+    this.cycleStartedAt = now;
+    this.readTimer ??= setTimeout(
+      () => {
+        this.readTimer = null;
+        if (socket === this.socket && !socket.destroyed) socket.resume();
+      },
+      Math.min(this.readEveryMs, HELD_BYTES / Math.max(bytesPerMs, 1e-6)),
+    );
     return false;
   }
 
@@ -769,6 +797,8 @@ export class RtspClient {
 
   private startPlaying(): void {
     this.state = 'playing';
+    this.cycleBytes = 0;
+    this.cycleStartedAt = performance.now();
     this.lastDataAt = Date.now();
     this.armWatchdog();
     if (this.publicMethods && !this.publicMethods.has('GET_PARAMETER')) this.keepAliveMethod = 'OPTIONS';

