@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Box } from '../pipeline/events/types.js';
-import { fillPad } from '../pipeline/detect/preprocess.js';
+import { fillAtSize, fillPad } from '../pipeline/detect/preprocess.js';
 import type { ManifestInput } from '../pipeline/detect/manifest.js';
 
 const input = (layout: 'NCHW' | 'NHWC'): ManifestInput =>
@@ -32,6 +32,37 @@ describe('fillPad', () => {
         expect(Array.from(got.subarray(0, 12 * 8 * 3)).every((v) => v === -1), 'item 0 untouched').toBe(true);
         expect(Array.from(got.subarray(12 * 8 * 3)), JSON.stringify(keep)).toEqual(Array.from(reference(layout, keep, 12, 8)));
       }
+    });
+  }
+});
+
+describe('fillAtSize at scale 1 (a crop at its own size)', () => {
+  for (const layout of ['NCHW', 'NHWC'] as const) {
+    it(`${layout}: copies the region's pixels normalised, exactly as the bilinear path computes them`, () => {
+      const image = { width: 20, height: 14, data: new Uint8Array(20 * 14 * 3) };
+      for (let i = 0; i < image.data.length; i++) image.data[i] = (i * 37 + 11) % 256;
+      const region: Box = [3, 2, 15, 10]; // 12 × 8
+      const size = { width: 16, height: 8 };
+      const i = input(layout);
+      const got = new Float32Array(size.width * size.height * 3).fill(-1);
+      const placement = fillAtSize(image, region, i, got, 0, size, 1);
+      expect(placement).toMatchObject({ scaleX: 1, scaleY: 1, padX: 0, padY: 0 });
+      const plane = size.width * size.height;
+      for (let y = 0; y < size.height; y++) {
+        for (let x = 0; x < size.width; x++) {
+          for (let c = 0; c < 3; c++) {
+            // BGR model: channel 0 is the source's blue (byte 2).
+            const src = x < 12 ? image.data[((region[1] + y) * image.width + region[0] + x) * 3 + (2 - c)]! : i.pad_value;
+            const want = (src * i.scale - i.mean[c]!) / i.std[c]!;
+            const at = layout === 'NCHW' ? c * plane + y * size.width + x : (y * size.width + x) * 3 + c;
+            expect(got[at]).toBeCloseTo(want, 5);
+          }
+        }
+      }
+      // Half a pixel off the grid takes the interpolating path: values between neighbours, not copies.
+      const shifted = new Float32Array(got.length);
+      fillAtSize(image, [3.5, 2, 15.5, 10], i, shifted, 0, size, 1);
+      expect(shifted[0]).not.toBeCloseTo(got[0]!, 5);
     });
   }
 });
