@@ -44,7 +44,7 @@ describe('portwatch detect', () => {
   it('rejects an unknown model and a bad threshold with one line and exit code 2', () => {
     const unknown = portwatch('detect', 'test/fixtures/images/dog.jpg', '--model', 'yolo-nope');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr.trim()).toMatch(/^portwatch: no model "yolo-nope": .*models in .*: .*centernet.*nanodet/);
+    expect(unknown.stderr.trim()).toMatch(/^portwatch: no model "yolo-nope": .*models in .*: centernet, nanodet, nanodet-int8\)$/);
     const bad = portwatch('detect', 'test/fixtures/images/dog.jpg', '--threshold', '1.5');
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe('portwatch: --threshold must be a number between 0 and 1, got "1.5"');

@@ -35,7 +35,7 @@ export function registerDetectCommand(program: Command): void {
     .command('detect')
     .description('Run an object detector on JPEG images; prints one JSON line per image with boxes in source pixels')
     .argument('<image...>', 'JPEG files')
-    .option('-m, --model <name>', 'model name: a manifest models/<name>.json (centernet, nanodet, or your own)', 'centernet')
+    .option('-m, --model <name>', 'model name: a manifest models/<name>.json (centernet, nanodet, nanodet-int8, or your own)', 'centernet')
     .option('-t, --threshold <x>', 'score threshold 0..1 (default: the model manifest default_threshold)', parseThreshold)
     .option('--models-dir <dir>', 'folder holding the model manifests and .onnx files (default: the repository models/)')
     .option('--threads <n>', 'onnxruntime intra-op threads', parsePositiveInt('--threads'), 1)
@@ -50,7 +50,7 @@ export function registerDetectCommand(program: Command): void {
       } catch (err) {
         if (!existsSync(file)) {
           const dir = dirname(file);
-          const known = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)) : [];
+          const known = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json') && !f.endsWith('.calibration.json')).map((f) => f.slice(0, -5)).sort() : [];
           throw new CliError(`no model "${opts.model}": ${file} does not exist (models in ${dir}: ${known.join(', ') || 'none'})`, 2);
         }
         throw new CliError((err as Error).message, 1);

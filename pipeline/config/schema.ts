@@ -153,7 +153,7 @@ const detectFields = {
   /** Size frames are scaled to before motion and detection, in pixels. */
   width: z.int('width is a whole number of pixels').min(64, 'width must be at least 64').max(3840, 'width must be at most 3840').refine(even, 'width must be even (video scaling needs even sizes)'),
   height: z.int('height is a whole number of pixels').min(64, 'height must be at least 64').max(2160, 'height must be at most 2160').refine(even, 'height must be even (video scaling needs even sizes)'),
-  /** A model manifest name under models/ (e.g. centernet, nanodet). */
+  /** A model manifest name under models/ (e.g. nanodet-int8, nanodet, centernet). */
   model: idSchema,
   /** `sub`: decode the sub-stream when the camera has one, else main. */
   stream: z.enum(['sub', 'main'], { error: 'stream is sub or main' }),
