@@ -5,7 +5,7 @@
 // Measured here: all 128 of the float model's person detections found again
 // (and 1 more), mean IoU 0.97, scores 0.013 apart on average (0.10 at worst).
 // The conversion tests also run it on photographs unlike the footage.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
@@ -162,6 +162,22 @@ describe('folding and calibration', () => {
     const dir = mkdtempSync(join(tmpdir(), 'portwatch-int8-'));
     try {
       expect(() => convertModel('nanodet-int8', { outDir: dir, calibrationTable: join(dir, 'none.json') })).toThrow(/none\.json not found: make it with `node --import tsx scripts\/models\/convert\.ts --calibrate nanodet-int8`/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a damaged calibration table', () => {
+  it('is named with the reason and what to do, for broken JSON and for a bad range', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portwatch-int8-'));
+    try {
+      const broken = join(dir, 'broken.json');
+      writeFileSync(broken, '{"model": "nanodet", "ranges": {');
+      expect(() => convertModel('nanodet-int8', { outDir: dir, calibrationTable: broken })).toThrow(/broken\.json: not a calibration table \(.*JSON.*\); restore it from git or make it again with `node --import tsx scripts\/models\/convert\.ts --calibrate nanodet-int8`/);
+      const badRange = join(dir, 'bad-range.json');
+      writeFileSync(badRange, JSON.stringify({ model: 'nanodet', frames: 'x', ranges: { input_1: [-2, 'big'] } }));
+      expect(() => convertModel('nanodet-int8', { outDir: dir, calibrationTable: badRange })).toThrow(/bad-range\.json: range "input_1" is not \[min, max\]/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

