@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { iou, loadDetector, type Detection, type Detector } from '../pipeline/detect/index.js';
+import { cpuHasInt8Dot, int8Caveat, iou, loadDetector, type Detection, type Detector } from '../pipeline/detect/index.js';
 import { silentLogger } from '../pipeline/log/index.js';
 import type { Box } from '../pipeline/events/types.js';
 import { calibrationInputs, videoFrames } from '../scripts/models/calibration-frames.js';
@@ -181,5 +181,26 @@ describe('a damaged calibration table', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('int8 on a CPU without VNNI', () => {
+  const cpuinfo = (flags: string) => `processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: ${flags}\nbugs\t\t: spectre_v1\n`;
+  it('reads the int8 dot-product flags from /proc/cpuinfo', () => {
+    expect(cpuHasInt8Dot(cpuinfo('fpu sse2 avx2 avx512f avx512_vnni'))).toBe(true);
+    expect(cpuHasInt8Dot(cpuinfo('fpu sse2 avx2 avx_vnni'))).toBe(true);
+    expect(cpuHasInt8Dot('processor\t: 0\nFeatures\t: fp asimd asimddp\n')).toBe(true);
+    expect(cpuHasInt8Dot(cpuinfo('fpu sse2 avx2 avx512f avx512bw'))).toBe(false);
+    expect(cpuHasInt8Dot(null)).toBeNull();
+    expect(cpuHasInt8Dot('nothing useful')).toBeNull();
+  });
+
+  it('warns for an int8 model there, and only there', () => {
+    const int8 = JSON.parse(readFileSync(join(MODELS_DIR, 'nanodet-int8.json'), 'utf8'));
+    const float = JSON.parse(readFileSync(join(MODELS_DIR, 'nanodet.json'), 'utf8'));
+    expect(int8Caveat(int8, cpuinfo('avx2 avx512f'))).toMatch(/^model nanodet-int8 is int8 and this CPU has no VNNI: .*test\/model-quantize\.test\.ts/);
+    expect(int8Caveat(int8, cpuinfo('avx2 avx512_vnni'))).toBeNull();
+    expect(int8Caveat(int8, null)).toBeNull();
+    expect(int8Caveat(float, cpuinfo('avx2'))).toBeNull();
   });
 });

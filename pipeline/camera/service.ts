@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { CameraConfig, SiteConfig } from '../config/index.js';
-import { BatchDetector, loadDetector, type Detector } from '../detect/index.js';
+import { BatchDetector, int8Caveat, loadDetector, loadManifest, manifestPath, type Detector } from '../detect/index.js';
 import { eventId, type EventPublisher, type PortEvent } from '../events/index.js';
 import type { CameraHealthRecord, HealthThresholds } from '../health/index.js';
 import { CameraLeaseManager } from '../lease/index.js';
@@ -106,6 +106,8 @@ export async function startCameraService(o: CameraServiceOptions): Promise<Camer
   for (const model of new Set([...cameras.values()].filter((c) => c.zones.length + c.tripwires.length > 0).map((c) => c.detect.model))) {
     const sessions: Array<Detector | ThreadedDetector> = [];
     const dir = o.modelsDir ? { modelsDir: o.modelsDir } : {};
+    const caveat = int8Caveat(await loadManifest(manifestPath(model, o.modelsDir)));
+    if (caveat) log.warn({ model }, caveat);
     for (let i = 0; i < Math.max(1, o.sessions ?? 1); i++) {
       sessions.push(o.threads === false ? await loadDetector(model, { logger: log, maxBatch, ...dir }) : await ThreadedDetector.start(model, { maxBatch, ...dir }));
     }

@@ -43,3 +43,4 @@ export {
   type OutputTensors,
   type BoxFormat,
 } from './decoders/index.js';
+export { cpuHasInt8Dot, int8Caveat } from './int8-cpu.js';
