@@ -160,8 +160,8 @@ export function activationTensors(g: GraphRecord): string[] {
   const out: string[] = g.input.map((i) => i.name);
   const outputs = new Set(g.output.map((o) => o.name));
   for (const n of g.node) {
-    // Shape makes int64; slicing, joining or gathering int64 keeps it int64.
-    const isInt = n.op_type === 'Shape' || (n.input.length > 0 && nonFloat.has(n.input[0]!) && n.op_type !== 'Reshape' && n.op_type !== 'Resize');
+    // Shape makes int64; what is computed from int64 data (sliced, joined, gathered) stays int64.
+    const isInt = n.op_type === 'Shape' || (n.input.length > 0 && nonFloat.has(n.input[0]!));
     for (const o of n.output) {
       if (isInt) nonFloat.add(o);
       else if (!outputs.has(o)) out.push(o);
