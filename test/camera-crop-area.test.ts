@@ -6,6 +6,7 @@ import { analyzeClip, DetectorPool, watchArea, type CameraDetector, type CameraS
 import { BatchDetector, type Detector, loadDetector } from '../pipeline/detect/index.js';
 import type { Box } from '../pipeline/events/types.js';
 import { silentLogger } from '../pipeline/log/index.js';
+import { WEST_PATH } from './helpers/vtest-zone.js';
 
 const CLIP = 'test/fixtures/video/vtest-640x480.mp4';
 const camera: CameraSpec = {
@@ -13,7 +14,7 @@ const camera: CameraSpec = {
   streams: { main: CLIP },
   detect: { fps: 2, width: 640, height: 480 },
   // The left part of the footpath, as in the analyze test.
-  zones: [{ id: 'west-path', kind: 'restricted', polygon: [[0, 0.33], [0.28, 0.33], [0.28, 0.5], [0, 0.5]], classes: ['person'], min_dwell_seconds: 1 }],
+  zones: [WEST_PATH],
   tripwires: [],
   masks: [],
 };

@@ -8,6 +8,7 @@ import { CameraRunner, type CameraSpec } from '../pipeline/camera/index.js';
 import { loadDetector, type Detector } from '../pipeline/detect/index.js';
 import { silentLogger } from '../pipeline/log/index.js';
 import { startRtspServer, type RtspServer } from './helpers/rtsp-server.js';
+import { WEST_PATH } from './helpers/vtest-zone.js';
 
 /**
  * Keyframes on demand must not cost events. A camera that shows an empty
@@ -46,7 +47,7 @@ const camera = (id: string, path: string): CameraSpec => ({
   id,
   streams: { main: server.url(path) },
   detect: { fps: 2, width: 640, height: 480 },
-  zones: [{ id: 'west-path', kind: 'restricted', polygon: [[0, 0.33], [0.28, 0.33], [0.28, 0.5], [0, 0.5]], classes: ['person'], min_dwell_seconds: 1 }],
+  zones: [WEST_PATH],
   tripwires: [],
   masks: [],
 });

@@ -3,6 +3,7 @@ import { CameraRunner, type CameraDetector, type CameraSpec } from '../pipeline/
 import { loadDetector, type Detector, type DetectRequest } from '../pipeline/detect/index.js';
 import { silentLogger } from '../pipeline/log/index.js';
 import { startRtspServer, type RtspServer } from './helpers/rtsp-server.js';
+import { WEST_PATH } from './helpers/vtest-zone.js';
 
 /**
  * CameraRunner on the real RTSP simulator with NanoDet: ffmpeg pipes yuv420p,
@@ -32,7 +33,7 @@ const camera = (id: string, path: string): CameraSpec => ({
   id,
   streams: { main: server.url(path) },
   detect: { fps: 1, width: 640, height: 480 },
-  zones: [{ id: 'west-path', kind: 'restricted', polygon: [[0, 0.33], [0.28, 0.33], [0.28, 0.5], [0, 0.5]], classes: ['person'], min_dwell_seconds: 1 }],
+  zones: [WEST_PATH],
   tripwires: [],
   masks: [],
 });
