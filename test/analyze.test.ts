@@ -72,7 +72,9 @@ describe('portwatch analyze', () => {
 
     // The line at x = 0.28 from top to bottom: walking west is left_to_right (seen from the
     // first point towards the second, west is on the right). Nobody crosses back before 30 s.
-    const crossings = lines.filter((l) => l.kind === 'cargo_movement');
+    // People crossing a line are line crossings; nothing on this footage is cargo.
+    expect(lines.filter((l) => l.kind === 'cargo_movement')).toEqual([]);
+    const crossings = lines.filter((l) => l.kind === 'line_crossing');
     for (const c of crossings) expect(c).toMatchObject({ phase: 'instant', zone: 'west-line' });
     const west = crossings.filter((c) => c.details.direction === 'left_to_right');
     const east = crossings.filter((c) => c.details.direction === 'right_to_left');

@@ -75,6 +75,18 @@ describe('tripwire crossings → cargo_movement crossed', () => {
     expect(drive(e, 2, 'truck', 0.1, 0.8, 0.2, 20)).toHaveLength(0);
   });
 
+  it('a person crossing a people line is a line_crossing, not cargo movement; a truck on the same line stays cargo', () => {
+    const e = engine([{ ...gate, id: 'quay-edge', classes: ['person', 'truck'] }]);
+    const walk = drive(e, 1, 'person', 0.5, 0.2, 0.8);
+    expect(walk).toHaveLength(1);
+    expect(walk[0]).toMatchObject({ kind: 'line_crossing', phase: 'instant', zone: 'quay-edge', class: 'person' });
+    expect(walk[0]!.details).toMatchObject({ action: 'crossed', direction: 'left_to_right', count: 1 });
+    expect(walk[0]!.id).toBe(eventId('gate-cam', 'line_crossing:quay-edge', 1, walk[0]!.time.getTime()));
+    const drive2 = drive(e, 2, 'truck', 0.5, 0.2, 0.8, 20);
+    expect(drive2[0]).toMatchObject({ kind: 'cargo_movement', class: 'truck' });
+    expect(e.counts()[0]).toMatchObject({ count: 2 });
+  });
+
   it('other classes do not cross', () => {
     const e = engine([gate]);
     expect(drive(e, 1, 'person', 0.5, 0.2, 0.8)).toHaveLength(0);

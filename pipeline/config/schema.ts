@@ -43,6 +43,7 @@ export const INSPECTOR_SKILLS = [
 export const EVENT_KINDS = [
   'unauthorized_access',
   'cargo_movement',
+  'line_crossing',
   'loitering',
   'camera_offline',
   'camera_frozen',

@@ -7,6 +7,7 @@
 export type EventKind =
   | 'unauthorized_access'
   | 'cargo_movement'
+  | 'line_crossing'
   | 'loitering'
   | 'camera_offline'
   | 'camera_frozen'

@@ -2,6 +2,7 @@ export * from './types.js';
 export {
   ZoneEngine,
   CARGO_CLASSES,
+  crossingKind,
   DEFAULT_ZONE_CLASSES,
   type ZoneEngineOptions,
   type FrameSize,

@@ -460,11 +460,11 @@ export class ZoneEngine {
     if (w.spec.direction !== 'both' && w.spec.direction !== direction) return;
     if (!isArmed(w.schedule, local)) return;
     w.counts[direction]++;
-    const rule = `cargo_movement:${w.spec.id}`;
+    const kind = crossingKind(t.class);
     out.push({
-      id: eventId(this.camera, rule, m.track, crossedAt),
+      id: eventId(this.camera, `${kind}:${w.spec.id}`, m.track, crossedAt),
       time: new Date(crossedAt),
-      kind: 'cargo_movement',
+      kind,
       phase: 'instant',
       camera: this.camera,
       zone: w.spec.id,
@@ -592,6 +592,15 @@ export class ZoneEngine {
 function lostIdOf(objects: Map<number, ObjectMemo>, memo: ObjectMemo): number {
   for (const [id, o] of objects) if (o === memo) return id;
   return -1;
+}
+
+/**
+ * A tripwire crossed by cargo (a truck through a gate) is cargo movement; by
+ * anything else (a person stepping over a line) it is a line crossing, so
+ * alert rules can tell the two apart.
+ */
+export function crossingKind(cls: string): EventKind {
+  return CARGO_CLASSES.includes(cls) ? 'cargo_movement' : 'line_crossing';
 }
 
 function newMemo(t: Track): ObjectMemo {
