@@ -1,9 +1,4 @@
 import { Command, CommanderError } from 'commander';
-import { registerConfigCommands } from './commands/config.js';
-import { registerDbCommands } from './commands/db.js';
-import { registerAisCommands } from './commands/ais.js';
-import { registerDetectCommand } from './commands/detect.js';
-import { registerAnalyzeCommand } from './commands/analyze.js';
 import { CliError } from './cli-error.js';
 
 const program = new Command('portwatch')
@@ -11,13 +6,28 @@ const program = new Command('portwatch')
   .showHelpAfterError('(add --help for usage)')
   .exitOverride();
 
-registerConfigCommands(program);
-registerDbCommands(program);
-registerAisCommands(program);
-registerDetectCommand(program);
-registerAnalyzeCommand(program);
+type Register = (program: Command) => void;
+const groups = new Map<string, () => Promise<Register>>();
+/**
+ * Registers a command group by its top-level command name. Its module is imported only when
+ * that command runs (or for help and unknown commands, which need them all), so a short command
+ * such as `ais decode` does not pay for loading the camera, model or database code.
+ * Add a group with one line below: group('name', async () => (await import('./commands/name.js')).registerNameCommands);
+ */
+function group(name: string, load: () => Promise<Register>): void {
+  groups.set(name, load);
+}
+
+group('config', async () => (await import('./commands/config.js')).registerConfigCommands);
+group('db', async () => (await import('./commands/db.js')).registerDbCommands);
+group('ais', async () => (await import('./commands/ais.js')).registerAisCommands);
+group('detect', async () => (await import('./commands/detect.js')).registerDetectCommand);
+group('analyze', async () => (await import('./commands/analyze.js')).registerAnalyzeCommand);
 
 try {
+  const name = process.argv.slice(2).find((arg) => !arg.startsWith('-'));
+  const wanted = name !== undefined && groups.has(name) ? [groups.get(name)!] : [...groups.values()];
+  for (const register of await Promise.all(wanted.map((load) => load()))) register(program);
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
