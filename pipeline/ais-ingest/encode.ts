@@ -6,6 +6,8 @@
  * identity up to the resolution of the bit fields.
  */
 
+import { checksumFooter } from '../nmea/index.js';
+
 export interface PositionReportFields {
   type?: 1 | 2 | 3;
   mmsi: number;
@@ -91,12 +93,6 @@ class BitWriter {
   }
 }
 
-export function nmeaChecksum(body: string): string {
-  let x = 0;
-  for (let i = 0; i < body.length; i++) x ^= body.charCodeAt(i);
-  return x.toString(16).toUpperCase().padStart(2, '0');
-}
-
 /** An NMEA 4.10 tag block `\s:…,c:…*hh\`, or '' when neither is given. */
 export function tagBlock(station: string | undefined, time: number | undefined): string {
   const fields: string[] = [];
@@ -104,7 +100,7 @@ export function tagBlock(station: string | undefined, time: number | undefined):
   if (time !== undefined) fields.push(`c:${Math.floor(time)}`);
   if (fields.length === 0) return '';
   const body = fields.join(',');
-  return `\\${body}*${nmeaChecksum(body)}\\`;
+  return `\\${body}${checksumFooter(body)}\\`;
 }
 
 /** Split an armoured payload into sentences of at most 60 characters, as receivers do. */
@@ -116,7 +112,7 @@ function sentences(payload: string, fill: number, options: SentenceOptions): str
   const tb = tagBlock(options.station, options.time);
   return parts.map((p, i) => {
     const body = `${options.talker ?? 'AI'}VDM,${count},${i + 1},${seq},${options.channel ?? 'A'},${p},${i === count - 1 ? fill : 0}`;
-    return `${tb}!${body}*${nmeaChecksum(body)}`;
+    return `${tb}!${body}${checksumFooter(body)}`;
   });
 }
 

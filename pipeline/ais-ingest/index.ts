@@ -4,7 +4,6 @@ export { berthAreas, createFeed, type FeedOverrides } from './site.js';
 export {
   encodePositionReport,
   encodeStaticVoyage,
-  nmeaChecksum,
   tagBlock,
   type PositionReportFields,
   type StaticVoyageFields,

@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { nmeaChecksum } from '../../pipeline/ais-ingest/encode.js';
+import { checksumFooter } from '../../pipeline/nmea/index.js';
 import { lineTime } from '../../pipeline/feeds/index.js';
 import { portScenario } from './ais-scenario.js';
 
@@ -52,7 +52,7 @@ export function retimeLine(line: string, seconds: number): string {
   const body = star >= 0 ? block.slice(0, star) : block;
   if (!/(^|,)c:\d+/.test(body)) return line;
   const fresh = body.replace(/(^|,)c:\d+/, `$1c:${Math.floor(seconds)}`);
-  return `\\${fresh}*${nmeaChecksum(fresh)}\\${line.slice(end + 1)}`;
+  return `\\${fresh}${checksumFooter(fresh)}\\${line.slice(end + 1)}`;
 }
 
 export class AisReplay {
