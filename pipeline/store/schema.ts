@@ -264,6 +264,32 @@ export const MIGRATIONS: readonly Migration[] = [
       { sql: berthOccupancyTotals },
     ],
   },
+  {
+    version: 6,
+    name: 'API tokens',
+    steps: [
+      {
+        // Only the SHA-256 of a token is kept: a database dump does not hand out access.
+        // An enterprise token is bound to its company, an inspector's to the inspector.
+        sql: `
+CREATE TABLE IF NOT EXISTS api_tokens (
+  id            uuid        PRIMARY KEY,
+  name          text        NOT NULL,
+  role          text        NOT NULL CHECK (role IN ('admin', 'operator', 'analyst', 'inspector', 'enterprise')),
+  company       text,
+  inspector     text,
+  hash          text        NOT NULL UNIQUE,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  expires_at    timestamptz,
+  revoked_at    timestamptz,
+  last_used_at  timestamptz,
+  CHECK ((role = 'enterprise') = (company IS NOT NULL)),
+  CHECK (role = 'inspector' OR inspector IS NULL)
+);
+`,
+      },
+    ],
+  },
 ];
 
 /** The hypertables (time-series tables) the migrations create, with their time column. */
