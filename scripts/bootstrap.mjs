@@ -38,6 +38,8 @@ const DEBIAN_PACKAGES = [
   'gstreamer1.0-plugins-good',
   'gstreamer1.0-plugins-bad',
 ];
+// The browser tests drive Debian's Chromium headless (test/web-*.test.ts).
+if (forTest) DEBIAN_PACKAGES.push('chromium');
 
 function run(cmd, argv, opts = {}) {
   return spawnSync(cmd, argv, { cwd: root, encoding: 'utf8', ...opts });
@@ -115,7 +117,16 @@ step('models', () => {
   if (r.status !== 0) throw new Error('model conversion failed; see the output above');
 });
 
-// 4. Services the tests talk to: Redis and PostgreSQL on loopback.
+// 4. The command center's page (web/ → web/dist, which the API serves): rebuilt
+// when the hash of its sources differs from the one the last build recorded.
+step('web page', () => {
+  if (!existsSync(join(root, 'scripts', 'build-web.mjs'))) return;
+  const r = run(process.execPath, ['scripts/build-web.mjs', ...(checkOnly ? ['--check'] : [])], { stdio: 'inherit' });
+  if (checkOnly) return void (r.status !== 0 && say('the web page is out of date: run `node scripts/build-web.mjs`'));
+  if (r.status !== 0) throw new Error('building web/ failed; see the esbuild output above');
+});
+
+// 5. Services the tests talk to: Redis and PostgreSQL on loopback.
 if (forTest) {
   await service('Redis', 6379, [
     ['redis-server', '--daemonize', 'yes', '--bind', '127.0.0.1', '--port', '6379', '--save', '', '--appendonly', 'no'],
