@@ -16,7 +16,7 @@ export function isEnvField(path: readonly (string | number)[]): boolean {
   const [a, b, c, d] = path;
   if (path.length === 4 && a === 'cameras' && typeof b === 'number' && c === 'streams') return d === 'main' || d === 'sub';
   if (path.length === 3 && a === 'feeds' && typeof b === 'number') return c === 'host' || c === 'path';
-  if (path.length === 4 && a === 'alerts' && b === 'routes' && typeof c === 'number') return d === 'url';
+  if (path.length === 4 && a === 'alerts' && b === 'routes' && typeof c === 'number') return d === 'url' || d === 'secret';
   return false;
 }
 

@@ -25,7 +25,7 @@ export const TRIPWIRE_DIRECTIONS = ['left_to_right', 'right_to_left', 'both'] as
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
 export const FEED_PROTOCOLS = ['tcp', 'udp', 'file'] as const;
-export const ALERT_ROUTE_KINDS = ['board', 'dispatch', 'webhook'] as const;
+export const ALERT_ROUTE_KINDS = ['board', 'dispatch', 'webhook', 'mqtt'] as const;
 /**
  * A closed list on purpose: an inspector whose skill is misspelt would never be
  * drawn for the inspections needing it, silently. Add a skill here, not in a site file.
@@ -325,7 +325,22 @@ const alertRouteSchema = z.discriminatedUnion(
     /** The dispatch queue: an inspection is drawn for the alert. */
     z.strictObject({ ...routeCommon, kind: z.literal('dispatch') }),
     /** HTTP POST of the alert as JSON; the URL may carry a token by ${ENV} reference. */
-    z.strictObject({ ...routeCommon, kind: z.literal('webhook'), url: z.url({ protocol: /^https?$/, error: 'a webhook URL starts with http:// or https://' }) }),
+    z.strictObject({
+      ...routeCommon,
+      kind: z.literal('webhook'),
+      url: z.url({ protocol: /^https?$/, error: 'a webhook URL starts with http:// or https://' }),
+      /** HMAC-SHA256 key for the X-Portwatch-Signature header; write it as ${ENV}. */
+      secret: text.optional(),
+      /** Tries in total before the alert is dead-lettered. */
+      max_attempts: z.int('max_attempts is a whole number').min(1, 'max_attempts is at least 1').max(20, 'max_attempts above 20 retries for hours').default(6),
+    }),
+    /** An MQTT broker: alert changes, camera states and berth occupancy under `topic_prefix`. */
+    z.strictObject({
+      ...routeCommon,
+      kind: z.literal('mqtt'),
+      url: z.url({ protocol: /^mqtts?$|^wss?$/, error: 'an MQTT URL starts with mqtt://, mqtts://, ws:// or wss://' }),
+      topic_prefix: z.string().regex(/^[A-Za-z0-9_\-/]+$/, 'a topic prefix is letters, digits, "_", "-" and "/" (no wildcards)').default('portwatch'),
+    }),
   ],
   { error: `kind is one of ${ALERT_ROUTE_KINDS.join(', ')}` },
 );
@@ -344,7 +359,63 @@ const alertRuleSchema = z.strictObject({
   routes: uniqueStrings(idSchema, 'route'),
   /** A second alert for the same camera/zone/vessel and rule within this time is folded into the first. */
   cooldown_seconds: z.number().min(0, 'cooldown_seconds cannot be negative').default(300),
+  /** What the operator must do, in order; every alert of the rule shows it. */
+  procedure: z.array(text).default([]),
+  /** Suppression by design: events of this rule raise no alert while any of these hold. */
+  suppress: z
+    .strictObject({
+      /** While a vessel is scheduled at the event's berth (the camera's berth), per the berth's schedule. */
+      berth_scheduled: z.boolean('berth_scheduled is true or false').default(false),
+      /** Site-local windows (e.g. the day shift). */
+      windows: z.array(scheduleWindowSchema).default([]),
+    })
+    .optional(),
 });
+
+const seconds = (what: string) => z.number(`${what} is a number of seconds`).min(0, `${what} cannot be negative`);
+
+/** An operator view: the part of the site one console watches; flood is counted per view. */
+const alertViewSchema = z.strictObject({
+  id: idSchema,
+  name: text.optional(),
+  cameras: uniqueStrings(idSchema, 'camera').optional(),
+  camera_kinds: uniqueStrings(z.enum(CAMERA_KINDS, { error: 'a camera kind is one of dock, yard, channel, gate' }), 'camera kind').optional(),
+  berths: uniqueStrings(idSchema, 'berth').optional(),
+  rules: uniqueStrings(idSchema, 'rule').optional(),
+});
+
+export const ALERT_SETTINGS_DEFAULTS = {
+  escalate_after_seconds: { critical: 60, high: 300, medium: 900, low: 0, info: 0 },
+  max_shelve_minutes: 480,
+  flood: { max_alerts: 10, window_seconds: 600 },
+  clips: { pre_roll_seconds: 5, post_roll_seconds: 5, retain_days: 30 },
+};
+
+const alertSettingsFields = {
+  /** An alert unacknowledged this long after it opened is escalated (priority up one, announced again); 0 never. */
+  escalate_after_seconds: z
+    .strictObject(Object.fromEntries(SEVERITIES.map((s) => [s, seconds(`escalate_after_seconds.${s}`).optional()])) as Record<Severity, z.ZodOptional<z.ZodNumber>>)
+    .transform((v) => ({ ...ALERT_SETTINGS_DEFAULTS.escalate_after_seconds, ...Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined)) }) as Record<Severity, number>)
+    .prefault({}),
+  /** The longest an operator may shelve an alert or a rule. */
+  max_shelve_minutes: z.number().positive('max_shelve_minutes must be above 0').max(7 * 24 * 60, 'max_shelve_minutes above a week is not shelving').default(ALERT_SETTINGS_DEFAULTS.max_shelve_minutes),
+  /** ISA-18.2: more than `max_alerts` in `window_seconds` for one view is a flood. */
+  flood: z
+    .strictObject({
+      max_alerts: z.int('max_alerts is a whole number').min(1, 'max_alerts is at least 1').default(ALERT_SETTINGS_DEFAULTS.flood.max_alerts),
+      window_seconds: z.number().positive('window_seconds must be above 0').default(ALERT_SETTINGS_DEFAULTS.flood.window_seconds),
+    })
+    .prefault({}),
+  views: z.array(alertViewSchema).default([]),
+  /** Evidence clips of camera alerts (copied H.264 in MP4). */
+  clips: z
+    .strictObject({
+      pre_roll_seconds: seconds('pre_roll_seconds').max(30, 'pre_roll_seconds above 30 is more than the camera buffer holds').default(ALERT_SETTINGS_DEFAULTS.clips.pre_roll_seconds),
+      post_roll_seconds: seconds('post_roll_seconds').max(60, 'post_roll_seconds above 60 s').default(ALERT_SETTINGS_DEFAULTS.clips.post_roll_seconds),
+      retain_days: z.number().positive('retain_days must be above 0').default(ALERT_SETTINGS_DEFAULTS.clips.retain_days),
+    })
+    .prefault({}),
+};
 
 // ---------------------------------------------------------------- the site
 
@@ -368,7 +439,7 @@ export function makeSiteConfigSchema(ctx: SchemaContext) {
     feeds: z.array(feedSchema(ctx)).default([]),
     inspectors: z.array(inspectorSchema).default([]),
     alerts: z
-      .strictObject({ routes: z.array(alertRouteSchema).default([]), rules: z.array(alertRuleSchema).default([]) })
+      .strictObject({ routes: z.array(alertRouteSchema).default([]), rules: z.array(alertRuleSchema).default([]), ...alertSettingsFields })
       .prefault({}),
     /** The risk engine's model file; only its path is checked here. */
     risk: z.strictObject({ model: text.transform((p) => path.resolve(ctx.base_dir, p)) }).optional(),
@@ -389,6 +460,8 @@ export type FeedConfig = SiteConfig['feeds'][number];
 export type InspectorConfig = SiteConfig['inspectors'][number];
 export type AlertRoute = SiteConfig['alerts']['routes'][number];
 export type AlertRule = SiteConfig['alerts']['rules'][number];
+export type AlertSettings = SiteConfig['alerts'];
+export type AlertView = SiteConfig['alerts']['views'][number];
 export type AisConfig = NonNullable<SiteConfig['ais']>;
 
 // Compile-time contract checks: the zones stage runs what this schema yields,
