@@ -107,13 +107,19 @@ let queue: { publisher: EventPublisher; close(): Promise<void> } | null = null;
 const redisUrl = args.redis ?? process.env.REDIS_URL;
 if (redisUrl) {
   const { EventQueue } = await import('../pipeline/queue/index.js');
-  const u = new URL(redisUrl);
+  const { connectRedis } = await import('../pipeline/redis/index.js');
+  let connection;
+  try {
+    connection = connectRedis({ url: redisUrl, logger, name: 'events-queue', source: args.redis ? '--redis' : 'REDIS_URL' });
+  } catch (err) {
+    fail((err as Error).message);
+  }
   const q = new EventQueue({
-    connection: { host: u.hostname, port: Number(u.port || 6379), ...(u.password ? { password: decodeURIComponent(u.password) } : {}), maxRetriesPerRequest: null },
+    connection,
     logger,
     ...(args['queue-prefix'] ? { prefix: args['queue-prefix'] } : {}),
   });
-  queue = { publisher: q, close: () => q.close() };
+  queue = { publisher: q, close: async () => (await q.close(), connection.disconnect()) };
 }
 
 const service = await startAisService({

@@ -12,13 +12,14 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { startAisService, type AisService } from '../pipeline/ais-ingest/index.js';
 import { startCameraService, type CameraService } from '../pipeline/camera/index.js';
 import { loadSiteConfig, type SiteConfig } from '../pipeline/config/index.js';
 import type { PortEvent } from '../pipeline/events/index.js';
 import { createLogger, type Logger } from '../pipeline/log/index.js';
 import { EventQueue } from '../pipeline/queue/index.js';
+import { connectRedis } from '../pipeline/redis/index.js';
 import { migrate, openStore, startPolicyRunner, type Store } from '../pipeline/store/index.js';
 
 export interface AllInOneOptions {
@@ -52,8 +53,8 @@ export async function startAllInOne(o: AllInOneOptions): Promise<AllInOne> {
   let queue: EventQueue | null = null;
   let redis: Redis | null = null;
   if (o.redisUrl) {
-    queue = new EventQueue({ connection: { url: o.redisUrl }, logger });
-    redis = new Redis(o.redisUrl, { maxRetriesPerRequest: null });
+    redis = connectRedis({ url: o.redisUrl, logger, name: 'all-in-one' });
+    queue = new EventQueue({ connection: redis, logger });
   }
   const publisher = {
     async publish(event: PortEvent) {

@@ -14,13 +14,13 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import { startCameraService } from '../pipeline/camera/index.js';
 import { ConfigError, loadSiteConfig } from '../pipeline/config/index.js';
 import type { HealthThresholds } from '../pipeline/health/index.js';
 import { createLogger } from '../pipeline/log/index.js';
 import { EventQueue } from '../pipeline/queue/index.js';
 import { migrate, openStore } from '../pipeline/store/index.js';
+import { connectRedis } from '../pipeline/redis/index.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -113,8 +113,7 @@ if (args['health-thresholds']) {
 
 const store = await openStore({ databaseUrl: process.env.DATABASE_URL, dataDir: args['data-dir'], logger: log });
 await migrate(store, { logger: log, settings: site.store });
-const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
-redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis error'));
+const redis = connectRedis({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', logger: log, name: 'camera-worker' });
 const queue = new EventQueue({
   connection: redis,
   logger: log,

@@ -1,6 +1,7 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { PortEvent } from '../events/index.js';
 import type { Logger } from '../log/index.js';
+import { quietBullmqErrors } from '../redis/index.js';
 import { reviveEvent } from './event-job.js';
 import { DEFAULT_EVENT_QUEUE } from './event-queue.js';
 
@@ -59,7 +60,7 @@ export function consumeEvents(handler: EventHandler, opts: ConsumeEventsOptions)
       ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}),
     },
   );
-  worker.on('error', (err: Error) => log.warn({ err }, 'event consumer Redis error'));
+  quietBullmqErrors(worker, log, 'event consumer');
   worker.on('failed', (job: Job | undefined, err: Error) => {
     const attempts = job?.opts.attempts ?? 1;
     const final = !job || err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || job.attemptsMade >= attempts;

@@ -1,6 +1,7 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import type { PortEvent } from '../events/index.js';
 import type { Logger } from '../log/index.js';
+import { quietBullmqErrors } from '../redis/index.js';
 import { eventJobId, eventProblem } from './event-job.js';
 
 export const DEFAULT_EVENT_QUEUE = 'events';
@@ -68,8 +69,8 @@ export class EventQueue {
       ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}),
       defaultJobOptions: this.jobOptions,
     });
-    // Without a listener an 'error' event would throw; Redis trouble is logged and BullMQ's connection retries.
-    this.queue.on('error', (err: Error) => this.log.warn({ err }, 'event queue Redis error'));
+    // Without a listener an 'error' event would throw; an outage is logged once by the connection's tracker.
+    quietBullmqErrors(this.queue, this.log, 'event queue');
   }
 
   /** Adds the event; resolves to its job id. A re-published event (same id and phase) does not make a second job. */

@@ -5,7 +5,16 @@ import { freePort } from '../sim/rtsp-sim.js';
 
 export interface PrivateRedis {
   url: string;
+  port: number;
+  /** Stops it cleanly (SIGTERM: the append-only file is complete). */
   stop(): Promise<void>;
+  /** Kills it at once (SIGKILL), as a crash or a pulled cable would: for outage tests. */
+  kill(): Promise<void>;
+}
+
+export interface PrivateRedisOptions {
+  /** Default: a free port. Pass the port of a killed instance to bring "the same Redis" back. */
+  port?: number;
 }
 
 function pong(port: number): Promise<boolean> {
@@ -26,11 +35,12 @@ function pong(port: number): Promise<boolean> {
 /**
  * A Redis of the demo's own on a free loopback port, so `npm run demo` needs
  * no Redis set up and never touches one that holds somebody's data. It keeps
- * its append-only file under `dir`, as production Redis for BullMQ should.
+ * its append-only file under `dir`, as production Redis for BullMQ should,
+ * so a restart on the same port and folder brings back what was written.
  */
-export async function startPrivateRedis(dir: string): Promise<PrivateRedis> {
+export async function startPrivateRedis(dir: string, options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   mkdirSync(dir, { recursive: true });
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child: ChildProcess = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--maxmemory-policy', 'noeviction'],
@@ -41,18 +51,16 @@ export async function startPrivateRedis(dir: string): Promise<PrivateRedis> {
   const failed = new Promise<never>((_, reject) =>
     child.once('error', (err) => reject(new Error(`cannot start redis-server (${err.message}); run \`npm run bootstrap\` to install it`))),
   );
+  const end = async (signal: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill(signal);
+    await exited;
+  };
   for (let i = 0; i < 50; i++) {
     if (child.exitCode !== null) throw new Error(`redis-server exited at start: ${stderr.trim()}`);
     if (await Promise.race([pong(port), failed])) {
-      return {
-        url: `redis://127.0.0.1:${port}`,
-        async stop() {
-          if (child.exitCode !== null) return;
-          const exited = new Promise((r) => child.once('exit', r));
-          child.kill('SIGTERM');
-          await exited;
-        },
-      };
+      return { url: `redis://127.0.0.1:${port}`, port, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
     }
     await new Promise((r) => setTimeout(r, 100));
   }
