@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../pipeline/log/index.js';
+import { buildLiveArgs, LiveViewHub, Mp4Fragmenter, type LiveViewer } from '../pipeline/live/index.js';
+import { startRtspServer, type RtspServer } from './helpers/rtsp-server.js';
+
+// The live view against the real RTSP simulator and a real ffmpeg: one shared
+// process per camera, every viewer gets the init segment and fragments that
+// start at a keyframe, the process ends with the last viewer.
+
+let server: RtspServer;
+let hub: LiveViewHub;
+
+beforeAll(async () => {
+  server = await startRtspServer({ mounts: { '/dock-001': 'vtest' } });
+  hub = new LiveViewHub({ logger: silentLogger() });
+});
+afterAll(async () => {
+  await hub?.close();
+  await server?.stop();
+});
+
+interface Recorded extends LiveViewer {
+  chunks: Buffer[];
+  ended: string | null;
+  waitFor(n: number): Promise<void>;
+}
+
+function recorder(): Recorded {
+  const waiters: Array<() => void> = [];
+  const r: Recorded = {
+    chunks: [],
+    ended: null,
+    write(chunk) {
+      r.chunks.push(chunk);
+      waiters.splice(0).forEach((w) => w());
+    },
+    backlog: () => 0,
+    end(reason) {
+      r.ended = reason;
+      waiters.splice(0).forEach((w) => w());
+    },
+    async waitFor(n) {
+      const deadline = Date.now() + 30_000;
+      while (r.chunks.length < n && r.ended === null) {
+        if (Date.now() > deadline) throw new Error(`only ${r.chunks.length} of ${n} chunks in 30 s`);
+        await new Promise<void>((res) => {
+          waiters.push(res);
+          setTimeout(res, 500);
+        });
+      }
+    },
+  };
+  return r;
+}
+
+const boxType = (b: Buffer, at = 0) => b.toString('latin1', at + 4, at + 8);
+function topBoxes(b: Buffer): string[] {
+  const types: string[] = [];
+  for (let at = 0; at + 8 <= b.length; at += b.readUInt32BE(at)) types.push(boxType(b, at));
+  return types;
+}
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('live view', () => {
+  it('copies the H.264 (no decoding, no encoding) into fragmented MP4', () => {
+    const { args } = buildLiveArgs({ streams: { main: 'rtsp://127.0.0.1:1/x', sub: 'rtsp://127.0.0.1:1/sub' } });
+    expect(args.join(' ')).toContain('-c:v copy');
+    expect(args.join(' ')).toContain('-movflags frag_keyframe+empty_moov+default_base_moof');
+    expect(args).toContain('rtsp://127.0.0.1:1/x');
+    expect(args.join(' ')).not.toMatch(/-vf|-filter|libx264|mpeg1video/);
+    expect(buildLiveArgs({ streams: { main: 'rtsp://127.0.0.1:1/x', sub: 'rtsp://127.0.0.1:1/sub' }, sub: true }).url).toBe('rtsp://127.0.0.1:1/sub');
+  });
+
+  it('shares one ffmpeg between viewers, sends each the init segment first, stops with the last viewer', async () => {
+    const streams = { main: server.url('/dock-001') };
+    const a = recorder();
+    const stopA = hub.watch('dock-001', { streams }, a);
+    await a.waitFor(2);
+    expect(a.ended).toBeNull();
+    // First the init segment: ftyp + moov with the camera's own avcC.
+    expect(topBoxes(a.chunks[0]!)).toEqual(['ftyp', 'moov']);
+    expect(a.chunks[0]!.includes(Buffer.from('avcC'))).toBe(true);
+    expect(topBoxes(a.chunks[1]!)).toEqual(['moof', 'mdat']);
+
+    const b = recorder();
+    const stopB = hub.watch('dock-001', { streams }, b);
+    expect(hub.pids()).toHaveLength(1);
+    expect(hub.stats()).toMatchObject({ streams: 1, viewers: 2 });
+    // A late viewer gets the init segment and the newest fragment at once, then live ones.
+    expect(topBoxes(b.chunks[0]!)).toEqual(['ftyp', 'moov']);
+    expect(b.chunks[0]!.equals(a.chunks[0]!)).toBe(true);
+    await b.waitFor(3);
+    expect(topBoxes(b.chunks[2]!)).toEqual(['moof', 'mdat']);
+
+    const [pid] = hub.pids();
+    stopA();
+    expect(hub.pids()).toEqual([pid]);
+    stopB();
+    expect(hub.pids()).toEqual([]);
+    const deadline = Date.now() + 5000;
+    while (alive(pid!) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(pid!)).toBe(false);
+  });
+
+  it('ends its viewers with the reason when the camera cannot be reached', async () => {
+    const v = recorder();
+    hub.watch('ghost', { streams: { main: server.url('/no-such-camera') } }, v);
+    await v.waitFor(1);
+    expect(v.chunks).toHaveLength(0);
+    expect(v.ended).toMatch(/camera stream ended/);
+    expect(hub.pids()).toEqual([]);
+  });
+
+  it('refuses a stream that is not fragmented MP4 with the box at fault', () => {
+    const f = new Mp4Fragmenter(() => undefined, () => undefined);
+    const bad = Buffer.alloc(16);
+    bad.writeUInt32BE(4, 0);
+    bad.write('junk', 4, 'latin1');
+    expect(() => f.push(bad)).toThrow(/box "junk" claims 4 bytes/);
+    const early = Buffer.alloc(8);
+    early.writeUInt32BE(8, 0);
+    early.write('moof', 4, 'latin1');
+    expect(() => new Mp4Fragmenter(() => undefined, () => undefined).push(early)).toThrow(/fragment came before the moov/);
+  });
+
+  it('reassembles boxes split across chunks', () => {
+    const box = (type: string, n: number) => {
+      const b = Buffer.alloc(8 + n, 1);
+      b.writeUInt32BE(8 + n, 0);
+      b.write(type, 4, 'latin1');
+      return b;
+    };
+    const stream = Buffer.concat([box('ftyp', 12), box('moov', 40), box('moof', 20), box('mdat', 100), box('moof', 20), box('mdat', 5)]);
+    const inits: Buffer[] = [];
+    const frags: Buffer[] = [];
+    const f = new Mp4Fragmenter((i) => inits.push(i), (x) => frags.push(x));
+    for (let i = 0; i < stream.length; i += 7) f.push(stream.subarray(i, i + 7));
+    expect(inits.map((b) => b.length)).toEqual([20 + 48]);
+    expect(frags.map((b) => b.length)).toEqual([28 + 108, 28 + 13]);
+  });
+});
