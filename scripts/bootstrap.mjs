@@ -5,12 +5,12 @@
 // `npm ci` has put any dependency in place.
 //
 //   node scripts/bootstrap.mjs            what the demo needs
-//   node scripts/bootstrap.mjs --for-test what the tests need too (services up)
+//   node scripts/bootstrap.mjs --for-test what the tests need too (the servers they
+//                                         run privately: test/global-setup.ts)
 //   node scripts/bootstrap.mjs --check    say what is missing, change nothing
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync, readdirSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -39,7 +39,7 @@ const DEBIAN_PACKAGES = [
   'gstreamer1.0-plugins-bad',
 ];
 // The browser tests drive Debian's Chromium headless (test/web-*.test.ts).
-if (forTest) DEBIAN_PACKAGES.push('chromium');
+if (forTest) DEBIAN_PACKAGES.push('chromium', 'postgresql', 'mosquitto');
 
 function run(cmd, argv, opts = {}) {
   return spawnSync(cmd, argv, { cwd: root, encoding: 'utf8', ...opts });
@@ -126,41 +126,8 @@ step('web page', () => {
   if (r.status !== 0) throw new Error('building web/ failed; see the esbuild output above');
 });
 
-// 5. Services the tests talk to: Redis and PostgreSQL on loopback.
-if (forTest) {
-  await service('Redis', 6379, [
-    ['redis-server', '--daemonize', 'yes', '--bind', '127.0.0.1', '--port', '6379', '--save', '', '--appendonly', 'no'],
-  ]);
-  await service('PostgreSQL', 5432, [['bash', '-c', 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql | tail -1) main start']]);
-}
-
 function sha256(file) {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
-}
-
-function answers(port) {
-  return new Promise((resolve) => {
-    const s = createConnection({ host: '127.0.0.1', port });
-    s.setTimeout(500);
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-    s.once('timeout', () => (s.destroy(), resolve(false)));
-  });
-}
-
-async function service(name, port, starters) {
-  if (await answers(port)) return;
-  if (checkOnly || !isRoot) {
-    say(`${name} is not answering on 127.0.0.1:${port}; start it (the tests need a real ${name})`);
-    return;
-  }
-  for (const [cmd, ...argv] of starters) run(cmd, argv, { stdio: 'inherit' });
-  for (let i = 0; i < 40; i++) {
-    if (await answers(port)) return void say(`started ${name} on 127.0.0.1:${port}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  problems++;
-  say(`${name} still does not answer on 127.0.0.1:${port}; start it by hand and run again`);
 }
 
 const ms = Date.now() - started;

@@ -24,6 +24,7 @@ import { EventQueue } from '../pipeline/queue/index.js';
 import { migrate, openStore, type Store } from '../pipeline/store/index.js';
 import { portScenario, VESSELS, type Scenario } from '../scripts/sim/ais-scenario.js';
 import { createTestDatabase, type TestDatabase } from './helpers/pg-database.js';
+import { testRedisUrl } from './helpers/services.js';
 
 const logger = silentLogger();
 const fixture = (p: string) => fileURLToPath(new URL(`./fixtures/ais/${p}`, import.meta.url));
@@ -350,7 +351,7 @@ describe('events to the queue (Redis)', () => {
   let queue: EventQueue;
 
   beforeAll(async () => {
-    redis = new Redis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null });
+    redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
     db = await createTestDatabase('pw_ais_queue');
     store = await openStore({ databaseUrl: db.url, logger });
     await migrate(store, { logger });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLeaseHolders } from '../pipeline/lease/index.js';
 import { createTestDatabase, startCameraWorker, waitFor, type WorkerProcess } from './helpers/camera-worker.js';
 import { startRtspServer, type RtspServer } from './helpers/rtsp-server.js';
+import { testRedisUrl } from './helpers/services.js';
 
 /**
  * Scale-out with real camera workers: three workers/camera.ts processes share
@@ -17,7 +18,7 @@ import { startRtspServer, type RtspServer } from './helpers/rtsp-server.js';
 const CAMERAS = ['sim-001', 'sim-002', 'sim-003', 'sim-004', 'sim-005', 'sim-006'];
 const prefix = `pwtest:camscale:${randomUUID().slice(0, 8)}:`;
 const queuePrefix = `pwtest-camscale-${randomUUID().slice(0, 8)}`;
-const redis = new Redis({ host: '127.0.0.1', port: 6379 });
+const redis = new Redis(testRedisUrl());
 let server: RtspServer;
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 const workers: WorkerProcess[] = [];
@@ -40,7 +41,7 @@ beforeAll(async () => {
     workers.push(
       startCameraWorker(id, ['--site', 'test/fixtures/sites/sim-cameras.yaml', '--redis-prefix', prefix, '--queue-prefix', queuePrefix, '--health-every', '1'], {
         DATABASE_URL: db.url,
-        REDIS_URL: 'redis://127.0.0.1:6379',
+        REDIS_URL: testRedisUrl(),
         SIM_RTSP_BASE: `rtsp://127.0.0.1:${server.port}`,
       }),
     );

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRtspServer, type RtspServer } from './helpers/rtsp-server.js';
 import { createTestDatabase, startCameraWorker, waitFor, type WorkerProcess } from './helpers/camera-worker.js';
+import { testRedisUrl } from './helpers/services.js';
 
 /**
  * The camera worker end to end, every part real: the GStreamer RTSP server
@@ -30,7 +31,7 @@ let worker: WorkerProcess;
 const prefix = `pwtest:camw:${randomUUID().slice(0, 8)}:`;
 const queuePrefix = `pwtest-camw-${randomUUID().slice(0, 8)}`;
 const snapshots = mkdtempSync(join(tmpdir(), 'pw-camw-'));
-const redis = new Redis({ host: '127.0.0.1', port: 6379 });
+const redis = new Redis(testRedisUrl());
 
 interface EventRow {
   id: string;
@@ -69,7 +70,7 @@ beforeAll(async () => {
     ],
     {
       DATABASE_URL: db.url,
-      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_URL: testRedisUrl(),
       VTEST_RTSP_URL: server.url('/vtest'),
       FROZEN_RTSP_URL: server.url('/frozen'),
       BLACK_RTSP_URL: server.url('/black'),

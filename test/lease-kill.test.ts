@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { readLeaseHolders, readLiveWorkers } from '../pipeline/lease/index.js';
+import { testRedisUrl } from './helpers/services.js';
 
 /**
  * The scale-out promise end to end: three real worker processes share 284
@@ -15,7 +16,7 @@ import { readLeaseHolders, readLiveWorkers } from '../pipeline/lease/index.js';
  */
 const root = fileURLToPath(new URL('..', import.meta.url));
 const helper = 'test/helpers/lease-holder.ts';
-const redis = new Redis({ host: '127.0.0.1', port: 6379 });
+const redis = new Redis(testRedisUrl());
 const prefix = `pwtest:lease-kill:${randomUUID()}:`;
 const cameras = Array.from({ length: 284 }, (_, i) => `cam-${String(i + 1).padStart(3, '0')}`);
 const children: ChildProcess[] = [];
@@ -24,7 +25,7 @@ const stderrOf = new Map<string, string>();
 
 function startHolder(worker: string): ChildProcess {
   // A fast release rate only speeds up the initial balance; the takeover does not depend on it.
-  const child = spawn(process.execPath, ['--import', 'tsx', helper, '--prefix', prefix, '--worker', worker, '--cameras', '284', '--release-per-beat', '300'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', helper, '--prefix', prefix, '--worker', worker, '--cameras', '284', '--release-per-beat', '300', '--redis', testRedisUrl()], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -16,8 +16,9 @@ import {
   type CameraLeaseManagerOptions,
   type LeaseLostReason,
 } from '../pipeline/lease/index.js';
+import { testRedisUrl } from './helpers/services.js';
 
-const redis = new Redis({ host: '127.0.0.1', port: 6379 });
+const redis = new Redis(testRedisUrl());
 const prefixes: string[] = [];
 const managers: CameraLeaseManager[] = [];
 const clients: Redis[] = [];
@@ -357,7 +358,7 @@ async function startRedisProxy() {
       client.destroy();
       return;
     }
-    const upstream = net.connect(6379, '127.0.0.1');
+    const upstream = net.connect(Number(new URL(testRedisUrl()).port), new URL(testRedisUrl()).hostname);
     const pair: [net.Socket, net.Socket] = [client, upstream];
     pairs.add(pair);
     const end = () => {

@@ -4,8 +4,10 @@ import { Redis } from 'ioredis';
 import { eventId, type PortEvent } from '../pipeline/events/index.js';
 import { silentLogger } from '../pipeline/log/index.js';
 import { EventQueue, consumeEvents, eventJobId, reviveEvent, type EventConsumer, type EventJobInfo } from '../pipeline/queue/index.js';
+import { testRedisUrl } from './helpers/services.js';
 
-const connection = { host: '127.0.0.1', port: 6379 };
+const redisUrl = new URL(testRedisUrl());
+const connection = { host: redisUrl.hostname, port: Number(redisUrl.port) };
 const redis = new Redis(connection);
 const prefixes: string[] = [];
 const closers: Array<() => Promise<void>> = [];

@@ -27,7 +27,7 @@ describe('portwatch db, against PostgreSQL without TimescaleDB', () => {
   it('migrate applies once, then reports nothing to do', async () => {
     const first = await portwatch(['db', 'migrate'], { DATABASE_URL: db.url });
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/^target: postgres \(127\.0\.0\.1:5432\/pw_store_cli_/m);
+    expect(first.stdout).toMatch(new RegExp(`^target: postgres \\(127\\.0\\.0\\.1:${new URL(db.url).port}/pw_store_cli_`, 'm'));
     expect(first.stdout).toMatch(/applied migration 1: initial schema/);
     expect(first.stdout).toMatch(/applied migration 2: berth occupancy per hour/);
     expect(first.stdout).toMatch(/settings: not applicable without TimescaleDB/);

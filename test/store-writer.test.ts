@@ -16,7 +16,8 @@ import {
   type DetectionRecord,
   type Store,
 } from '../pipeline/store/index.js';
-import { PG_ADMIN_URL, createTestDatabase, type TestDatabase } from './helpers/pg-database.js';
+import { createTestDatabase, type TestDatabase } from './helpers/pg-database.js';
+import { testPostgresUrl } from './helpers/services.js';
 
 const logger = silentLogger();
 const base = Date.parse('2026-03-01T08:00:00Z');
@@ -239,7 +240,7 @@ describe('batch writer, PostgreSQL server', () => {
 
   it('retries a failed flush with backoff and loses no row (database refusing connections)', async () => {
     const run = `outage-${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+    const admin = new pg.Client({ connectionString: testPostgresUrl() });
     await admin.connect();
     const outageStore = await openStore({ databaseUrl: db.url, logger, poolSize: 2 });
     try {

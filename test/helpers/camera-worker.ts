@@ -1,29 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** A throwaway PostgreSQL database on the local server; `drop()` removes it. */
-export async function createTestDatabase(tag: string): Promise<{ url: string; name: string; drop(): Promise<void> }> {
-  const name = `pw_${tag}_${randomUUID().slice(0, 8)}`.replace(/[^a-z0-9_]/g, '_');
-  const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return {
-    name,
-    url: `postgres://postgres@127.0.0.1:5432/${name}`,
-    async drop() {
-      const c = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
+/** A throwaway PostgreSQL database on the test server; `drop()` removes it. */
+export { createTestDatabase } from './pg-database.js';
 
 export interface LogLine {
   level: number;

@@ -3,7 +3,7 @@
  * prints one JSON line per change of its held set on stdout:
  *   {"worker":"w1","held":["cam-001",…],"t":1700000000000}
  * Usage: node --import tsx test/helpers/lease-holder.ts --prefix P --worker ID --cameras N
- *          [--ttl MS] [--heartbeat MS] [--release-per-beat N] [--redis redis://127.0.0.1:6379]
+ *          [--ttl MS] [--heartbeat MS] [--release-per-beat N] [--redis URL (default REDIS_TEST_URL)]
  * LEASE_HOLDER_LOG=info shows the lease log on stderr (default warn).
  * SIGTERM stops gracefully (leases released); SIGKILL is the crash the test wants.
  */
@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../pipeline/log/index.js';
 import { CameraLeaseManager } from '../../pipeline/lease/index.js';
+import { testRedisUrl } from './services.js';
 
 const { values } = parseArgs({
   options: {
@@ -20,7 +21,7 @@ const { values } = parseArgs({
     ttl: { type: 'string' },
     heartbeat: { type: 'string' },
     'release-per-beat': { type: 'string' },
-    redis: { type: 'string', default: 'redis://127.0.0.1:6379' },
+    redis: { type: 'string' },
   },
 });
 if (!values.prefix || !values.worker) {
@@ -32,7 +33,7 @@ const cameras = Array.from({ length: n }, (_, i) => `cam-${String(i + 1).padStar
 const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
 
 const logger = createLogger({ level: process.env.LEASE_HOLDER_LOG ?? 'warn', name: `lease-holder-${values.worker}` });
-const redis = new Redis(values.redis ?? 'redis://127.0.0.1:6379');
+const redis = new Redis(values.redis ?? testRedisUrl());
 redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis error'));
 
 const manager = new CameraLeaseManager({

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-
-/** The local PostgreSQL the tests use (trust auth); PG_TEST_URL overrides it. */
-export const PG_ADMIN_URL = process.env.PG_TEST_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { testPostgresUrl } from './services.js';
 
 export interface TestDatabase {
   name: string;
@@ -10,23 +8,27 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh, uniquely named database on the local server; `drop()` removes it (terminating leftover connections). */
-export async function createTestDatabase(prefix: string): Promise<TestDatabase> {
-  const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`.toLowerCase();
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+/**
+ * A fresh, uniquely named database on the test server (`adminUrl`, default the
+ * plain PostgreSQL one; pass testTimescaleUrl() for TimescaleDB); `drop()`
+ * removes it, terminating leftover connections.
+ */
+export async function createTestDatabase(prefix: string, adminUrl: string = testPostgresUrl()): Promise<TestDatabase> {
+  const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE ${name}`);
   } finally {
     await admin.end();
   }
-  const u = new URL(PG_ADMIN_URL);
+  const u = new URL(adminUrl);
   u.pathname = `/${name}`;
   return {
     name,
     url: u.toString(),
     async drop() {
-      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+      const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
       try {
         await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
