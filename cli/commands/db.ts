@@ -15,7 +15,7 @@ import {
 } from '../../pipeline/store/index.js';
 import { CliError } from '../cli-error.js';
 
-interface DbOptions {
+export interface DbOptions {
   dataDir?: string;
   json?: boolean;
   settings?: string;
@@ -38,7 +38,7 @@ function readSettings(file: string): Partial<StoreSettings> {
   return parsed.data;
 }
 
-async function withStore<T>(opts: DbOptions, fn: (store: Store, logger: ReturnType<typeof createLogger>) => Promise<T>): Promise<T> {
+export async function withStore<T>(opts: DbOptions, fn: (store: Store, logger: ReturnType<typeof createLogger>) => Promise<T>): Promise<T> {
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
   let store: Store;
   try {

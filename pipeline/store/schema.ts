@@ -196,6 +196,131 @@ FROM (
 GROUP BY bucket, berth
 `;
 
+/**
+ * Migration 5. audit_log, inspections (unused in v1) are replaced: the chain needs
+ * a writer-assigned gapless seq and the dispatch loop more columns than v1 had.
+ */
+const riskDispatchAuditTables = `
+DROP TABLE IF EXISTS audit_log;
+CREATE TABLE audit_log (
+  seq        bigint      PRIMARY KEY CHECK (seq > 0),
+  time       timestamptz NOT NULL,
+  kind       text        NOT NULL,
+  actor      text        NOT NULL,
+  subject    text,
+  payload    jsonb       NOT NULL DEFAULT '{}',
+  prev_hash  text        NOT NULL UNIQUE,
+  hash       text        NOT NULL UNIQUE
+);
+CREATE INDEX audit_log_subject ON audit_log (subject, seq) WHERE subject IS NOT NULL;
+CREATE INDEX audit_log_kind_time ON audit_log (kind, time DESC);
+
+CREATE TABLE IF NOT EXISTS vessel_calls (
+  id             uuid        PRIMARY KEY,
+  declared_at    timestamptz NOT NULL,
+  imo            integer,
+  mmsi           integer,
+  name           text        NOT NULL,
+  eta            timestamptz NOT NULL,
+  berth          text,
+  company        text,
+  agent          text,
+  cargo_classes  text[]      NOT NULL DEFAULT '{}',
+  crew_count     integer,
+  health         jsonb       NOT NULL DEFAULT '{}',
+  vessel         jsonb       NOT NULL DEFAULT '{}',
+  berth_visit_id uuid,
+  CHECK (imo IS NOT NULL OR mmsi IS NOT NULL)
+);
+CREATE INDEX IF NOT EXISTS vessel_calls_imo ON vessel_calls (imo, eta DESC) WHERE imo IS NOT NULL;
+CREATE INDEX IF NOT EXISTS vessel_calls_mmsi ON vessel_calls (mmsi, eta DESC) WHERE mmsi IS NOT NULL;
+CREATE INDEX IF NOT EXISTS vessel_calls_company ON vessel_calls (company, eta DESC) WHERE company IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS draws (
+  id                uuid        PRIMARY KEY,
+  kind              text        NOT NULL CHECK (kind IN ('target', 'inspector')),
+  opened_at         timestamptz NOT NULL,
+  closed_at         timestamptz,
+  seed_sha256       text        NOT NULL,
+  candidates_sha256 text,
+  record            jsonb
+);
+CREATE INDEX IF NOT EXISTS draws_opened ON draws (opened_at DESC);
+
+DROP TABLE IF EXISTS inspections;
+CREATE TABLE inspections (
+  id                uuid        PRIMARY KEY,
+  created_at        timestamptz NOT NULL,
+  target_kind       text        NOT NULL CHECK (target_kind IN ('vessel', 'alert')),
+  target            text        NOT NULL,
+  mmsi              integer,
+  imo               integer,
+  vessel_name       text,
+  company           text,
+  berth             text,
+  risk_level        text,
+  alert_id          uuid,
+  severity          text,
+  priority          integer     NOT NULL DEFAULT 5,
+  skills            text[]      NOT NULL DEFAULT '{}',
+  state             text        NOT NULL CHECK (state IN ('drawn', 'assigned', 'acknowledged', 'completed', 'escalated', 'cancelled')),
+  inspector         text,
+  assigned_at       timestamptz,
+  ack_deadline      timestamptz,
+  acknowledged_at   timestamptz,
+  reassignments     integer     NOT NULL DEFAULT 0,
+  passed_by         text[]      NOT NULL DEFAULT '{}',
+  target_draw_id    uuid,
+  inspector_draw_id uuid,
+  result            text        CHECK (result IS NULL OR result IN ('pass', 'fail')),
+  outcome           text        CHECK (outcome IS NULL OR outcome IN ('released', 'held')),
+  findings          jsonb       NOT NULL DEFAULT '[]',
+  photos            jsonb       NOT NULL DEFAULT '[]',
+  completed_at      timestamptz,
+  updated_at        timestamptz NOT NULL,
+  details           jsonb       NOT NULL DEFAULT '{}'
+);
+CREATE INDEX inspections_state_created ON inspections (state, created_at DESC);
+CREATE INDEX inspections_inspector_state ON inspections (inspector, state);
+CREATE INDEX inspections_company_created ON inspections (company, created_at DESC) WHERE company IS NOT NULL;
+CREATE INDEX inspections_imo_created ON inspections (imo, created_at DESC) WHERE imo IS NOT NULL;
+CREATE INDEX inspections_completed ON inspections (completed_at DESC) WHERE completed_at IS NOT NULL;
+`;
+
+/**
+ * The audit trail is append-only. A trigger refuses UPDATE, DELETE and TRUNCATE on
+ * every target (the table owner can still disable it; the hash chain catches that).
+ * On a server the role portwatch_app, which the application's login role is made a
+ * member of, gets INSERT and SELECT on audit_log and nothing else there.
+ * Roles are per cluster: two databases migrating at once may race to create it.
+ */
+const auditAppendOnly = `
+CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+END
+$fn$;
+DROP TRIGGER IF EXISTS audit_log_no_update ON audit_log;
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log;
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+DO $do$
+BEGIN
+  BEGIN
+    CREATE ROLE portwatch_app NOLOGIN;
+  EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+  END;
+END
+$do$;
+GRANT USAGE ON SCHEMA public TO portwatch_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO portwatch_app;
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO portwatch_app;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO portwatch_app;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO portwatch_app;
+REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM portwatch_app;
+GRANT SELECT, INSERT ON audit_log TO portwatch_app;
+`;
+
 const everyHalfHour = { startOffset: '3 days', endOffset: '1 hour', every: '30 minutes' };
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -262,6 +387,45 @@ export const MIGRATIONS: readonly Migration[] = [
         },
       },
       { sql: berthOccupancyTotals },
+    ],
+  },
+  {
+    version: 3,
+    name: 'event outbox',
+    steps: [
+      {
+        // The event spine: a row stored in `events` and its outbox entry commit in the
+        // same transaction (a trigger, so every writer of events is covered, COPY too);
+        // the relay publishes outbox entries to the queue and deletes them after. An
+        // event is never published unless stored, and a stored one is published even
+        // when the process died or Redis was away in between. A duplicate row refused by
+        // ON CONFLICT DO NOTHING inserts nothing, so it fires nothing.
+        sql: `
+CREATE TABLE IF NOT EXISTS event_outbox (
+  seq        bigserial   PRIMARY KEY,
+  event      jsonb       NOT NULL,
+  stored_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE OR REPLACE FUNCTION portwatch_event_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO event_outbox (event) VALUES (to_jsonb(NEW));
+  RETURN NULL;
+END
+$$;
+DROP TRIGGER IF EXISTS events_outbox ON events;
+CREATE TRIGGER events_outbox AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION portwatch_event_outbox();
+`,
+      },
+    ],
+  },
+  {
+    version: 5,
+    name: 'risk, draws, inspections, audit trail, declarations',
+    steps: [
+      { sql: riskDispatchAuditTables },
+      // Nullable without a default: the column change a hypertable with compressed chunks allows.
+      { sql: 'ALTER TABLE risk_scores ADD COLUMN IF NOT EXISTS call_id uuid' },
+      { sql: auditAppendOnly },
     ],
   },
   {
