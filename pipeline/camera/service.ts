@@ -94,7 +94,8 @@ export interface CameraService {
 export async function startCameraService(o: CameraServiceOptions): Promise<CameraService> {
   const workerId = o.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const log = o.logger;
-  const cameras = new Map<string, CameraConfig>(o.site.cameras.filter((c) => c.enabled).map((c) => [c.id, c]));
+  // Body-worn recorders are watched live from an inspector's job, never analysed continuously.
+  const cameras = new Map<string, CameraConfig>(o.site.cameras.filter((c) => c.enabled && c.kind !== 'body_worn').map((c) => [c.id, c]));
 
   const eventsWriter = createBatchWriter(o.store, eventsTable, { logger: log, flushIntervalMs: 100 });
   const healthWriter = createBatchWriter(o.store, cameraHealthTable, { logger: log });

@@ -35,7 +35,7 @@ export function crossCheck(tree: unknown, where: (path: Path) => string): Findin
   const cameraIds = unique(cameras, ['cameras'], 'camera');
   const berthIds = unique(berths, ['berths'], 'berth');
   unique(list(tree.feeds), ['feeds'], 'feed');
-  unique(list(tree.inspectors), ['inspectors'], 'inspector');
+  const inspectorIds = unique(list(tree.inspectors), ['inspectors'], 'inspector');
   const routeIds = unique(list(alerts.routes), ['alerts', 'routes'], 'route');
   unique(list(alerts.rules), ['alerts', 'rules'], 'rule');
 
@@ -62,6 +62,11 @@ export function crossCheck(tree: unknown, where: (path: Path) => string): Findin
     if (typeof berth === 'string' && !berthIds.has(berth)) {
       err(['cameras', c, 'berth'], `berth "${berth}" is not defined in berths`, 'reference');
     }
+    // A body-worn recorder belongs to an inspector: its live view opens from that inspector's job.
+    const inspector = camera.inspector;
+    if (camera.kind === 'body_worn' && inspector === undefined) err(['cameras', c, 'inspector'], 'a body_worn camera names the inspector who wears it (inspector: <id>)', 'reference');
+    if (camera.kind !== 'body_worn' && inspector !== undefined) err(['cameras', c, 'inspector'], 'only a body_worn camera is linked to an inspector', 'reference');
+    if (typeof inspector === 'string' && !inspectorIds.has(inspector)) err(['cameras', c, 'inspector'], `inspector "${inspector}" is not defined in inspectors`, 'reference');
   });
 
   const anyZone = new Set<string>();

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { aisIngestSettingsSchema } from '../ais-ingest/settings.js';
+import { workersSettingsSchema } from '../runtime/settings.js';
 import type { EventKind } from '../events/types.js';
 import { storeSettingsSchema } from '../store/settings.js';
 import type { TripwireSpec, Weekday, ZoneSpec } from '../zones/types.js';
@@ -19,7 +20,11 @@ export { latLonSchema, latLonPolygonSchema };
  * passwords, and the file position already shows the operator what is wrong.
  */
 
-export const CAMERA_KINDS = ['dock', 'yard', 'channel', 'gate'] as const;
+/**
+ * `body_worn`: a field officer's recorder, linked to an inspector; never
+ * analysed continuously, watched live from the inspector's open job.
+ */
+export const CAMERA_KINDS = ['dock', 'yard', 'channel', 'gate', 'body_worn'] as const;
 export const ZONE_KINDS = ['restricted', 'cargo', 'watch'] as const;
 export const TRIPWIRE_DIRECTIONS = ['left_to_right', 'right_to_left', 'both'] as const;
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
@@ -205,9 +210,11 @@ export const cameraSchema = z
   .strictObject({
     id: idSchema,
     name: text.optional(),
-    kind: z.enum(CAMERA_KINDS, { error: 'kind is one of dock, yard, channel, gate' }),
+    kind: z.enum(CAMERA_KINDS, { error: `kind is one of ${CAMERA_KINDS.join(', ')}` }),
     /** The berth this camera watches (dock cameras); must be one of `berths`. */
     berth: idSchema.optional(),
+    /** The inspector wearing this camera (kind body_worn only); must be one of `inspectors`. */
+    inspector: idSchema.optional(),
     /** false keeps the camera in the file but no worker pulls it (e.g. under repair). */
     enabled: z.boolean('enabled is true or false').default(true),
     /** Where the camera stands, [lat, lon], for the command-center map. */
@@ -351,7 +358,7 @@ const alertRuleSchema = z.strictObject({
   kinds: uniqueStrings(z.enum(EVENT_KINDS, { error: 'not an event kind (see docs/config.md)' }), 'event kind'),
   /** Each filter is optional; a rule matches an event that passes all the filters it has. */
   cameras: uniqueStrings(idSchema, 'camera').optional(),
-  camera_kinds: uniqueStrings(z.enum(CAMERA_KINDS, { error: 'a camera kind is one of dock, yard, channel, gate' }), 'camera kind').optional(),
+  camera_kinds: uniqueStrings(z.enum(CAMERA_KINDS, { error: `a camera kind is one of ${CAMERA_KINDS.join(', ')}` }), 'camera kind').optional(),
   zones: uniqueStrings(idSchema, 'zone or tripwire').optional(),
   berths: uniqueStrings(idSchema, 'berth').optional(),
   min_score: z.number().min(0, 'min_score runs from 0 to 1').max(1, 'min_score runs from 0 to 1').optional(),
@@ -379,7 +386,7 @@ const alertViewSchema = z.strictObject({
   id: idSchema,
   name: text.optional(),
   cameras: uniqueStrings(idSchema, 'camera').optional(),
-  camera_kinds: uniqueStrings(z.enum(CAMERA_KINDS, { error: 'a camera kind is one of dock, yard, channel, gate' }), 'camera kind').optional(),
+  camera_kinds: uniqueStrings(z.enum(CAMERA_KINDS, { error: `a camera kind is one of ${CAMERA_KINDS.join(', ')}` }), 'camera kind').optional(),
   berths: uniqueStrings(idSchema, 'berth').optional(),
   rules: uniqueStrings(idSchema, 'rule').optional(),
 });
@@ -446,6 +453,19 @@ export function makeSiteConfigSchema(ctx: SchemaContext) {
     store: storeSettingsSchema.prefault({}),
     /** The AIS worker's port area, channels and thresholds (pipeline/ais-ingest/settings.ts). */
     ais: aisIngestSettingsSchema.optional(),
+    /** What the site's processes share and their tunables: drain deadline, lease prefix, camera and AIS worker settings (pipeline/runtime/settings.ts). */
+    workers: workersSettingsSchema.prefault({}),
+    /** The command center's port chart (web/). */
+    chart: z
+      .strictObject({
+        /** An on-premises XYZ tile server, e.g. http://tiles.port.lan/{z}/{x}/{y}.png; absent: the chart draws the site geometry alone. */
+        tile_url: z
+          .string()
+          .regex(/^https?:\/\/[^\s]+$/, 'tile_url is an http:// or https:// URL template')
+          .refine((u) => ['{z}', '{x}', '{y}'].every((p) => u.includes(p)), 'tile_url must contain {z}, {x} and {y}')
+          .optional(),
+      })
+      .prefault({}),
   });
 }
 
