@@ -23,6 +23,7 @@ group('db', async () => (await import('./commands/db.js')).registerDbCommands);
 group('ais', async () => (await import('./commands/ais.js')).registerAisCommands);
 group('detect', async () => (await import('./commands/detect.js')).registerDetectCommand);
 group('analyze', async () => (await import('./commands/analyze.js')).registerAnalyzeCommand);
+group('alerts', async () => (await import('./commands/alerts.js')).registerAlertsCommands);
 group('audit', async () => (await import('./commands/audit.js')).registerAuditCommands);
 
 try {
