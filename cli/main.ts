@@ -25,6 +25,7 @@ group('detect', async () => (await import('./commands/detect.js')).registerDetec
 group('analyze', async () => (await import('./commands/analyze.js')).registerAnalyzeCommand);
 group('alerts', async () => (await import('./commands/alerts.js')).registerAlertsCommands);
 group('audit', async () => (await import('./commands/audit.js')).registerAuditCommands);
+group('risk', async () => (await import('./commands/risk.js')).registerRiskCommands);
 
 try {
   const name = process.argv.slice(2).find((arg) => !arg.startsWith('-'));
