@@ -24,8 +24,11 @@ group('ais', async () => (await import('./commands/ais.js')).registerAisCommands
 group('detect', async () => (await import('./commands/detect.js')).registerDetectCommand);
 group('analyze', async () => (await import('./commands/analyze.js')).registerAnalyzeCommand);
 group('alerts', async () => (await import('./commands/alerts.js')).registerAlertsCommands);
+group('run', async () => (await import('./commands/run.js')).registerRunCommands);
+group('worker', async () => (await import('./commands/run.js')).registerRunCommands);
 group('audit', async () => (await import('./commands/audit.js')).registerAuditCommands);
 group('risk', async () => (await import('./commands/risk.js')).registerRiskCommands);
+group('draw', async () => (await import('./commands/draw.js')).registerDrawCommands);
 
 try {
   const name = process.argv.slice(2).find((arg) => !arg.startsWith('-'));
