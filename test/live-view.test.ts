@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../pipeline/log/index.js';
-import { buildLiveArgs, LiveViewHub, Mp4Fragmenter, type LiveViewer } from '../pipeline/live/index.js';
+import { buildLiveArgs, LiveViewHub, Mp4BoxScanner, type LiveViewer, type Mp4Piece } from '../pipeline/live/index.js';
 import { startRtspServer, type RtspServer } from './helpers/rtsp-server.js';
 
 // The live view against the real RTSP simulator and a real ffmpeg: one shared
@@ -23,6 +23,8 @@ interface Recorded extends LiveViewer {
   chunks: Buffer[];
   ended: string | null;
   waitFor(n: number): Promise<void>;
+  /** Waits until the bytes after the init segment hold `n` whole boxes. */
+  waitForBoxes(n: number): Promise<string[]>;
 }
 
 function recorder(): Recorded {
@@ -39,6 +41,13 @@ function recorder(): Recorded {
       r.ended = reason;
       waiters.splice(0).forEach((w) => w());
     },
+    async waitForBoxes(n) {
+      for (;;) {
+        const types = topBoxes(Buffer.concat(r.chunks.slice(1)));
+        if (types.length >= n || r.ended !== null) return types;
+        await r.waitFor(r.chunks.length + 1);
+      }
+    },
     async waitFor(n) {
       const deadline = Date.now() + 30_000;
       while (r.chunks.length < n && r.ended === null) {
@@ -54,9 +63,10 @@ function recorder(): Recorded {
 }
 
 const boxType = (b: Buffer, at = 0) => b.toString('latin1', at + 4, at + 8);
+/** The whole top-level boxes in b, in order. */
 function topBoxes(b: Buffer): string[] {
   const types: string[] = [];
-  for (let at = 0; at + 8 <= b.length; at += b.readUInt32BE(at)) types.push(boxType(b, at));
+  for (let at = 0; at + 8 <= b.length && at + b.readUInt32BE(at) <= b.length; at += b.readUInt32BE(at)) types.push(boxType(b, at));
   return types;
 }
 const alive = (pid: number) => {
@@ -82,22 +92,24 @@ describe('live view', () => {
     const streams = { main: server.url('/dock-001') };
     const a = recorder();
     const stopA = hub.watch('dock-001', { streams }, a);
-    await a.waitFor(2);
+    await a.waitFor(1);
     expect(a.ended).toBeNull();
-    // First the init segment: ftyp + moov with the camera's own avcC.
+    // First the init segment: ftyp + moov with the camera's own avcC; then fragments.
     expect(topBoxes(a.chunks[0]!)).toEqual(['ftyp', 'moov']);
     expect(a.chunks[0]!.includes(Buffer.from('avcC'))).toBe(true);
-    expect(topBoxes(a.chunks[1]!)).toEqual(['moof', 'mdat']);
+    expect(await a.waitForBoxes(2)).toEqual(['moof', 'mdat']);
 
     const b = recorder();
     const stopB = hub.watch('dock-001', { streams }, b);
     expect(hub.pids()).toHaveLength(1);
     expect(hub.stats()).toMatchObject({ streams: 1, viewers: 2 });
-    // A late viewer gets the init segment and the newest fragment at once, then live ones.
+    // A late viewer gets the init segment, then the fragment in progress from its start (a keyframe), then live ones.
     expect(topBoxes(b.chunks[0]!)).toEqual(['ftyp', 'moov']);
     expect(b.chunks[0]!.equals(a.chunks[0]!)).toBe(true);
-    await b.waitFor(3);
-    expect(topBoxes(b.chunks[2]!)).toEqual(['moof', 'mdat']);
+    expect(await b.waitForBoxes(4)).toEqual(['moof', 'mdat', 'moof', 'mdat']);
+    // Both see the same bytes from b's first fragment on.
+    const tail = Buffer.concat(b.chunks.slice(1));
+    expect(Buffer.concat(a.chunks.slice(1)).includes(tail.subarray(0, Math.min(tail.length, 4096)))).toBe(true);
 
     const [pid] = hub.pids();
     stopA();
@@ -119,30 +131,30 @@ describe('live view', () => {
   });
 
   it('refuses a stream that is not fragmented MP4 with the box at fault', () => {
-    const f = new Mp4Fragmenter(() => undefined, () => undefined);
+    const f = new Mp4BoxScanner(() => undefined);
     const bad = Buffer.alloc(16);
     bad.writeUInt32BE(4, 0);
     bad.write('junk', 4, 'latin1');
     expect(() => f.push(bad)).toThrow(/box "junk" claims 4 bytes/);
-    const early = Buffer.alloc(8);
-    early.writeUInt32BE(8, 0);
-    early.write('moof', 4, 'latin1');
-    expect(() => new Mp4Fragmenter(() => undefined, () => undefined).push(early)).toThrow(/fragment came before the moov/);
   });
 
-  it('reassembles boxes split across chunks', () => {
+  it('finds box boundaries across chunks and relays the bytes unchanged', () => {
     const box = (type: string, n: number) => {
-      const b = Buffer.alloc(8 + n, 1);
+      const b = Buffer.alloc(8 + n, type.charCodeAt(0));
       b.writeUInt32BE(8 + n, 0);
       b.write(type, 4, 'latin1');
       return b;
     };
-    const stream = Buffer.concat([box('ftyp', 12), box('moov', 40), box('moof', 20), box('mdat', 100), box('moof', 20), box('mdat', 5)]);
-    const inits: Buffer[] = [];
-    const frags: Buffer[] = [];
-    const f = new Mp4Fragmenter((i) => inits.push(i), (x) => frags.push(x));
+    const large = Buffer.alloc(16 + 30, 7);
+    large.writeUInt32BE(1, 0);
+    large.write('mdat', 4, 'latin1');
+    large.writeBigUInt64BE(46n, 8);
+    const stream = Buffer.concat([box('ftyp', 12), box('moov', 40), box('moof', 20), box('mdat', 100), box('moof', 20), large]);
+    const pieces: Mp4Piece[] = [];
+    const f = new Mp4BoxScanner((p) => pieces.push({ ...p, bytes: Buffer.from(p.bytes) }));
     for (let i = 0; i < stream.length; i += 7) f.push(stream.subarray(i, i + 7));
-    expect(inits.map((b) => b.length)).toEqual([20 + 48]);
-    expect(frags.map((b) => b.length)).toEqual([28 + 108, 28 + 13]);
+    expect(Buffer.concat(pieces.map((p) => p.bytes)).equals(stream)).toBe(true);
+    expect(pieces.filter((p) => p.start).map((p) => p.box)).toEqual(['ftyp', 'moov', 'moof', 'mdat', 'moof', 'mdat']);
+    expect(pieces.filter((p) => p.end).map((p) => p.box)).toEqual(['ftyp', 'moov', 'moof', 'mdat', 'moof', 'mdat']);
   });
 });

@@ -1,3 +1,3 @@
 export { buildLiveArgs, type LiveArgsOptions } from './live-args.js';
 export { LiveViewHub, type LiveViewer, type LiveViewHubOptions, type LiveViewStats } from './live-view-hub.js';
-export { Mp4Fragmenter } from './mp4-boxes.js';
+export { Mp4BoxScanner, type Mp4Piece } from './mp4-boxes.js';

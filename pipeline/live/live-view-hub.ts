@@ -3,7 +3,7 @@ import type { Logger } from '../log/index.js';
 import { redactCredentials } from '../video/redact.js';
 import { terminate } from '../video/terminate.js';
 import { buildLiveArgs, type LiveArgsOptions } from './live-args.js';
-import { Mp4Fragmenter } from './mp4-boxes.js';
+import { Mp4BoxScanner, type Mp4Piece } from './mp4-boxes.js';
 
 /** One browser watching: gets the init segment, then fragments. */
 export interface LiveViewer {
@@ -29,8 +29,13 @@ interface CameraStream {
   viewers: Set<LiveViewer>;
   /** ftyp + moov: what every viewer is sent first. */
   init: Buffer | null;
-  /** The newest fragment (it begins at a keyframe): a new viewer starts from it, not a GOP later. */
-  last: Buffer | null;
+  initPieces: Buffer[];
+  /** The fragment being relayed, from its moof (a keyframe): a new viewer starts from it, not a GOP later. */
+  current: Buffer[];
+  /** The current fragment's mdat has ended: the next moof starts a new one. */
+  fragmentClosed: boolean;
+  /** Viewers sent the current fragment from its start; the others wait for the next one. */
+  sending: Set<LiveViewer>;
   linger: NodeJS.Timeout | null;
   bytesIn: number;
   startedAt: number;
@@ -69,11 +74,13 @@ export class LiveViewHub {
     s.viewers.add(viewer);
     if (s.init) {
       viewer.write(s.init);
-      if (s.last) viewer.write(s.last);
+      for (const piece of s.current) viewer.write(piece);
+      s.sending.add(viewer);
     }
     const stream = s;
     return () => {
       if (!stream.viewers.delete(viewer)) return;
+      stream.sending.delete(viewer);
       if (stream.viewers.size > 0 || this.streams.get(key) !== stream) return;
       const lingerMs = this.o.lingerMs ?? 0;
       if (lingerMs <= 0) this.stop(stream, 'last viewer left');
@@ -106,28 +113,39 @@ export class LiveViewHub {
     const { args, url } = buildLiveArgs(source);
     const log = this.o.logger.child({ stage: 'live', camera });
     const child = spawn(this.o.ffmpegPath ?? 'ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const s: CameraStream = { key, child, viewers: new Set(), init: null, last: null, linger: null, bytesIn: 0, startedAt: Date.now() };
+    const s: CameraStream = { key, child, viewers: new Set(), init: null, initPieces: [], current: [], fragmentClosed: true, sending: new Set(), linger: null, bytesIn: 0, startedAt: Date.now() };
     this.streams.set(key, s);
     log.info({ url: redactCredentials(url), pid: child.pid }, 'live view started');
     const maxBacklog = this.o.maxViewerBacklogBytes ?? 8 * 1024 * 1024;
-    const fragmenter = new Mp4Fragmenter(
-      (init) => {
-        s.init = init;
-        for (const v of s.viewers) v.write(init);
-      },
-      (fragment) => {
-        s.last = fragment;
-        // A viewer on a slow link skips whole fragments (each starts at a
-        // keyframe, so its picture stays whole) instead of holding memory here.
-        for (const v of s.viewers) if (v.backlog() <= maxBacklog) v.write(fragment);
-      },
-    );
+    const scanner = new Mp4BoxScanner((piece: Mp4Piece) => {
+      if (!s.init) {
+        if (piece.box === 'moof') throw new Error('fragmented MP4: a fragment came before the moov box');
+        s.initPieces.push(Buffer.from(piece.bytes));
+        if (piece.box === 'moov' && piece.end) {
+          s.init = Buffer.concat(s.initPieces);
+          s.initPieces = [];
+          for (const v of s.viewers) v.write(s.init);
+        }
+        return;
+      }
+      if (piece.start && s.fragmentClosed && (piece.box === 'moof' || piece.box === 'styp')) {
+        // A new fragment, at a keyframe: each viewer takes it whole or skips it
+        // whole (a slow link loses fragments, never half of one).
+        s.fragmentClosed = false;
+        s.current = [];
+        s.sending.clear();
+        for (const v of s.viewers) if (v.backlog() <= maxBacklog) s.sending.add(v);
+      }
+      s.current.push(piece.bytes);
+      for (const v of s.sending) v.write(piece.bytes);
+      if (piece.box === 'mdat' && piece.end) s.fragmentClosed = true;
+    });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     child.stdout!.on('data', (chunk: Buffer) => {
       s.bytesIn += chunk.length;
       try {
-        fragmenter.push(chunk);
+        scanner.push(chunk);
       } catch (err) {
         log.error({ err: (err as Error).message }, 'live view: bad fragmented MP4 from ffmpeg');
         this.stop(s, (err as Error).message);
@@ -153,6 +171,7 @@ export class LiveViewHub {
     if (s.linger) clearTimeout(s.linger);
     for (const v of s.viewers) v.end(reason);
     s.viewers.clear();
+    s.sending.clear();
     if (s.child.exitCode === null && s.child.signalCode === null) terminate(s.child);
     this.o.logger.child({ stage: 'live' }).info({ camera: s.key, reason }, 'live view stopped');
   }

@@ -1,59 +1,57 @@
+/** A piece of a top-level MP4 box as it arrived: a view into the input chunk, never a copy (except a header split across chunks). */
+export interface Mp4Piece {
+  bytes: Buffer;
+  /** The box this piece belongs to (ftyp, moov, moof, mdat…). */
+  box: string;
+  /** The piece begins the box (it holds its header). */
+  start: boolean;
+  /** The piece ends the box. */
+  end: boolean;
+}
+
 /**
- * Cuts a fragmented MP4 byte stream into what a live view hands out: the init
- * segment (ftyp + moov) once, then one media fragment (moof + mdat, starting
- * at a keyframe) at a time. Top-level boxes only; nothing inside is parsed.
+ * Finds the top-level box boundaries in a fragmented MP4 byte stream so a live
+ * view can relay the bytes as they come (no waiting for a whole fragment, no
+ * copying of video data) and still know where the init segment ends and each
+ * fragment (moof + mdat, starting at a keyframe) begins. Nothing inside a box is parsed.
  */
-export class Mp4Fragmenter {
-  private buf: Buffer = Buffer.alloc(0);
-  private init: Buffer[] = [];
-  private fragment: Buffer[] = [];
-  /** The init segment, once ftyp and moov have both arrived. */
-  initSegment: Buffer | null = null;
+export class Mp4BoxScanner {
+  private head: Buffer = Buffer.alloc(0);
+  private box = '';
+  private remaining = 0;
 
   constructor(
-    private readonly onInit: (init: Buffer) => void,
-    private readonly onFragment: (fragment: Buffer) => void,
+    private readonly onPiece: (piece: Mp4Piece) => void,
     /** A box bigger than this is not a camera's fragment: the stream is wrong. */
-    private readonly maxBoxBytes = 64 * 1024 * 1024,
+    private readonly maxBoxBytes = 256 * 1024 * 1024,
   ) {}
 
   push(chunk: Buffer): void {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
-    for (;;) {
-      if (this.buf.length < 8) return;
-      let size = this.buf.readUInt32BE(0);
-      let header = 8;
-      if (size === 1) {
-        if (this.buf.length < 16) return;
-        size = Number(this.buf.readBigUInt64BE(8));
-        header = 16;
+    let off = 0;
+    while (off < chunk.length) {
+      if (this.remaining > 0) {
+        const n = Math.min(this.remaining, chunk.length - off);
+        this.remaining -= n;
+        this.onPiece({ bytes: chunk.subarray(off, off + n), box: this.box, start: false, end: this.remaining === 0 });
+        off += n;
+        continue;
       }
-      const type = this.buf.toString('latin1', 4, 8);
-      if (size < header || size > this.maxBoxBytes) throw new Error(`fragmented MP4: box "${type}" claims ${size} bytes; not a stream ffmpeg's mp4 muxer writes`);
-      if (this.buf.length < size) return;
-      const box = this.buf.subarray(0, size);
-      this.buf = this.buf.subarray(size);
-      this.box(type, Buffer.from(box));
-    }
-  }
-
-  private box(type: string, box: Buffer): void {
-    if (!this.initSegment) {
-      if (type === 'moof') throw new Error('fragmented MP4: a fragment came before the moov box');
-      this.init.push(box);
-      if (type === 'moov') {
-        this.initSegment = Buffer.concat(this.init);
-        this.init = [];
-        this.onInit(this.initSegment);
-      }
-      return;
-    }
-    // styp/sidx/prft/moof open a fragment; mdat closes it.
-    this.fragment.push(box);
-    if (type === 'mdat') {
-      const f = Buffer.concat(this.fragment);
-      this.fragment = [];
-      this.onFragment(f);
+      // At a box boundary: gather its header (8 bytes, 16 with a 64-bit size).
+      const want = this.head.length >= 8 && this.head.readUInt32BE(0) === 1 ? 16 : 8;
+      const take = Math.min(want - this.head.length, chunk.length - off);
+      this.head = Buffer.concat([this.head, chunk.subarray(off, off + take)]);
+      off += take;
+      if (this.head.length < want) continue;
+      let size = this.head.readUInt32BE(0);
+      if (size === 1 && want === 8) continue; // read the 64-bit size next
+      if (size === 1) size = Number(this.head.readBigUInt64BE(8));
+      const type = this.head.toString('latin1', 4, 8);
+      if (size < want || size > this.maxBoxBytes) throw new Error(`fragmented MP4: box "${type}" claims ${size} bytes; not a stream ffmpeg's mp4 muxer writes`);
+      this.box = type;
+      this.remaining = size - want;
+      const header = this.head;
+      this.head = Buffer.alloc(0);
+      this.onPiece({ bytes: header, box: type, start: true, end: this.remaining === 0 });
     }
   }
 }

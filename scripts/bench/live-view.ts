@@ -1,0 +1,158 @@
+/**
+ * Live view benchmark: server CPU per viewed stream-second, our live view (the
+ * camera's H.264 copied into fragmented MP4 by pipeline/live, fanned out in
+ * Node) against what node-rtsp-stream does (ffmpeg re-encoding to MPEG-1 in
+ * MPEG-TS for JSMpeg), same RTSP source, same run, one after the other.
+ *
+ *   npm run bench:live-view                       # 20 s each
+ *   npm run bench:live-view -- --seconds 10
+ *
+ * Two sources: the simulator's vtest as served (640×480, 10 fps, ~210 kbit/s:
+ * a sub-stream) and the same footage scaled to 1920×1080 at 25 fps (a main
+ * stream, what a live view shows by default), made once with libx264 into the
+ * temp folder.
+ *
+ * CPU is whole processes: the ffmpeg's user+system time (from /proc at the
+ * end of its run) plus this Node process's own CPU while it relays the bytes
+ * (the fragmenter and fan-out for ours, a plain read for the peer). The RTSP
+ * simulator's CPU is charged to neither. Goal: ours ≤ 1/20 of re-encoding.
+ */
+import { spawn } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { silentLogger } from '../../pipeline/log/index.js';
+import { LiveViewHub } from '../../pipeline/live/index.js';
+import { terminate } from '../../pipeline/video/terminate.js';
+import { startRtspServer } from '../sim/rtsp-sim.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
+}
+
+const CLK_TCK = 100;
+/** user+system CPU seconds of a live process, from /proc/PID/stat. */
+function procCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+const selfCpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Figure {
+  name: string;
+  wallS: number;
+  ffmpegCpuS: number;
+  nodeCpuS: number;
+  bytes: number;
+}
+
+/** Waits for the first byte, then measures `seconds` of streaming. */
+async function measure(name: string, seconds: number, start: (onBytes: (n: number) => void) => { pid: () => number; stop: () => Promise<void> }): Promise<Figure> {
+  let bytes = 0;
+  let first: () => void = () => undefined;
+  const firstByte = new Promise<void>((r) => (first = r));
+  const run = start((n) => {
+    bytes += n;
+    first();
+  });
+  await Promise.race([firstByte, sleep(20_000).then(() => Promise.reject(new Error(`${name}: no bytes in 20 s`)))]);
+  // Start counting after the first bytes: probing and start-up are the same for both.
+  const pid = run.pid();
+  const ff0 = procCpuSeconds(pid);
+  const node0 = selfCpu();
+  const t0 = performance.now();
+  const b0 = bytes;
+  await sleep(seconds * 1000);
+  const ffmpegCpuS = procCpuSeconds(pid) - ff0;
+  const nodeCpuS = selfCpu() - node0;
+  const wallS = (performance.now() - t0) / 1000;
+  const got = bytes - b0;
+  await run.stop();
+  return { name, wallS, ffmpegCpuS, nodeCpuS, bytes: got };
+}
+
+/** This process's CPU while idle for `seconds`: what it costs with no stream at all, charged to neither. */
+async function idleNodeCpu(seconds: number): Promise<number> {
+  const c0 = selfCpu();
+  const t0 = performance.now();
+  await sleep(seconds * 1000);
+  return (selfCpu() - c0) / ((performance.now() - t0) / 1000);
+}
+
+function mainStreamClip(): string {
+  const out = join(tmpdir(), 'portwatch-bench-vtest-1920x1080.mp4');
+  if (existsSync(out)) return out;
+  const src = fileURLToPath(new URL('../../test/fixtures/video/vtest-640x480.mp4', import.meta.url));
+  console.log('making the 1920×1080 clip once (libx264)…');
+  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', src, '-t', '30', '-vf', 'scale=1920:1080,fps=25', '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '4M', '-g', '50', '-bf', '0', '-pix_fmt', 'yuv420p', '-an', out], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('ffmpeg could not make the 1920×1080 clip');
+  return out;
+}
+
+async function compare(label: string, url: string, seconds: number, hub: LiveViewHub, idle: number): Promise<void> {
+  const ours = await measure('fMP4 copy (pipeline/live)', seconds, (onBytes) => {
+    const stop = hub.watch(label, { streams: { main: url } }, { write: (c) => onBytes(c.length), backlog: () => 0, end: () => undefined });
+    return {
+      pid: () => hub.pids()[0]!,
+      stop: async () => {
+        const pid = hub.pids()[0];
+        stop();
+        while (pid && hub.pids().includes(pid)) await sleep(50);
+      },
+    };
+  });
+  // node-rtsp-stream's ffmpeg command (lib/mpeg1muxer.js): MPEG-1 video in MPEG-TS at 30 fps on stdout.
+  const peer = await measure('MPEG-1 re-encode (node-rtsp-stream)', seconds, (onBytes) => {
+    const child = spawn('ffmpeg', ['-rtsp_transport', 'tcp', '-i', url, '-f', 'mpegts', '-codec:v', 'mpeg1video', '-r', '30', '-'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    child.stdout.on('data', (c: Buffer) => onBytes(c.length));
+    return {
+      pid: () => child.pid!,
+      stop: () =>
+        new Promise<void>((r) => {
+          child.once('close', () => r());
+          terminate(child);
+        }),
+    };
+  });
+  const gross = (f: Figure) => (f.ffmpegCpuS + f.nodeCpuS) / f.wallS;
+  const net = (f: Figure) => f.ffmpegCpuS / f.wallS + Math.max(0, f.nodeCpuS / f.wallS - idle);
+  console.log(`${label}, ${seconds} s each:`);
+  for (const f of [ours, peer]) {
+    console.log(
+      `  ${f.name.padEnd(38)} ${net(f).toFixed(4)} CPU-s/s net of idle Node, ${gross(f).toFixed(4)} gross  (ffmpeg ${(f.ffmpegCpuS / f.wallS).toFixed(4)}, node ${(f.nodeCpuS / f.wallS).toFixed(4)}; ${((f.bytes * 8) / f.wallS / 1000).toFixed(0)} kbit/s to the viewer)`,
+    );
+  }
+  const ratio = net(ours) / net(peer);
+  const ratioGross = gross(ours) / gross(peer);
+  console.log(`  ratio ours/re-encode: net 1/${(1 / ratio).toFixed(1)}, gross 1/${(1 / ratioGross).toFixed(1)}; goal ≤ 1/20 (net): ${ratio <= 1 / 20 ? 'met' : 'NOT met'}`);
+}
+
+async function main(): Promise<void> {
+  const seconds = Number(arg('seconds', '20'));
+  const hd = mainStreamClip();
+  const server = await startRtspServer({ clips: { hd }, mounts: { '/sub': 'vtest', '/main': 'hd' } });
+  const hub = new LiveViewHub({ logger: silentLogger() });
+  try {
+    // Warm up (module loading, JIT, the simulator's first client) before anything is measured.
+    const warm = hub.watch('warm-up', { streams: { main: server.url('/sub') } }, { write: () => undefined, backlog: () => 0, end: () => undefined });
+    await sleep(5000);
+    warm();
+    const idle = await idleNodeCpu(Math.min(seconds, 10));
+    console.log(`live view: CPU per viewed stream-second over RTSP, same run (idle Node baseline ${idle.toFixed(4)} CPU-s/s)`);
+    await compare('sub-stream 640×480 10 fps (vtest)', server.url('/sub'), seconds, hub, idle);
+    await compare('main stream 1920×1080 25 fps 4 Mbit/s (vtest scaled)', server.url('/main'), seconds, hub, idle);
+  } finally {
+    await hub.close();
+    await server.stop();
+  }
+}
+
+await main();
