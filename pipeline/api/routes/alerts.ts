@@ -1,0 +1,4 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from '../context.js';
+
+export function registerAlertRoutes(_app: FastifyInstance, _ctx: ApiContext): void {}

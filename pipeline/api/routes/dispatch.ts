@@ -1,0 +1,4 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from '../context.js';
+
+export function registerDispatchRoutes(_app: FastifyInstance, _ctx: ApiContext): void {}
