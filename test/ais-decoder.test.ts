@@ -246,7 +246,7 @@ describe('tag blocks, USCG and Gatehouse metadata', () => {
     // with a wrong checksum (4), a 156-bit type 1 (7), the Python line the
     // lines were cut from (10) and a first fragment without its second (9).
     expect(stats.samples.map((x) => `${x.reason}@${x.line}`).sort()).toEqual(
-      ['tag_block@1', 'checksum@4', 'tag_block@7', 'payload_length@7', 'tag_block@8', 'not_nmea@10', 'orphan_fragment@9'].sort(),
+      ['tag_block@1', 'checksum@4', 'tag_block@7', 'payload_length@7', 'tag_block@8', 'not_nmea@10', 'incomplete_group@9'].sort(),
     );
     // What is good is kept: lines 1, 2, 3, the 2-part type 5 (5+6) and 8.
     expect(ais.map((r) => r.line)).toEqual([1, 2, 3, 6, 8]);

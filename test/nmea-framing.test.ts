@@ -129,14 +129,51 @@ describe('multi-sentence reassembly', () => {
     expect(stats.rejected).toBe(0);
   });
 
-  it('survives fragments out of order', () => {
-    const { records, stats } = decodeAisLines([a2, b2, b1, a1]);
-    expect(ais(records).map((r) => [r.line, r.message.type])).toEqual([
-      [3, 5],
-      [4, 5],
+  it('reassembles out of order only fragments tied by a tag-block group id; others are dropped and counted', () => {
+    // Without a group id, fragment 2 before fragment 1 could be the tail of an earlier
+    // message whose first fragment was lost: both groups are dropped, nothing is guessed.
+    const { records, stats } = decodeAisLines([a2, b2, b1, a1], { file: 'feed.nmea' });
+    expect(ais(records)).toHaveLength(0);
+    expect(stats.rejects.incomplete_group).toBe(4);
+    expect(stats.samples.map((s) => [s.reason, s.file, s.line])).toEqual([
+      ['incomplete_group', 'feed.nmea', 1],
+      ['incomplete_group', 'feed.nmea', 2],
+      ['incomplete_group', 'feed.nmea', 3],
+      ['incomplete_group', 'feed.nmea', 4],
     ]);
-    expect(ais(records)[1]!.message.shipname).toBe('SEA ENTERPRISE');
-    expect(stats.rejected).toBe(0);
+    expect(stats.samples[0]!.detail).toContain('fragment 2 without fragment 1');
+    const g2 = tag('g:2-2-77') + vdm(2, 2, '', 'A', SEA_ENTERPRISE[1], 2);
+    const g1 = tag('g:1-2-77,s:r1,c:1600000000') + vdm(2, 1, '', 'A', SEA_ENTERPRISE[0], 0);
+    const grouped = decodeAisLines([g2, g1]);
+    expect(ais(grouped.records).map((r) => r.message.shipname)).toEqual(['SEA ENTERPRISE']);
+    expect(grouped.stats.rejected).toBe(0);
+  });
+
+  it('never completes a message with a fragment of another message that reuses the sequence id', () => {
+    // a1's second fragment and b's first are lost; b's second has a1's key (sequence id 1, channel A)
+    // and a payload that would fit: only the window and the receive times tell the two apart.
+    const b2SameSeq = vdm(2, 2, '1', 'A', SEA_ENTERPRISE[1].replace('`8', '`9'), 2);
+    // Its own tail, right after it, joins (same key, in order, within the window).
+    expect(ais(decodeAisLines([a1, vdm(1, 1, '', 'A', POSITION, 0), a2]).records).map((r) => r.message.type)).toEqual([1, 5]);
+    const far = decodeAisLines([a1, ...Array(25).fill(vdm(1, 1, '', 'A', POSITION, 0)), b2SameSeq]);
+    expect(ais(far.records).filter((r) => r.message.type === 5)).toHaveLength(0);
+    expect(far.stats.rejects.incomplete_group).toBe(2);
+    expect(far.stats.samples.filter((s) => s.reason === 'incomplete_group')[0]!.detail).toContain('not within 20 lines');
+    const t1 = tag('c:1700000000');
+    const t2 = tag('c:1700000030');
+    const late = decodeAisLines([t1 + a1, t2 + b2SameSeq]);
+    expect(ais(late.records)).toHaveLength(0);
+    expect(late.stats.rejects.incomplete_group).toBe(2);
+    const sameSecond = decodeAisLines([t1 + a1, t1 + a2]);
+    expect(ais(sameSecond.records).map((r) => r.message.shipname)).toEqual(['SEA ENTERPRISE']);
+  });
+
+  it('drops a group with a gap (fragment 2 of 3 lost) instead of joining 1 and 3', () => {
+    const three = (n: number, p: string, fill: number): string => vdm(3, n, '4', 'B', p, fill);
+    const { records, stats } = decodeAisLines([three(1, SEA_ENTERPRISE[0], 0), three(3, SEA_ENTERPRISE[1], 2)]);
+    expect(ais(records)).toHaveLength(0);
+    expect(stats.rejects.incomplete_group).toBe(2);
+    expect(stats.samples[0]!.detail).toContain('fragment 2 missing before fragment 3');
   });
 
   it('keeps the same sequence id apart by channel and by tag-block station', () => {
@@ -165,25 +202,28 @@ describe('multi-sentence reassembly', () => {
     expect(got[1]!.tagBlock?.group).toEqual({ sentence: 1, groupsize: 2, id: 77 });
   });
 
-  it('counts orphans after the timeout (receive clock), after the line window and at end of input', () => {
+  it('counts incomplete groups after the timeout (receive clock), after the line window and at end of input', () => {
     let now = 0;
     const got: FeedRecord[] = [];
     const d = new AisLineDecoder({ onRecord: (r) => got.push(r), clock: () => now, fragmentTimeoutMs: 1000 });
     d.push(a1, 1);
     now = 5000;
-    d.push(a2, 2); // too late: a1 is dropped, a2 waits alone
+    d.push(a2, 2); // too late: a1 is dropped, and a2 alone cannot start a message
     expect(got).toHaveLength(0);
-    expect(d.stats().rejects.orphan_fragment).toBe(1);
+    expect(d.stats().rejects.incomplete_group).toBe(2);
+    d.push(b1, 3);
     d.finish();
-    expect(d.stats().rejects.orphan_fragment).toBe(2);
+    expect(d.stats().rejects.incomplete_group).toBe(3);
     expect(d.stats().samples.map((s) => [s.reason, s.line])).toEqual([
-      ['orphan_fragment', 1],
-      ['orphan_fragment', 2],
+      ['incomplete_group', 1],
+      ['incomplete_group', 2],
+      ['incomplete_group', 3],
     ]);
+    expect(d.stats().samples[2]!.detail).toBe('1 of 2 fragments, dropped: end of input');
 
     const byLines = decodeAisLines([a1, ...Array(5).fill(vdm(1, 1, '', 'A', POSITION, 0)), a2], { fragmentMaxLines: 3 });
     expect(ais(byLines.records).map((r) => r.message.type)).toEqual([1, 1, 1, 1, 1]);
-    expect(byLines.stats.rejects.orphan_fragment).toBe(2);
+    expect(byLines.stats.rejects.incomplete_group).toBe(2);
   });
 
   it('ignores a repeated fragment and counts it', () => {

@@ -71,6 +71,7 @@ export function formatSummary(s: DecodeStats): string {
   const lines = [
     `ais decode: ${s.lines} lines, ${s.messages} AIS messages, ${s.nmea} other NMEA, ${s.rejected} rejected, ${s.skipped} blank/comment`,
   ];
+  if (s.noChecksum > 0) lines.push(`  decoded with a cut or damaged checksum field (payload complete): ${s.noChecksum}`);
   const ignored = Object.entries(s.ignored);
   if (ignored.length > 0) lines.push(`  ignored sentences: ${ignored.map(([k, v]) => `${k}=${v}`).join(' ')}`);
   for (const reason of REJECT_REASONS) {

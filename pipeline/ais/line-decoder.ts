@@ -80,6 +80,8 @@ export interface DecodeStats {
   pendingGroups: number;
   /** Type 24 halves held for merging instead of being emitted alone. */
   heldType24: number;
+  /** Sentences decoded although their `*hh` was cut off or one of its digits damaged (see decodeCutChecksum). */
+  noChecksum: number;
 }
 
 export interface AisDecoderOptions {
@@ -98,6 +100,10 @@ export interface AisDecoderOptions {
   fragmentTimeoutMs?: number;
   /** ...or after this many input lines (default 1000), which bounds memory on replays. */
   fragmentMaxLines?: number;
+  /** ...or when its next fragment is not within this many input lines of the previous one (default 20). */
+  fragmentMaxGapLines?: number;
+  /** ...or when the receive times its sentences carry (tag block, USCG) differ by more than this (default 2 s). */
+  fragmentMaxTimeSkewS?: number;
   /** Receive clock in ms (default Date.now). */
   clock?: () => number;
   /** Log the first reject of each reason, then one in this many (default 1000). */
@@ -112,6 +118,8 @@ export interface AisDecoderOptions {
 
 interface PendingMeta {
   line: number;
+  /** The sentence, for the reject report when its group is dropped. */
+  text: string;
   tagBlock?: TagBlock;
   uscg?: UscgTrailer;
   gatehouse?: GatehouseHeader;
@@ -151,6 +159,9 @@ export class AisLineDecoder {
   private nmea = 0;
   private rejected = 0;
   private heldType24 = 0;
+  private noChecksum = 0;
+  /** The sentence being decoded lost its fill-bit digit (see decodeCutChecksum). */
+  private fillUnknown = false;
 
   constructor(private readonly opts: AisDecoderOptions) {
     this.onRecord = opts.onRecord;
@@ -162,11 +173,14 @@ export class AisLineDecoder {
     this.logEvery = Math.max(1, opts.logEvery ?? 1000);
     this.samplesPerReason = opts.samplesPerReason ?? 5;
     this.counts = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
-    this.reassembler = new FragmentReassembler<PendingMeta>(
-      opts.fragmentTimeoutMs ?? 60_000,
-      opts.fragmentMaxLines ?? 1000,
-      (count, firstLine) => this.reject('orphan_fragment', firstLine, '', `${count} fragment(s) of an incomplete message`, count),
-    );
+    this.reassembler = new FragmentReassembler<PendingMeta>({
+      timeoutMs: opts.fragmentTimeoutMs ?? 60_000,
+      maxLines: opts.fragmentMaxLines ?? 1000,
+      maxGapLines: opts.fragmentMaxGapLines ?? 20,
+      maxTimeSkewS: opts.fragmentMaxTimeSkewS ?? 2,
+      onIncomplete: (count, expected, firstLine, meta, why) =>
+        this.reject('incomplete_group', firstLine, meta?.text ?? '', `${count} of ${expected} fragments, dropped: ${why}`, count),
+    });
   }
 
   /** Decode one line. `lineNo` defaults to a running count. Never throws. */
@@ -181,7 +195,7 @@ export class AisLineDecoder {
     }
   }
 
-  /** End of input: incomplete multi-part messages are counted as orphans. */
+  /** End of input: incomplete multi-part messages are counted (`incomplete_group`). */
   finish(): void {
     this.reassembler.flush();
   }
@@ -203,6 +217,7 @@ export class AisLineDecoder {
       samples: this.samples.slice(),
       pendingGroups: this.reassembler.pending,
       heldType24: this.heldType24,
+      noChecksum: this.noChecksum,
     };
   }
 
@@ -246,6 +261,7 @@ export class AisLineDecoder {
     }
     const framed = frameSentence(text);
     if (typeof framed === 'string') {
+      if (framed === 'checksum' && this.decodeCutChecksum(text, tagBlock === undefined ? 0 : pos, tagBlock, line)) return;
       this.reject(framed, line, text);
       return;
     }
@@ -280,6 +296,71 @@ export class AisLineDecoder {
     }
     const key = framed.talker === 'P' ? `P${formatter}` : formatter;
     this.ignored[key] = (this.ignored[key] ?? 0) + 1;
+  }
+
+  /**
+   * A single-sentence AIS line that lost only its `*hh` (a line cut short right
+   * after the fill-bit field, as gpsd accepts it): the payload field is closed
+   * by its comma, so no payload character was cut. Without the fill digit only
+   * position reports of their exact fixed length are taken, where the fill
+   * cannot change the message. Returns false to let the caller reject the line.
+   */
+  private decodeCutChecksum(text: string, pos: number, tagBlock: TagBlock | undefined, line: number): boolean {
+    if (text.charCodeAt(pos) !== 33 || text.length > MAX_LINE_LENGTH) return false;
+    const star = text.indexOf('*', pos);
+    if (star >= 0) return this.decodeDamagedChecksum(text, pos, star, tagBlock, line);
+    this.scan(text, pos);
+    if (this.ncommas !== 6) return false;
+    const cm = this.commas;
+    const c1 = cm[0]!;
+    const c6 = cm[5]!;
+    const end = text.length;
+    if (c1 - pos < 4 || text.charCodeAt(c1 - 3) !== 86 || text.charCodeAt(c1 - 2) !== 68) return false;
+    const f2 = text.charCodeAt(c1 - 1);
+    if (f2 !== 77 && f2 !== 79) return false;
+    const count = smallInt(text, c1 + 1, cm[1]!);
+    const chars = c6 - cm[4]! - 1;
+    if (end === c6 + 1) {
+      if (count === 1) {
+        const type = ARMOUR[text.charCodeAt(cm[4]! + 1)];
+        const exact = (chars * 6 === 168 && (type === 1 || type === 2 || type === 3 || type === 4 || type === 9 || type === 11 || type === 18)) || (chars * 6 === 96 && type === 27);
+        if (!exact) return false;
+      } else {
+        // The last fragment of a type 5, whose last bits are spare: checked once assembled.
+        if (smallInt(text, cm[1]! + 1, cm[2]!) !== count) return false;
+        this.fillUnknown = true;
+      }
+    } else if (end !== c6 + 2) {
+      return false;
+    }
+    this.noChecksum++;
+    this.decodeAis(text, pos, end, text.slice(pos + 1, c1 - 3), f2 === 77 ? 'VDM' : 'VDO', tagBlock, undefined, line);
+    this.fillUnknown = false;
+    return true;
+  }
+
+  /**
+   * A sentence whose checksum field has one character that is not a hex digit
+   * (gpsd then skips the check): the damage is in the checksum field itself,
+   * and the other digit must still match the sentence's checksum.
+   */
+  private decodeDamagedChecksum(text: string, pos: number, star: number, tagBlock: TagBlock | undefined, line: number): boolean {
+    if (star + 3 !== text.length) return false;
+    const hi = hexDigit(text.charCodeAt(star + 1));
+    const lo = hexDigit(text.charCodeAt(star + 2));
+    if ((hi < 0) === (lo < 0)) return false;
+    this.scan(text, pos);
+    if (this.ncommas !== 6) return false;
+    let x = 0;
+    for (let i = pos + 1; i < star; i++) x ^= text.charCodeAt(i);
+    if (hi >= 0 ? hi !== (x >> 4) : lo !== (x & 15)) return false;
+    const c1 = this.commas[0]!;
+    if (c1 - pos < 4 || text.charCodeAt(c1 - 3) !== 86 || text.charCodeAt(c1 - 2) !== 68) return false;
+    const f2 = text.charCodeAt(c1 - 1);
+    if (f2 !== 77 && f2 !== 79) return false;
+    this.noChecksum++;
+    this.decodeAis(text, pos, star, text.slice(pos + 1, c1 - 3), f2 === 77 ? 'VDM' : 'VDO', tagBlock, undefined, line);
+    return true;
   }
 
   /**
@@ -381,22 +462,26 @@ export class AisLineDecoder {
     const seq = s.slice(c3 + 1, c4);
     const group = tb?.group;
     // USCG receivers append the station only to some fragments, so it cannot key them.
-    const origin = tb?.station ?? '';
-    const key =
-      group !== undefined && seq === ''
-        ? `${this.opts.source ?? ''}|g${group.id}|${count}` // often only the first sentence of a group names the station
-        : `${this.opts.source ?? ''}|${origin}|${channel}|${seq}|${count}`;
-    const meta: PendingMeta = { line, talker, formatter, channel };
+    const origin = tb?.station;
+    // A tag-block group id names the message itself, so only those fragments (when the
+    // sentences carry no sequence id) may arrive out of order.
+    const byGroup = group !== undefined && seq === '' && group.groupsize === count && group.sentence === number;
+    const source = this.opts.source ?? '';
+    const base = byGroup ? `${source}|g${group.id}|${count}` : `${source}|${channel}|${seq}|${count}`;
+    const key = byGroup || origin === undefined ? base : `${base}|${origin}`;
+    const meta: PendingMeta = { line, text: s, talker, formatter, channel };
     if (tb !== undefined) meta.tagBlock = tb;
     if (uscg !== undefined) meta.uscg = uscg;
     if (gh !== undefined) meta.gatehouse = gh;
     const frag: Fragment<PendingMeta> = { payload: s.slice(pStart, pEnd), fill, meta };
-    const res = this.reassembler.add(key, number, count, frag, this.clock(), line);
+    const at = tb?.time ?? uscg?.time;
+    if (at !== undefined) frag.at = at;
+    const res = this.reassembler.add(key, number, count, frag, this.clock(), line, byGroup, base);
     if (res.status === 'duplicate') {
       this.reject('duplicate_fragment', line, s);
       return;
     }
-    if (res.status === 'pending') return;
+    if (res.status !== 'complete') return;
     const parts = res.fragments;
     bits.reset();
     for (const p of parts) {
@@ -406,9 +491,14 @@ export class AisLineDecoder {
       }
     }
     bits.finish(parts[parts.length - 1]!.fill);
-    // Metadata (tag block with station and time) comes from the first fragment.
+    if (this.fillUnknown && !(bits.u(0, 6) === 5 && bits.bitlen >= 424 && bits.bitlen <= 426)) {
+      this.reject('checksum', line, s, 'no checksum, and the fill bits matter for this message');
+      return;
+    }
+    // The tag block (station, time) is the first fragment's, or none: a later fragment's would
+    // be another sentence's metadata. USCG receivers append their trailer to some fragments only.
     const first = parts[0]!.meta;
-    this.emitAis(talker, formatter, line, channel, first.gatehouse ?? gh, first.tagBlock ?? tb, first.uscg ?? uscg, s);
+    this.emitAis(talker, formatter, line, channel, first.gatehouse ?? gh, first.tagBlock, first.uscg ?? uscg, s);
   }
 
   private takeGatehouse(s: string, star: number): GatehouseHeader | undefined {

@@ -109,7 +109,7 @@ export type RejectReason =
   | 'fill_bits'
   | 'fragment_number'
   | 'unknown_type'
-  | 'orphan_fragment'
+  | 'incomplete_group'
   | 'duplicate_fragment'
   | 'tag_block'
   | 'not_nmea'
@@ -125,7 +125,7 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'fill_bits',
   'fragment_number',
   'unknown_type',
-  'orphan_fragment',
+  'incomplete_group',
   'duplicate_fragment',
   'tag_block',
   'not_nmea',

@@ -82,21 +82,36 @@ export function frameSentence(line: string): FramedSentence | FrameError {
     else tagBlock = tb;
     pos = close + 1;
   }
+  // Some loggers prefix a timestamp or receiver name, and line noise can put any bytes (a
+  // stray '!' or '$' among them) before a sentence: the sentence is the first '!'/'$' from
+  // which a checksummed sentence follows.
   let start = pos;
-  let c = line.charCodeAt(start);
-  if (c !== 33 && c !== 36) {
-    // Some loggers prefix a timestamp or receiver name; take the first '!' (AIS) or '$'.
-    const bang = line.indexOf('!', pos);
-    const dollar = line.indexOf('$', pos);
+  let star = -1;
+  let error: FrameError = 'not_nmea';
+  for (let tries = 0; ; tries++) {
+    if (tries === 64) return error; // a line of noise full of '!' is not worth more
+    const bang = line.indexOf('!', start);
+    const dollar = line.indexOf('$', start);
     start = bang >= 0 && (dollar < 0 || bang < dollar) ? bang : dollar;
-    if (start < 0) return 'not_nmea';
-    c = line.charCodeAt(start);
+    if (start < 0) return error;
+    star = line.indexOf('*', start);
+    // A sentence-shaped line without '*hh' lacks its checksum; anything else is noise.
+    if (star < 0) return error === 'checksum' || line.indexOf(',', start) > start + 5 ? 'checksum' : error;
+    if (star - start >= 6) {
+      if (checksumMatches(line, start + 1, star)) break;
+      error = 'checksum';
+    }
+    start++;
   }
-  const star = line.indexOf('*', start);
-  // A sentence-shaped line without '*hh' lacks its checksum; anything else is noise.
-  if (star < 0) return line.indexOf(',', start) > start + 5 ? 'checksum' : 'not_nmea';
-  if (star - start < 6) return 'not_nmea';
-  if (!checksumMatches(line, start + 1, star)) return 'checksum';
+  const c = line.charCodeAt(start);
+  if (tagBlock === undefined && !badTagBlock && start > pos + 1 && line.charCodeAt(start - 1) === 92) {
+    // Noise before a tag block: take the tag block too when its own checksum vouches for it.
+    const open = line.lastIndexOf('\\', start - 2);
+    if (open >= 0 && line.lastIndexOf('*', start - 1) > open) {
+      const tb = parseTagBlock(line, open + 1, start - 1);
+      if (tb !== null) tagBlock = tb;
+    }
+  }
   const comma = line.indexOf(',', start);
   if (comma < 0 || comma > star) return 'not_nmea';
   const addr = line.slice(start + 1, comma);
