@@ -188,7 +188,7 @@ ${feeds}`;
     // The AIS settings from the site's own ais: section this time (the TCP test above passes --ais-options).
     const ais = `ais:\n${readFileSync(join(dir, 'ais.yaml'), 'utf8').replace(/^/gm, '  ')}`;
     writeFileSync(join(dir, 'site-fast.yaml'), site(`  - { id: recorded, protocol: file, path: port.nmea }\n`, ais));
-    const result = await runWorker(['--site', join(dir, 'site-fast.yaml'), '--data-dir', 'memory://'], {});
+    const result = await runWorker(['--site', join(dir, 'site-fast.yaml'), '--db-dir', 'memory://'], {});
     expect(result.code, result.stderr.slice(-2000)).toBe(0);
     const summary = JSON.parse(result.stdout.trim().split('\n').pop()!) as Record<string, any>;
     const f = scenario.facts;
@@ -205,7 +205,7 @@ ${feeds}`;
   it('flushes everything on SIGTERM (file feed replayed in real time, embedded store)', async () => {
     writeFileSync(join(dir, 'site-file.yaml'), site(`  - { id: recorded, protocol: file, path: port.nmea, replay: realtime, loop: true }\n`));
     const dataDir = join(dir, 'pglite');
-    const w = startWorker(['--site', join(dir, 'site-file.yaml'), '--data-dir', dataDir, '--speed', '600', '--stats-every', '1'], {});
+    const w = startWorker(['--site', join(dir, 'site-file.yaml'), '--db-dir', dataDir, '--speed', '600', '--stats-every', '1'], {});
     let exited = false;
     void w.done.then(() => (exited = true));
     // Stop it while it is ingesting: a stats line shows lines coming in.

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { CameraConfig, SiteConfig } from '../config/index.js';
 import { BatchDetector, int8Caveat, loadDetector, loadManifest, manifestPath, type Detector } from '../detect/index.js';
 import { eventId, type EventPublisher, type PortEvent } from '../events/index.js';
+import type { EventSink } from '../events/event-sink.js';
 import type { CameraHealthRecord, HealthThresholds } from '../health/index.js';
 import { CameraLeaseManager } from '../lease/index.js';
 import type { Logger } from '../log/index.js';
@@ -21,7 +22,13 @@ export interface CameraServiceOptions {
   site: SiteConfig;
   store: Store;
   logger: Logger;
-  /** The `events` queue; null: events reach the store only. */
+  /**
+   * The event spine (store, then queue through the outbox): what a worker built by
+   * `pipeline/runtime` passes. Without it the service writes events itself and
+   * hands them to `publisher` (library use and older tests).
+   */
+  events?: EventSink | null;
+  /** The `events` queue when `events` is not given; null: events reach the store only. */
   publisher?: EventPublisher | null;
   /** Redis for camera leases; null: this process runs every enabled camera, unshared. */
   redis?: Redis | null;
@@ -121,6 +128,11 @@ export async function startCameraService(o: CameraServiceOptions): Promise<Camer
   const lastDetectionRow = new Map<string, number>();
   const sinksFor = (camera: string, epoch: number | null): CameraSinks => ({
     async event(e: PortEvent) {
+      if (o.events) {
+        const stored = await o.events.emit(e);
+        if (!stored.ok) counts.storeRejected++;
+        return;
+      }
       const publish = o.publisher
         ? o.publisher.publish(e).then(
             () => void counts.queued++,
@@ -218,6 +230,7 @@ export async function startCameraService(o: CameraServiceOptions): Promise<Camer
         maxLatencyMs: Math.round(Math.max(0, ...s.map((r) => r.maxLatencyMs))),
         events: sum('events'),
         ...counts,
+        ...(o.events ? { queued: o.events.stats().published } : {}),
       };
     },
     stop(options = {}) {

@@ -7,7 +7,8 @@
  *
  * Starts a private Redis (unless REDIS_URL is set), the GStreamer RTSP
  * simulator serving real footage at the site's camera URLs, the AIS replay of
- * a port scenario at the site's feed address, and the all-in-one worker. Logs
+ * a port scenario at the site's feed address, and every worker the site needs
+ * in this process (pipeline/runtime, as `portwatch run` does). Logs
  * (JSON) go to data/logs/portwatch.log; the terminal shows where to look, the
  * events as they happen and a status line.
  */
@@ -15,9 +16,11 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadSiteConfig, type SiteConfig } from '../../pipeline/config/index.js';
+import type { AisService } from '../../pipeline/ais-ingest/index.js';
+import type { CameraService } from '../../pipeline/camera/index.js';
 import type { PortEvent } from '../../pipeline/events/index.js';
 import { createLogger } from '../../pipeline/log/index.js';
-import { startAllInOne, type AllInOne } from '../../workers/all-in-one.js';
+import { startRuntime, type Runtime } from '../../pipeline/runtime/index.js';
 import { portScenario } from '../sim/ais-scenario.js';
 import { AisReplay } from '../sim/ais-replay.js';
 import { startRtspServer, type RtspServer } from '../sim/rtsp-sim.js';
@@ -64,18 +67,27 @@ async function main(): Promise<number> {
   await replay?.start();
 
   const byKind = new Map<string, number>();
-  const system: AllInOne = await startAllInOne({
+  const runtime: Runtime = await startRuntime({
     site,
+    siteFile,
+    settings: site.workers,
     logger,
     dataDir,
-    databaseUrl: process.env.DATABASE_URL,
+    databaseUrl: process.env.DATABASE_URL || null,
     redisUrl,
-    aisClock: 'data',
-    onEvent: (e) => {
-      byKind.set(e.kind, (byKind.get(e.kind) ?? 0) + 1);
-      out(`${elapsed()}  EVENT ${describeEvent(e, dataDir)}`);
-    },
+    policies: true,
+    worker: { aisClock: 'data' },
   });
+  // Printed once stored and on the queue: what the alerts stage will see.
+  runtime.ctx.events.onPublished((e) => {
+    byKind.set(e.kind, (byKind.get(e.kind) ?? 0) + 1);
+    out(`${elapsed()}  EVENT ${describeEvent(e, dataDir)}`);
+  });
+  const system: DemoSystem = {
+    store: runtime.ctx.store,
+    ais: (runtime.workers.get('ais') as { service?: AisService } | undefined)?.service ?? null,
+    cameras: (runtime.workers.get('camera') as { service?: CameraService } | undefined)?.service ?? null,
+  };
 
   out('');
   out(`portwatch demo is running — site "${site.site.name}" (${site.cameras.length} cameras, ${site.berths.length} berths, ${site.feeds.length} AIS feed)`);
@@ -92,9 +104,19 @@ async function main(): Promise<number> {
   const status = setInterval(() => out(`${elapsed()}  ${statusLine(system)}`), 10_000);
   status.unref();
 
+  let signals = 0;
   const stopSignal = new Promise<string>((resolveStop) => {
-    process.once('SIGINT', () => resolveStop('SIGINT'));
-    process.once('SIGTERM', () => resolveStop('SIGTERM'));
+    const onSignal = (signal: NodeJS.Signals) => {
+      // A second Ctrl-C exits at once: what is stored and not yet published stays in the outbox.
+      if (++signals > 1) {
+        out(`${elapsed()}  ${signal} again: exiting now`);
+        void Promise.allSettled([replay?.stop(), cameras?.stop(), redis?.stop()]).then(() => process.exit(1));
+        return;
+      }
+      resolveStop(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     if (duration) setTimeout(() => resolveStop('duration'), duration * 1000).unref();
   });
   const why = await stopSignal;
@@ -104,11 +126,12 @@ async function main(): Promise<number> {
   await replay?.stop();
   let summary: StoreSummary | null = null;
   // The totals are read back from the store after everything is flushed, before it closes.
-  await system.stop({ beforeClose: async (store) => void (summary = await summariseStore(store)) });
+  const report = await runtime.stop({ beforeClose: async (store) => void (summary = await summariseStore(store)) });
   await cameras?.stop();
   await redis?.stop();
   if (summary) printSummary(summary, byKind, last);
-  return 0;
+  if (report.unpublished > 0) out(`  ${report.unpublished} stored events were not on the queue yet; they stay in the outbox and go out at the next start`);
+  return report.clean ? 0 : 1;
 }
 
 function cameraPath(url: string): string {
@@ -136,7 +159,13 @@ function describeEvent(e: PortEvent, dataDir: string): string {
   return `${e.kind} ${e.phase}  ${where}${what ? `  ${what}` : ''}${snap}`;
 }
 
-function statusLine(system: AllInOne): string {
+interface DemoSystem {
+  store: Runtime['ctx']['store'];
+  ais: AisService | null;
+  cameras: CameraService | null;
+}
+
+function statusLine(system: DemoSystem): string {
   const parts: string[] = [];
   if (system.ais) {
     const s = system.ais.summary();

@@ -1,0 +1,76 @@
+/**
+ * Imported by its path (`../events/event-sink.js`), not through `events/index`: that index is
+ * read by every stage for the event type, and this file pulls in the store and BullMQ.
+ */
+import type { Logger } from '../log/index.js';
+import { OutboxRelay, type EventQueue } from '../queue/index.js';
+import type { RedisOutageTracker } from '../redis/index.js';
+import { createBatchWriter, eventsTable, type Store, type WriteResult } from '../store/index.js';
+import type { PortEvent } from './types.js';
+
+/**
+ * The event spine, the one way a stage hands over an event: stored in `events`
+ * (the outbox entry commits with the row, migration 3), then published to the
+ * queue by the outbox relay. Never published unless stored; stored means
+ * published eventually, across crashes and Redis outages.
+ */
+export interface EventSink {
+  /** Resolves once the event is committed (or refused for its own values, counted and logged). Publishing follows. */
+  emit(event: PortEvent): Promise<WriteResult>;
+  /** Every event once it is on the queue (or stored, without a queue). */
+  onPublished(listener: (event: PortEvent) => void): () => void;
+  stats(): EventSinkStats;
+  /** Writes what was accepted and publishes what it can within `timeoutMs`; what is left stays in the store's outbox. */
+  close(options?: { timeoutMs?: number }): Promise<{ abandoned: number; unpublished: number }>;
+}
+
+export interface EventSinkStats {
+  stored: number;
+  refused: number;
+  published: number;
+  /** Outbox entries not yet published at the last look (Redis away, or just written). */
+  pending: number;
+}
+
+export interface EventSinkOptions {
+  store: Store;
+  logger: Logger;
+  /** The `events` queue; null: events are stored only. */
+  queue: EventQueue | null;
+  outages?: RedisOutageTracker | null;
+  /** Outbox poll period; default 250 ms (a stored batch also wakes the relay at once). */
+  relayEveryMs?: number;
+}
+
+export function createEventSink(o: EventSinkOptions): EventSink {
+  const log = o.logger.child({ stage: 'events' });
+  const writer = createBatchWriter(o.store, eventsTable, { logger: log, flushIntervalMs: 100 });
+  const relay = new OutboxRelay({ store: o.store, queue: o.queue, logger: log, outages: o.outages ?? null, everyMs: o.relayEveryMs ?? 250 }).start();
+  const c = { stored: 0, refused: 0 };
+  let closing: Promise<{ abandoned: number; unpublished: number }> | null = null;
+  return {
+    async emit(event) {
+      const r = await writer.write(event);
+      if (r.ok) {
+        c.stored++;
+        void relay.kick();
+      } else c.refused++;
+      return r;
+    },
+    onPublished: (listener) => relay.onPublished(listener),
+    stats: () => {
+      const r = relay.stats();
+      return { ...c, published: r.published, pending: r.pending };
+    },
+    close(options = {}) {
+      closing ??= (async () => {
+        const timeoutMs = options.timeoutMs ?? 10_000;
+        const t0 = Date.now();
+        const w = await writer.close({ timeoutMs });
+        const unpublished = await relay.stop({ timeoutMs: Math.max(500, timeoutMs - (Date.now() - t0)) });
+        return { abandoned: w.abandoned, unpublished };
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import type { Logger } from '../log/index.js';
+import type { Store } from '../store/index.js';
+import { WORKER_KINDS, workerKind } from './kinds.js';
+import { openWorkerContext, type OpenWorkerContext, type RunningWorker, type WorkerContextOptions, type WorkerOptions } from './worker-context.js';
+
+export interface RuntimeOptions extends WorkerContextOptions {
+  /** Kinds to start, by name; default: every registered kind the site wants (`portwatch run`). */
+  kinds?: readonly string[];
+  worker?: WorkerOptions;
+}
+
+export interface StopReport {
+  /** Everything drained within the deadline. */
+  clean: boolean;
+  /** Rows given up by writers (the database would not take them in time). */
+  abandoned: number;
+  /** Stored events not yet on the queue: they stay in the outbox and are published at the next start. */
+  unpublished: number;
+  /** What had not finished at the deadline. */
+  unfinished: string[];
+  ms: number;
+}
+
+export interface Runtime {
+  ctx: OpenWorkerContext;
+  workers: ReadonlyMap<string, RunningWorker>;
+  /** Resolves when every started worker has ended by itself (never for live inputs). */
+  ended: Promise<void>;
+  /**
+   * Drains every worker, then the event spine, Redis and the store, within
+   * `deadlineMs` (default: the site's `workers.stop_deadline_seconds`), whatever
+   * is down. What could not be finished is named in the report, not waited for.
+   */
+  stop(options?: { deadlineMs?: number; beforeClose?: (store: Store) => Promise<void> }): Promise<StopReport>;
+}
+
+/** Opens the context and starts the kinds; a kind that fails to start stops the ones already started. */
+export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
+  const names = o.kinds ?? WORKER_KINDS.filter((k) => k.wanted(o.site)).map((k) => k.name);
+  const kinds = names.map(workerKind);
+  const ctx = await openWorkerContext(o);
+  const workers = new Map<string, RunningWorker>();
+  const log: Logger = ctx.logger;
+  try {
+    for (const k of kinds) workers.set(k.name, await k.start(ctx, o.worker ?? {}));
+  } catch (err) {
+    await Promise.allSettled([...workers.values()].map((w) => w.stop()));
+    await ctx.close({ timeoutMs: 2_000 });
+    throw err;
+  }
+  log.info({ kinds: names, worker: ctx.workerId, store: ctx.store.kind, redis: Boolean(ctx.redisUrl) }, `started: ${names.join(', ') || 'no workers'}`);
+  const endings = [...workers.values()].map((w) => w.ended).filter((p): p is Promise<void> => p !== undefined);
+  const ended = endings.length === workers.size && workers.size > 0 ? Promise.all(endings).then(() => undefined) : new Promise<void>(() => {});
+
+  let stopping: Promise<StopReport> | null = null;
+  return {
+    ctx,
+    workers,
+    ended,
+    stop(options = {}) {
+      stopping ??= (async () => {
+        const t0 = Date.now();
+        const deadlineMs = options.deadlineMs ?? ctx.settings.stop_deadline_seconds * 1000;
+        const unfinished = new Set<string>();
+        let abandoned = 0;
+        let unpublished = 0;
+        const step = async (name: string, p: Promise<unknown>) => {
+          unfinished.add(name);
+          await p.catch((err: unknown) => log.error({ err }, `${name}: stop failed`));
+          unfinished.delete(name);
+        };
+        const all = (async () => {
+          // Reverse start order: producers of events stop before what carries them.
+          await Promise.all(
+            [...workers].reverse().map(([name, w]) =>
+              step(
+                name,
+                w.stop().then((r) => void (abandoned += (r && r.abandoned) || 0)),
+              ),
+            ),
+          );
+          const left = Math.max(1_000, deadlineMs - (Date.now() - t0) - 500);
+          await step(
+            'event spine',
+            ctx.close({ timeoutMs: left, ...(options.beforeClose ? { beforeClose: options.beforeClose } : {}) }).then((r) => {
+              abandoned += r.abandoned;
+              unpublished = r.unpublished;
+            }),
+          );
+        })();
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = await Promise.race([all.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), deadlineMs)))]);
+        clearTimeout(timer);
+        const report: StopReport = { clean: !timedOut && abandoned === 0, abandoned, unpublished, unfinished: [...unfinished], ms: Date.now() - t0 };
+        if (timedOut) log.error(report, `stop deadline of ${deadlineMs} ms passed; not finished: ${report.unfinished.join(', ')}; stored events not yet published stay in the outbox`);
+        else if (unpublished > 0) log.warn(report, `stopped; ${unpublished} stored events are not on the queue yet: they stay in the outbox and are published at the next start`);
+        else log.info(report, 'stopped');
+        return report;
+      })();
+      return stopping;
+    },
+  };
+}
