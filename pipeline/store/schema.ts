@@ -321,6 +321,84 @@ REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM portwatch_app;
 GRANT SELECT, INSERT ON audit_log TO portwatch_app;
 `;
 
+/**
+ * Migration 4. The v1 `alerts` table was never written and its states do not
+ * match alarm management (open → acknowledged → resolved | false_alarm, plus
+ * dispatched); it is replaced. What the events make of an alert (objects,
+ * times, active/cleared, flood) is rewritten by the alerts worker; what people
+ * do (state, acknowledgement, shelving) only by the actions, each with a row in
+ * alert_history.
+ */
+const alertTables = `
+DROP TABLE IF EXISTS alerts;
+CREATE TABLE alerts (
+  id               uuid        PRIMARY KEY,
+  rule             text        NOT NULL,
+  kind             text        NOT NULL,
+  kinds            text[]      NOT NULL DEFAULT '{}',
+  severity         text        NOT NULL CHECK (severity IN ('info', 'low', 'medium', 'high', 'critical')),
+  priority         smallint    NOT NULL CHECK (priority BETWEEN 1 AND 5),
+  state            text        NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'acknowledged', 'dispatched', 'resolved', 'false_alarm')),
+  active           boolean     NOT NULL,
+  camera           text,
+  zone             text,
+  berth            text,
+  mmsi             integer,
+  view             text        NOT NULL DEFAULT 'site',
+  first_at         timestamptz NOT NULL,
+  last_at          timestamptz NOT NULL,
+  cleared_at       timestamptz,
+  objects          jsonb       NOT NULL DEFAULT '[]',
+  procedure        jsonb       NOT NULL DEFAULT '[]',
+  routes           text[]      NOT NULL DEFAULT '{}',
+  clip             text,
+  flood_id         uuid,
+  flood_count      integer,
+  merged_into      uuid,
+  escalations      smallint    NOT NULL DEFAULT 0,
+  acknowledged_at  timestamptz,
+  acknowledged_by  text,
+  dispatched_at    timestamptz,
+  closed_at        timestamptz,
+  closed_by        text,
+  shelved_until    timestamptz,
+  shelved_by       text,
+  shelved_reason   text,
+  created_at       timestamptz NOT NULL,
+  updated_at       timestamptz NOT NULL
+);
+CREATE INDEX alerts_first ON alerts (first_at DESC, id DESC);
+CREATE INDEX alerts_state_first ON alerts (state, first_at DESC);
+CREATE INDEX alerts_camera_first ON alerts (camera, first_at DESC) WHERE camera IS NOT NULL;
+CREATE INDEX alerts_berth_first ON alerts (berth, first_at DESC) WHERE berth IS NOT NULL;
+CREATE INDEX alerts_mmsi_first ON alerts (mmsi, first_at DESC) WHERE mmsi IS NOT NULL;
+CREATE INDEX alerts_rule_first ON alerts (rule, first_at DESC);
+
+CREATE TABLE IF NOT EXISTS alert_history (
+  id          uuid        NOT NULL,
+  time        timestamptz NOT NULL,
+  alert       uuid        NOT NULL,
+  actor       text        NOT NULL,
+  action      text        NOT NULL,
+  from_state  text,
+  to_state    text,
+  comment     text,
+  details     jsonb       NOT NULL DEFAULT '{}',
+  PRIMARY KEY (id, time)
+);
+CREATE INDEX IF NOT EXISTS alert_history_alert_time ON alert_history (alert, time);
+
+CREATE TABLE IF NOT EXISTS alert_rule_shelves (
+  rule        text        NOT NULL,
+  camera      text        NOT NULL DEFAULT '',
+  until       timestamptz NOT NULL,
+  reason      text        NOT NULL,
+  shelved_by  text        NOT NULL,
+  shelved_at  timestamptz NOT NULL,
+  PRIMARY KEY (rule, camera)
+);
+`;
+
 const everyHalfHour = { startOffset: '3 days', endOffset: '1 hour', every: '30 minutes' };
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -416,6 +494,14 @@ DROP TRIGGER IF EXISTS events_outbox ON events;
 CREATE TRIGGER events_outbox AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION portwatch_event_outbox();
 `,
       },
+    ],
+  },
+  {
+    version: 4,
+    name: 'alerts, alert history, rule shelves',
+    steps: [
+      { sql: alertTables },
+      { timeSeries: { table: 'alert_history', time: 'time', segmentBy: 'alert', orderBy: 'time DESC' } },
     ],
   },
   {
