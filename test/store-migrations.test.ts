@@ -18,6 +18,7 @@ import {
 } from '../pipeline/store/index.js';
 import { eventId } from '../pipeline/events/index.js';
 import { createTestDatabase, type TestDatabase } from './helpers/pg-database.js';
+import { testTimescaleUrl } from './helpers/services.js';
 
 const HYPERTABLES = ['ais_positions', 'camera_health', 'detections', 'events', 'risk_scores'];
 const ALL_TABLES = ['ais_positions', 'alerts', 'audit_log', 'berth_visits', 'camera_health', 'detections', 'events', 'inspections', 'risk_scores', 'schema_migrations', 'vessels'];
@@ -40,10 +41,7 @@ async function tableNames(store: Store): Promise<string[]> {
 }
 
 const hour = (iso: string) => new Date(iso);
-const APPLIED = [
-  { version: 1, name: 'initial schema' },
-  { version: 2, name: 'berth occupancy per hour' },
-];
+const APPLIED = MIGRATIONS.map((m) => ({ version: m.version, name: m.name }));
 
 /** A few detections and events with hand-counted hourly totals, written through the bulk primitive. */
 async function seed(store: Store) {
@@ -127,31 +125,73 @@ async function expectRollups(store: Store) {
   ]);
 }
 
-describe('store migrations, embedded (PGlite + TimescaleDB)', () => {
+/** A throwaway store on one of the two TimescaleDB targets. */
+interface OpenedStore {
+  store: Store;
+  close(): Promise<void>;
+}
+
+type Opener = (logger: ReturnType<typeof createLogger>) => Promise<OpenedStore>;
+
+const openEmbedded: Opener = async (logger) => {
+  const store = await openStore({ dataDir: 'memory://', logger });
+  return { store, close: () => store.close() };
+};
+
+/** A fresh database on the TimescaleDB server of the test setup (TSDB_TEST_URL). */
+const openTimescaleServer: Opener = async (logger) => {
+  const db = await createTestDatabase('pw_store_tsdb', testTimescaleUrl()!);
+  const store = await openStore({ databaseUrl: db.url, logger });
+  return {
+    store,
+    async close() {
+      await store.close();
+      await db.drop();
+    },
+  };
+};
+
+const TIMESCALE_TARGETS = [
+  { label: 'embedded (PGlite + TimescaleDB)', kind: 'embedded', open: openEmbedded, available: true },
+  { label: 'TimescaleDB server (PostgreSQL 15)', kind: 'timescaledb', open: openTimescaleServer, available: testTimescaleUrl() !== null },
+] as const;
+
+/** The materialised rows of a continuous aggregate (not the real-time union). */
+async function materialisedCount(store: Store, view: string): Promise<number> {
+  const m = (
+    await store.query(`SELECT materialization_hypertable_schema AS s, materialization_hypertable_name AS t FROM timescaledb_information.continuous_aggregates WHERE view_name = $1`, [view])
+  ).rows[0]!;
+  return (await store.query(`SELECT count(*) AS n FROM ${m.s}.${m.t}`)).rows[0]!.n as number;
+}
+
+for (const target of TIMESCALE_TARGETS) describe.skipIf(!target.available)(`store migrations, ${target.label}`, () => {
   let store: Store;
+  let opened: OpenedStore;
   const captured = capturingLogger();
 
   beforeAll(async () => {
-    store = await openStore({ dataDir: 'memory://', logger: captured.logger });
+    opened = await target.open(captured.logger);
+    store = opened.store;
   });
   afterAll(async () => {
-    await store?.close();
+    await opened?.close();
   });
 
   it('says which target it picked', () => {
-    expect(store.kind).toBe('embedded');
+    expect(store.kind).toBe(target.kind);
     expect(store.timescaledbVersion).toMatch(/^2\.\d+/);
-    const line = captured.lines.find((l) => l.target === 'embedded');
-    expect(line?.msg).toMatch(/store target: embedded/);
+    const line = captured.lines.find((l) => l.target === target.kind);
+    expect(line?.msg).toMatch(new RegExp(`store target: ${target.kind}`));
   });
 
   it('creates the tables, hypertables, continuous aggregates and policies', async () => {
     const result = await migrate(store, { logger: silentLogger() });
     expect(result.applied).toEqual(APPLIED);
-    expect(await tableNames(store)).toEqual(ALL_TABLES);
+    // Later migrations add tables of their own (and test them).
+    expect(await tableNames(store)).toEqual(expect.arrayContaining(ALL_TABLES));
 
     const hyper = (await store.query(`SELECT hypertable_name, compression_enabled FROM timescaledb_information.hypertables WHERE hypertable_schema = 'public' ORDER BY 1`)).rows;
-    expect(hyper.map((h) => h.hypertable_name)).toEqual(HYPERTABLES);
+    expect(hyper.map((h) => h.hypertable_name)).toEqual(expect.arrayContaining(HYPERTABLES));
     expect(hyper.every((h) => h.compression_enabled === true)).toBe(true);
 
     // Chunk intervals from the default settings.
@@ -162,7 +202,7 @@ describe('store migrations, embedded (PGlite + TimescaleDB)', () => {
         [HYPERTABLES],
       )
     ).rows;
-    expect(chunks).toHaveLength(5);
+    expect(chunks).toHaveLength(HYPERTABLES.length);
     expect(chunks.filter((c) => !c.ok)).toEqual([]);
 
     const caggs = (await store.query(`SELECT view_name, materialized_only FROM timescaledb_information.continuous_aggregates ORDER BY 1`)).rows;
@@ -248,7 +288,7 @@ describe('store migrations, embedded (PGlite + TimescaleDB)', () => {
     await expectOccupancy(store);
   });
 
-  it('runs the due policies itself, since PGlite has no background scheduler', async () => {
+  it.runIf(target.kind === 'embedded')('runs the due policies itself, since PGlite has no background scheduler', async () => {
     const det = (
       await store.query(`SELECT materialization_hypertable_schema AS s, materialization_hypertable_name AS t FROM timescaledb_information.continuous_aggregates WHERE view_name = 'detections_hourly'`)
     ).rows[0]!;
@@ -275,6 +315,58 @@ describe('store migrations, embedded (PGlite + TimescaleDB)', () => {
     }
   });
 
+  it.runIf(target.kind === 'timescaledb')("TimescaleDB's own scheduler runs the policies: refresh, compression, retention", async () => {
+    const before = await materialisedCount(store, 'detections_hourly');
+    // Two hours ago: inside the refresh window (3 days .. 1 hour ago). Two days ago: past
+    // compress_after (1 day) and inside the refresh window too. January: past retention (30 days).
+    await store.insertRows('detections', detectionsTable.columns, [
+      detectionsTable.toRow({ id: eventId('recent'), time: new Date(Date.now() - 2 * 3600_000), camera: 'cam-03', class: 'boat', score: 0.8, box: [0, 0, 1, 1] }),
+      detectionsTable.toRow({ id: eventId('two-days'), time: new Date(Date.now() - 48 * 3600_000), camera: 'cam-04', class: 'boat', score: 0.7, box: [0, 0, 1, 1] }),
+    ]);
+    const oldRaw = async () => (await store.query(`SELECT count(*) AS n FROM detections WHERE time < '2026-02-01'`)).rows[0]!.n as number;
+    expect(await oldRaw()).toBe(4);
+    const compressedChunks = async () =>
+      (await store.query(`SELECT count(*) AS n FROM timescaledb_information.chunks WHERE hypertable_name = 'detections' AND is_compressed`)).rows[0]!.n as number;
+    expect(await compressedChunks()).toBe(0);
+    const jobs = (
+      await store.query(
+        `SELECT j.job_id, j.proc_name FROM timescaledb_information.jobs j
+           LEFT JOIN timescaledb_information.continuous_aggregates c ON c.materialization_hypertable_name = j.hypertable_name
+          WHERE (j.hypertable_name = 'detections' AND j.proc_name IN ('policy_compression', 'policy_retention'))
+             OR ('detections_hourly' IN (c.view_name, j.hypertable_name) AND j.proc_name = 'policy_refresh_continuous_aggregate')`,
+      )
+    ).rows as Array<{ job_id: number; proc_name: string }>;
+    expect(jobs.map((j) => j.proc_name).sort()).toEqual(['policy_compression', 'policy_refresh_continuous_aggregate', 'policy_retention']);
+    const runsOf = async () =>
+      new Map(
+        (await store.query(`SELECT job_id, total_runs FROM timescaledb_information.job_stats WHERE job_id = ANY($1)`, [jobs.map((j) => j.job_id)])).rows.map((r) => [
+          r.job_id as number,
+          Number(r.total_runs),
+        ]),
+      );
+    // A new policy may already have run once, on the empty table.
+    const runsBefore = await runsOf();
+    // Not CALL run_job: the server's background scheduler must pick them up by itself.
+    for (const j of jobs) await store.query(`SELECT alter_job($1, next_start => now())`, [j.job_id]);
+    const deadline = Date.now() + 60_000;
+    // Finished runs, whatever their recorded status: on Debian's PostgreSQL 15.20 TimescaleDB
+    // 2.28.3 commits a job's work and then records the run as failed (docs/store.md), so
+    // what is checked is the work itself.
+    let stats: Array<{ job_id: number; total_runs: number; last_run_status: string | null; job_status: string }> = [];
+    for (;;) {
+      stats = (
+        await store.query(`SELECT job_id, total_runs, last_run_status, job_status FROM timescaledb_information.job_stats WHERE job_id = ANY($1)`, [jobs.map((j) => j.job_id)])
+      ).rows as typeof stats;
+      if (stats.length === jobs.length && stats.every((s) => Number(s.total_runs) > (runsBefore.get(s.job_id) ?? 0) && s.last_run_status !== null && s.job_status !== 'Running')) break;
+      if (Date.now() > deadline) throw new Error(`the scheduler did not run the policies within 60 s: ${JSON.stringify(stats)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(await oldRaw()).toBe(0); // retention dropped the January chunk
+    expect(await compressedChunks()).toBeGreaterThan(0); // compression took the two-day-old chunk
+    expect((await store.query(`SELECT count(*) AS n FROM detections WHERE camera = 'cam-04'`)).rows[0]!.n).toBe(1); // still readable
+    expect(await materialisedCount(store, 'detections_hourly')).toBe(before + 2); // the refresh materialised both new hours
+  });
+
   it('upserts vessels by MMSI without erasing known fields', async () => {
     await upsertVessels(store, [
       { mmsi: 412000001, name: 'MV EXAMPLE', imo: 9123456, seenAt: new Date('2026-01-01T10:00:00Z') },
@@ -297,36 +389,38 @@ describe('store migrations, embedded (PGlite + TimescaleDB)', () => {
 
   it('reports status: hypertables with chunk intervals, aggregates, policies', async () => {
     const s = await storeStatus(store);
-    expect(s.kind).toBe('embedded');
-    expect(s.migrations.applied.map((m) => m.version)).toEqual([1, 2]);
+    expect(s.kind).toBe(target.kind);
+    expect(s.migrations.applied.map((m) => m.version)).toEqual(MIGRATIONS.map((m) => m.version));
     expect(s.migrations.pending).toEqual([]);
-    expect(s.timeSeries.filter((t) => t.hypertable).map((t) => t.table).sort()).toEqual(HYPERTABLES);
+    expect(s.timeSeries.filter((t) => t.hypertable).map((t) => t.table)).toEqual(expect.arrayContaining(HYPERTABLES));
     expect(s.timeSeries.find((t) => t.table === 'detections')?.chunkInterval).toBe('01:00:00');
-    expect(s.aggregates.map((a) => a.kind)).toEqual(['continuous aggregate', 'continuous aggregate', 'continuous aggregate']);
-    expect(s.policies.filter((p) => p.policy === 'retention')).toHaveLength(5);
+    expect(s.aggregates.length).toBeGreaterThanOrEqual(3);
+    expect(s.aggregates.filter((a) => a.kind !== 'continuous aggregate')).toEqual([]);
+    expect(s.policies.filter((p) => p.policy === 'retention' && HYPERTABLES.includes(p.table))).toHaveLength(5);
     const text = formatStoreStatus(s);
-    expect(text).toMatch(/^target: +embedded/m);
+    expect(text).toMatch(new RegExp(`^target: +${target.kind}`, 'm'));
     expect(text).toMatch(/timescaledb: +2\./);
     expect(text).toMatch(/events +retention +drop after 1 year/);
   });
 });
 
-describe('migration 2 over a database at migration 1 (embedded)', () => {
+for (const target of TIMESCALE_TARGETS) describe.skipIf(!target.available)(`migration 2 over a database at migration 1 (${target.kind})`, () => {
   it('adds ais_positions.berth although chunks are compressed; old rows read as at no berth', async () => {
-    const store = await openStore({ dataDir: 'memory://', logger: silentLogger() });
+    const opened = await target.open(silentLogger());
+    const store = opened.store;
     try {
       await migrate(store, { logger: silentLogger(), migrations: MIGRATIONS.slice(0, 1) });
       await store.query(`INSERT INTO ais_positions (id, time, mmsi, lat, lon, speed, msg_type) VALUES ($1, '2026-01-01T10:00:00Z', 412000001, 24.45, 118.03, 0.1, 1)`, [eventId('old-fix')]);
       const compressed = (await store.query(`SELECT compress_chunk(c) AS c FROM show_chunks('ais_positions') c`)).rows;
       expect(compressed).toHaveLength(1);
-      const result = await migrate(store, { logger: silentLogger() });
+      const result = await migrate(store, { logger: silentLogger(), migrations: MIGRATIONS.slice(0, 2) });
       expect(result.applied).toEqual([APPLIED[1]]);
       expect((await store.query(`SELECT mmsi, berth FROM ais_positions`)).rows).toEqual([{ mmsi: 412000001, berth: null }]);
       await seedPositions(store);
       await store.query(`CALL refresh_continuous_aggregate('berth_occupancy_hourly', NULL, NULL)`);
       await expectOccupancy(store);
     } finally {
-      await store.close();
+      await opened.close();
     }
   }, 60_000);
 });
@@ -361,13 +455,14 @@ describe('store migrations, PostgreSQL 15 without TimescaleDB (fallback)', () =>
     const first = await migrate(store, { logger: silentLogger() });
     expect(first.applied).toEqual(APPLIED);
     expect(first.settingsChanged).toEqual([]);
-    expect(await tableNames(store)).toEqual(ALL_TABLES);
+    // Later migrations add tables of their own (and test them).
+    expect(await tableNames(store)).toEqual(expect.arrayContaining(ALL_TABLES));
     const brin = (await store.query(`SELECT tablename FROM pg_indexes WHERE indexdef ILIKE '%USING brin (%time%)' ORDER BY 1`)).rows;
-    expect(brin.map((r) => r.tablename)).toEqual(HYPERTABLES);
+    expect(brin.map((r) => r.tablename)).toEqual(expect.arrayContaining(HYPERTABLES));
     const views = (await store.query(`SELECT viewname FROM pg_views WHERE schemaname = 'public' ORDER BY 1`)).rows;
-    expect(views.map((v) => v.viewname)).toEqual(['berth_activity_hourly', 'berth_occupancy_hourly', 'berth_occupancy_hourly_totals', 'detections_hourly']);
+    expect(views.map((v) => v.viewname)).toEqual(expect.arrayContaining(['berth_activity_hourly', 'berth_occupancy_hourly', 'berth_occupancy_hourly_totals', 'detections_hourly']));
     expect(await migrate(store, { logger: silentLogger() })).toEqual({ applied: [], settingsChanged: [] });
-    expect((await store.query(`SELECT count(*) AS n FROM schema_migrations`)).rows).toEqual([{ n: 2 }]);
+    expect((await store.query(`SELECT count(*) AS n FROM schema_migrations`)).rows).toEqual([{ n: MIGRATIONS.length }]);
   });
 
   it('computes the same rollups as the continuous aggregates', async () => {
@@ -381,7 +476,8 @@ describe('store migrations, PostgreSQL 15 without TimescaleDB (fallback)', () =>
     const s = await storeStatus(store);
     expect(s.kind).toBe('postgres');
     expect(s.timeSeries.every((t) => !t.hypertable && t.timeIndex?.endsWith('_time_brin'))).toBe(true);
-    expect(s.aggregates.map((a) => a.kind)).toEqual(['view', 'view', 'view']);
+    expect(s.aggregates.length).toBeGreaterThanOrEqual(3);
+    expect(s.aggregates.filter((a) => a.kind !== 'view')).toEqual([]);
     expect(s.policies).toEqual([]);
     expect(formatStoreStatus(s)).toMatch(/timescaledb: +not installed \(fallback: .*compression/);
   });

@@ -17,7 +17,7 @@ import {
   type Store,
 } from '../pipeline/store/index.js';
 import { createTestDatabase, type TestDatabase } from './helpers/pg-database.js';
-import { testPostgresUrl } from './helpers/services.js';
+import { testPostgresUrl, testTimescaleUrl } from './helpers/services.js';
 
 const logger = silentLogger();
 const base = Date.parse('2026-03-01T08:00:00Z');
@@ -162,17 +162,27 @@ describe('batch writer, embedded', () => {
   sharedWriterBehaviour(() => store);
 });
 
-describe('batch writer, PostgreSQL server', () => {
+/** Both server targets: plain PostgreSQL, and TimescaleDB (hypertables, COPY into chunks), when this machine has one. */
+const SERVERS = [
+  { label: 'PostgreSQL server', kind: 'postgres', adminUrl: testPostgresUrl() },
+  { label: 'TimescaleDB server', kind: 'timescaledb', adminUrl: testTimescaleUrl() },
+] as const;
+
+for (const server of SERVERS) describe.skipIf(!server.adminUrl)(`batch writer, ${server.label}`, () => {
   let db: TestDatabase;
   let store: Store;
   beforeAll(async () => {
-    db = await createTestDatabase('pw_store_writer');
+    db = await createTestDatabase('pw_store_writer', server.adminUrl!);
     store = await openStore({ databaseUrl: db.url, logger });
     await migrate(store, { logger });
   });
   afterAll(async () => {
     await store?.close();
     await db?.drop();
+  });
+
+  it(`writes to a ${server.kind} target`, () => {
+    expect(store.kind).toBe(server.kind);
   });
   sharedWriterBehaviour(() => store);
 
@@ -240,7 +250,7 @@ describe('batch writer, PostgreSQL server', () => {
 
   it('retries a failed flush with backoff and loses no row (database refusing connections)', async () => {
     const run = `outage-${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: testPostgresUrl() });
+    const admin = new pg.Client({ connectionString: server.adminUrl! });
     await admin.connect();
     const outageStore = await openStore({ databaseUrl: db.url, logger, poolSize: 2 });
     try {
