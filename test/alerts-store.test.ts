@@ -123,7 +123,7 @@ describe.each(targets)('alert store ($label)', ({ open }) => {
   it('shelves for a bounded time with a reason, unshelves when due; escalates only what nobody acknowledged', async () => {
     const engine = new AlertEngine({ site: alertsSite() });
     const fresh = [...person('yard-2', 9, 1000, 1010)].flatMap((e) => engine.ingest(e));
-    const [{ alert }] = await applyAlertChanges(store, fresh, at(1010));
+    const alert = (await applyAlertChanges(store, fresh, at(1010)))[0]!.alert;
     const max = 60 * 60_000;
     await expect(shelveAlert(store, alert.id, { by: 'li', reason: 'maintenance', forMs: 2 * max, maxMs: max })).rejects.toBeInstanceOf(ShelveError);
     await expect(shelveAlert(store, alert.id, { by: 'li', reason: '', forMs: 60_000, maxMs: max })).rejects.toThrow(/reason/);
