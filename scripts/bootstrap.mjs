@@ -126,6 +126,15 @@ step('web page', () => {
   if (r.status !== 0) throw new Error('building web/ failed; see the esbuild output above');
 });
 
+// 5. The `portwatch` command's start-up bundle (.cache/cli): rebuilt when any source it was
+// built from changed; bin/portwatch.js falls back to tsx while it is out of date.
+step('command bundle', () => {
+  if (!existsSync(join(root, 'scripts', 'build-cli.mjs'))) return;
+  const r = run(process.execPath, ['scripts/build-cli.mjs', ...(checkOnly ? ['--check'] : [])], { stdio: 'inherit' });
+  if (checkOnly) return void (r.status !== 0 && say('the command bundle is out of date (commands start through tsx): run `node scripts/build-cli.mjs`'));
+  if (r.status !== 0) throw new Error('building the command bundle failed; see the esbuild output above');
+});
+
 function sha256(file) {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
