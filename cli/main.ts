@@ -33,7 +33,8 @@ group('draw', async () => (await import('./commands/draw.js')).registerDrawComma
 try {
   const name = process.argv.slice(2).find((arg) => !arg.startsWith('-'));
   const wanted = name !== undefined && groups.has(name) ? [groups.get(name)!] : [...groups.values()];
-  for (const register of await Promise.all(wanted.map((load) => load()))) register(program);
+  // Several names may share one register function (e.g. `run` and `worker`): each runs once.
+  for (const register of new Set(await Promise.all(wanted.map((load) => load())))) register(program);
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {

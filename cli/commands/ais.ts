@@ -1,7 +1,6 @@
 import { createReadStream, existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { aisJsonLine, decodeAisReadable, REJECT_REASONS, type DecodeStats, type FeedRecord } from '../../pipeline/ais/index.js';
-import { createLogger } from '../../pipeline/log/index.js';
 import { CliError } from '../cli-error.js';
 
 interface DecodeFlags {
@@ -27,43 +26,73 @@ export function registerAisCommands(program: Command): void {
     .action(async (file: string, flags: DecodeFlags) => {
       const fromStdin = file === '-';
       if (!fromStdin && !existsSync(file)) throw new CliError(`ais decode: no such file: ${file} (give a path, or - for stdin)`, 2);
-      const logger = createLogger({ level: flags.quiet ? 'silent' : 'warn', name: 'ais-decode' });
-      const out = process.stdout;
-      let buffered = '';
-      let waiting: Promise<void> | null = null;
-      // Output is batched into 64 KB writes; a full pipe pauses decoding until it drains.
-      const flush = (): void => {
-        if (buffered.length === 0) return;
-        const ok = out.write(buffered);
-        buffered = '';
-        if (!ok) waiting = new Promise((resolve) => out.once('drain', () => resolve()));
-      };
+      const out = new LineWriter(process.stdout);
       const input = fromStdin ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
       async function* paced(): AsyncGenerator<Buffer | string> {
         for await (const chunk of input as AsyncIterable<Buffer | string>) {
           yield chunk;
-          flush();
-          if (waiting !== null) {
-            await waiting;
-            waiting = null;
-          }
+          await out.flush();
         }
       }
       const stats = await decodeAisReadable(paced(), {
         scaled: !flags.unscaled,
         device: 'stdin',
         file: fromStdin ? 'stdin' : file,
-        logger,
         emitType24Parts: flags.type24Parts === true,
         onRecord: (rec: FeedRecord) => {
-          if (rec.kind === 'ais') buffered += aisJsonLine(rec) + '\n';
-          else if (flags.nmea) buffered += JSON.stringify({ class: 'NMEA', line: rec.line, ...rec.sentence }) + '\n';
+          if (rec.kind === 'ais') out.line(aisJsonLine(rec));
+          else if (flags.nmea) out.line(JSON.stringify({ class: 'NMEA', line: rec.line, ...rec.sentence }));
         },
       });
-      flush();
-      if (waiting !== null) await waiting;
+      await out.flush();
       if (!flags.quiet) process.stderr.write(formatSummary(stats));
     });
+}
+
+/**
+ * Output lines copied into one 1 MiB buffer and written with one call when it
+ * fills or the input chunk is done: no string is built from thousands of
+ * pieces (which cost more in garbage collection than the decoding), and a
+ * full pipe pauses decoding until it drains.
+ */
+class LineWriter {
+  private static readonly SIZE = 1 << 20;
+  private buf = Buffer.allocUnsafe(LineWriter.SIZE);
+  private pos = 0;
+  private waiting: Promise<void> | null = null;
+
+  constructor(private readonly out: NodeJS.WritableStream) {}
+
+  line(s: string): void {
+    // UTF-8 needs at most 3 bytes per UTF-16 unit; JSON lines are ASCII in practice.
+    if (this.pos + s.length * 3 + 1 > LineWriter.SIZE) {
+      this.write();
+      if (s.length * 3 + 1 > LineWriter.SIZE) {
+        this.out.write(s + '\n');
+        return;
+      }
+    }
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+    this.buf[this.pos++] = 10;
+  }
+
+  /** Write what is buffered, and wait if the destination asked for a pause. */
+  async flush(): Promise<void> {
+    this.write();
+    if (this.waiting !== null) {
+      await this.waiting;
+      this.waiting = null;
+    }
+  }
+
+  private write(): void {
+    if (this.pos === 0) return;
+    // The stream may hold the buffer until it is written: hand it over, take a new one.
+    const ok = this.out.write(this.buf.subarray(0, this.pos));
+    this.buf = Buffer.allocUnsafe(LineWriter.SIZE);
+    this.pos = 0;
+    if (!ok && this.waiting === null) this.waiting = new Promise((resolve) => this.out.once('drain', () => resolve()));
+  }
 }
 
 /** The reject summary written to stderr: totals, then counts and first examples per reason. */
