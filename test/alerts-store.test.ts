@@ -16,6 +16,7 @@ import {
   unshelveAlert,
   type AlertChange,
 } from '../pipeline/alerts/index.js';
+import { listAudit } from '../pipeline/audit/index.js';
 import { eventId, type PortEvent } from '../pipeline/events/index.js';
 import { silentLogger } from '../pipeline/log/index.js';
 import { migrate, openStore, type Store } from '../pipeline/store/index.js';
@@ -116,6 +117,12 @@ describe.each(targets)('alert store ($label)', ({ open }) => {
     await expect(acknowledgeAlert(store, a!.id, { by: 'x' })).rejects.toBeInstanceOf(AlertStateError);
     const f = await resolveAlert(store, b!.id, { by: 'zhang', falseAlarm: true });
     expect(f.alert.state).toBe('false_alarm');
+    // Every state change is in the audit trail too, in order, with who.
+    const audit = await listAudit(store, { subject: a!.id });
+    expect(audit.map((e) => [e.kind, e.actor, e.payload.to])).toEqual([
+      ['alert.dispatched', 'dispatch', 'dispatched'],
+      ['alert.resolved', 'li.wei', 'resolved'],
+    ]);
     await expect(acknowledgeAlert(store, '00000000-0000-0000-0000-000000000000', { by: 'x' })).rejects.toThrow(/no alert/);
     await expect(acknowledgeAlert(store, a!.id, { by: ' ' })).rejects.toThrow(/by: say who/);
   });

@@ -1,3 +1,4 @@
+import { appendAuditInTransaction } from '../audit/index.js';
 import { eventId } from '../events/index.js';
 import type { Queryable, Row, Store } from '../store/index.js';
 import { isClosedState, nextAlertState, type AlertAction } from './states.js';
@@ -341,6 +342,14 @@ async function change(
       details: plan.details ?? {},
     };
     await insertHistory(tx, [history]);
+    // The audit trail holds every state change and shelving, chained with the rest of the port's record.
+    await appendAuditInTransaction(tx, {
+      kind: `alert.${plan.action}`,
+      actor: by,
+      subject: id,
+      time: at,
+      payload: { from: before.state, to: plan.to, ...(history.comment ? { comment: history.comment } : {}), ...history.details },
+    });
     return { alert: rowToAlert(u.rows[0]!, at.getTime()), history };
   });
 }
