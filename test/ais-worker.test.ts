@@ -209,7 +209,7 @@ ${feeds}`;
     let exited = false;
     void w.done.then(() => (exited = true));
     // Stop it while it is ingesting: a stats line shows lines coming in.
-    await until(() => exited || /"lines":[1-9]\d*,"lines_per_s"/.test(w.out.stderr), 60_000, 'worker ingesting');
+    await until(() => exited || /"lines":[1-9]\d*,"lines_per_s"/.test(w.out.stderr), 100_000, 'worker ingesting');
     expect(exited).toBe(false);
     w.child.kill('SIGTERM');
     const done = w.done;
@@ -224,5 +224,5 @@ ${feeds}`;
     } finally {
       await store.close();
     }
-  }, 120_000);
+  }, 180_000);
 });

@@ -52,6 +52,7 @@ export class OutboxRelay {
   private readonly listeners = new Set<(e: PortEvent) => void>();
   private readonly c: OutboxRelayStats = { published: 0, refused: 0, failures: 0, pending: 0 };
   private lastFailure: string | null = null;
+  private countedAt = 0;
 
   constructor(private readonly o: OutboxRelayOptions) {
     this.log = o.logger.child({ stage: 'outbox' });
@@ -120,7 +121,14 @@ export class OutboxRelay {
 
   private async drain(): Promise<void> {
     for (;;) {
-      if (this.o.queue && this.o.outages && !this.o.outages.up) return;
+      if (this.o.queue && this.o.outages && !this.o.outages.up) {
+        // Not publishing, but the backlog is still worth knowing (stats, the stop report).
+        if (Date.now() - this.countedAt >= 1_000) {
+          this.countedAt = Date.now();
+          this.c.pending = Number((await this.o.store.query<{ n: string | number }>('SELECT count(*) AS n FROM event_outbox')).rows[0]?.n ?? 0);
+        }
+        return;
+      }
       if (this.hung) {
         const h = await race(this.hung, this.o.publishTimeoutMs ?? 5_000);
         if (h === TIMEOUT) return;
