@@ -34,12 +34,13 @@ export interface Vessel {
   heading?: number | null;
   time?: string | null;
   berth?: string | null;
+  berth_since?: string | null;
   risk_level?: string | null;
   risk_score?: number | null;
 }
 
 export type Priority = 'info' | 'low' | 'medium' | 'high' | 'critical';
-export type AlertState = 'open' | 'acknowledged' | 'shelved' | 'resolved' | 'false_alarm';
+export type AlertState = 'open' | 'acknowledged' | 'dispatched' | 'resolved' | 'false_alarm';
 
 export interface Box {
   x1: number;
@@ -64,6 +65,10 @@ export interface Alert {
   score?: number | null;
   title?: string | null;
   created_at: string;
+  first?: string;
+  last?: string;
+  priority?: number;
+  active?: boolean;
   updated_at?: string | null;
   shelved_until?: string | null;
   snapshots?: string[];

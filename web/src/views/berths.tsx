@@ -3,28 +3,33 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { download, get } from '../api.js';
 import { formatTime, useI18n } from '../i18n.js';
-import { siteStore } from '../live.js';
+import { berthTick, siteStore } from '../live.js';
 import { useStore } from '../store.js';
 
+/** One bucket of GET /api/berths/:id/activity. */
 export interface BerthBucket {
   bucket: string;
+  vessels?: number;
   occupancy?: number | null;
   arrivals?: number;
   departures?: number;
-  dwell_minutes?: number | null;
-  detections?: Record<string, number>;
+  mean_dwell_hours?: number | null;
+  camera_events?: number;
+  alerts?: number;
+  detections?: number;
+  detections_by_class?: Record<string, number>;
 }
 
-const BUCKETS = ['15m', '1h', '6h', '1d'] as const;
+const BUCKETS = ['1h', '3h', '6h', '12h', '1d', '7d'] as const;
 const RANGES_H = [6, 24, 72, 168, 720] as const;
 const COLOURS = ['#3d7fc4', '#2e9d5b', '#d9412b', '#d89a1c', '#7b5cc4', '#1b9aa8', '#b0208f'];
 
 function query(berth: string, hours: number, bucket: string, format?: string): string {
   const to = new Date();
   const from = new Date(to.getTime() - hours * 3600_000);
-  const p = new URLSearchParams({ berth, from: from.toISOString(), to: to.toISOString(), bucket });
+  const p = new URLSearchParams({ from: from.toISOString(), to: to.toISOString(), bucket });
   if (format) p.set('format', format);
-  return `/api/analytics/berths?${p}`;
+  return `/api/berths/${encodeURIComponent(berth)}/activity?${p}`;
 }
 
 export function BerthsView() {
@@ -34,19 +39,20 @@ export function BerthsView() {
   const [berth, setBerth] = useState<string | null>(null);
   const [hours, setHours] = useState<number>(24);
   const [bucket, setBucket] = useState<string>('1h');
+  const tick = useStore(berthTick);
   const [rows, setRows] = useState<BerthBucket[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const b = berth ?? berths[0]?.id ?? null;
   useEffect(() => {
     if (!b) return;
     setError(null);
-    get<BerthBucket[] | { buckets: BerthBucket[] }>(query(b, hours, bucket))
-      .then((r) => setRows(Array.isArray(r) ? r : r.buckets))
+    get<{ rows: BerthBucket[] }>(query(b, hours, bucket))
+      .then((r) => setRows(r.rows))
       .catch((e: Error) => setError(e.message));
-  }, [b, hours, bucket]);
-  const classes = [...new Set((rows ?? []).flatMap((r) => Object.keys(r.detections ?? {})))].sort();
+  }, [b, hours, bucket, tick]);
+  const classes = [...new Set((rows ?? []).flatMap((r) => Object.keys(r.detections_by_class ?? {})))].sort();
   const totals = (rows ?? []).reduce((s, r) => ({ arrivals: s.arrivals + (r.arrivals ?? 0), departures: s.departures + (r.departures ?? 0) }), { arrivals: 0, departures: 0 });
-  const dwell = (rows ?? []).map((r) => r.dwell_minutes).filter((x): x is number => typeof x === 'number');
+  const dwell = (rows ?? []).map((r) => r.mean_dwell_hours).filter((x): x is number => typeof x === 'number');
   return (
     <section aria-labelledby="berths-title">
       <div class="toolbar">
@@ -83,26 +89,27 @@ export function BerthsView() {
       {rows && (
         <>
           <p class="totals" data-testid="berth-totals">
-            {t('berths.totals', { arrivals: totals.arrivals, departures: totals.departures, dwell: dwell.length ? Math.round(dwell.reduce((a, c) => a + c, 0) / dwell.length) : '—' })}
+            {t('berths.totals', { arrivals: totals.arrivals, departures: totals.departures, dwell: dwell.length ? (dwell.reduce((a, c) => a + c, 0) / dwell.length).toFixed(1) : '—' })}
           </p>
           <Plot
             title={t('berths.occupancy')}
+            timeLabel={t('berths.time')}
             rows={rows}
             locale={locale}
             series={[
-              { label: t('berths.occupancy'), value: (r) => r.occupancy ?? null },
+              { label: t('berths.occupancy_mean'), value: (r) => r.occupancy ?? null },
               { label: t('berths.arrivals'), value: (r) => r.arrivals ?? 0 },
               { label: t('berths.departures'), value: (r) => r.departures ?? 0 },
             ]}
           />
-          {classes.length > 0 && <Plot title={t('berths.detections')} rows={rows} locale={locale} series={classes.map((c) => ({ label: t('berths.class', { name: c }), value: (r) => r.detections?.[c] ?? 0 }))} />}
+          {classes.length > 0 && <Plot title={t('berths.detections')} timeLabel={t('berths.time')} rows={rows} locale={locale} series={classes.map((c) => ({ label: t('berths.class', { name: c }), value: (r) => r.detections_by_class?.[c] ?? 0 }))} />}
         </>
       )}
     </section>
   );
 }
 
-function Plot({ title, rows, series, locale }: { title: string; rows: BerthBucket[]; series: { label: string; value: (r: BerthBucket) => number | null }[]; locale: string }) {
+function Plot({ title, rows, series, locale, timeLabel }: { title: string; rows: BerthBucket[]; series: { label: string; value: (r: BerthBucket) => number | null }[]; locale: string; timeLabel: string }) {
   const host = useRef<HTMLDivElement>(null);
   const tz = useStore(siteStore)?.site.timezone ?? 'UTC';
   useEffect(() => {
@@ -114,8 +121,9 @@ function Plot({ title, rows, series, locale }: { title: string; rows: BerthBucke
         width: Math.max(300, el.clientWidth),
         height: 260,
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), tz),
-        series: [{ value: (_u, v) => (v == null ? '—' : formatTime(v * 1000, locale as never, tz, true)) }, ...series.map((s, i) => ({ label: s.label, stroke: COLOURS[i % COLOURS.length], width: 2 }))],
-        axes: [{}, {}],
+        series: [{ label: timeLabel, value: (_u, v) => (v == null ? '—' : formatTime(v * 1000, locale as never, tz, true)) }, ...series.map((s, i) => ({ label: s.label, stroke: COLOURS[i % COLOURS.length], width: 2 }))],
+        // Times on the axis in the site's zone, 24-hour, as the rest of the page.
+        axes: [{ values: (_u, splits) => splits.map((v) => formatTime(v * 1000, locale as never, tz, (splits[splits.length - 1]! - splits[0]!) > 2 * 86400).replace(/:\d\d$/, '')) }, {}],
       },
       data,
       el,
@@ -126,6 +134,6 @@ function Plot({ title, rows, series, locale }: { title: string; rows: BerthBucke
       ro.disconnect();
       plot.destroy();
     };
-  }, [rows, title, locale, tz]);
+  }, [rows, title, locale, tz, timeLabel]);
   return <div class="plot" ref={host} data-testid="berth-plot" />;
 }

@@ -16,11 +16,14 @@ interface View {
   k: number;
 }
 
-interface VesselDetail {
-  track?: { lat: number; lon: number; time: string; sog?: number | null }[];
-  berth_visit?: { berth: string; arrived_at: string; departed_at?: string | null } | null;
-  risk?: { score: number; level: string } | null;
+interface TrackPoint {
+  time: string;
+  lat: number | null;
+  lon: number | null;
 }
+
+/** Hours of track drawn for the selected vessel. */
+const TRACK_HOURS = 6;
 
 function useSize(ref: { current: HTMLElement | null }): [number, number] {
   const [size, setSize] = useState<[number, number]>([800, 600]);
@@ -43,7 +46,7 @@ export function ChartView() {
   const [w, h] = useSize(box);
   const [view, setView] = useState<View | null>(null);
   const [selected, setSelected] = useState<number | null>(null);
-  const [detail, setDetail] = useState<VesselDetail | null>(null);
+  const [track, setTrack] = useState<LatLon[] | null>(null);
   const [filter, setFilter] = useState('');
   const drag = useRef<{ x: number; y: number; v: View } | null>(null);
 
@@ -57,23 +60,31 @@ export function ChartView() {
     if (pts.length === 0) for (const v of vessels.values()) pts.push([v.lat, v.lon]);
     return bounds(pts);
   }, [site, vessels.size === 0]);
+  // Fit the port to the chart until the user pans or zooms (a phone turned, a window resized).
+  const moved = useRef(false);
   useEffect(() => {
-    if (!fit || view) return;
+    if (!fit || (view && moved.current)) return;
     const dx = Math.max(fit.max[0] - fit.min[0], 1e-7);
     const dy = Math.max(fit.max[1] - fit.min[1], 1e-7);
     setView({ cx: (fit.min[0] + fit.max[0]) / 2, cy: (fit.min[1] + fit.max[1]) / 2, k: Math.min(w / dx, h / dy) * 0.9 });
   }, [fit, w, h]);
 
+  // The selected vessel's track, read again when its position changes.
+  const selectedTime = selected !== null ? vessels.get(selected)?.time : undefined;
   useEffect(() => {
-    if (selected === null) return setDetail(null);
+    if (selected === null) return setTrack(null);
+    // The API keeps tracks of ships only (MMSI 2xxxxxxxx to 7xxxxxxxx); an invalid identity has none to ask for.
+    if (selected < 200_000_000 || selected > 799_999_999) return setTrack([]);
     let live = true;
-    get<VesselDetail>(`/api/vessels/${selected}?hours=6`)
-      .then((d) => live && setDetail(d))
-      .catch(() => live && setDetail({}));
+    const to = new Date(Date.now() + 60_000);
+    const from = new Date(to.getTime() - TRACK_HOURS * 3600_000);
+    get<{ points: TrackPoint[] }>(`/api/vessels/${selected}/track?${new URLSearchParams({ from: from.toISOString(), to: to.toISOString() })}`)
+      .then((d) => live && setTrack(d.points.filter((p) => p.lat !== null && p.lon !== null).map((p) => [p.lat!, p.lon!] as LatLon)))
+      .catch(() => live && setTrack([]));
     return () => {
       live = false;
     };
-  }, [selected]);
+  }, [selected, selectedTime]);
 
   const v = view ?? { cx: 0.5, cy: 0.5, k: 256 };
   const toScreen = (p: LatLon): [number, number] => {
@@ -81,8 +92,14 @@ export function ChartView() {
     return [(x - v.cx) * v.k + w / 2, (y - v.cy) * v.k + h / 2];
   };
   const path = (poly: LatLon[]) => poly.map((p, i) => `${i ? 'L' : 'M'}${toScreen(p).map((n) => n.toFixed(1)).join(',')}`).join('') + 'Z';
-  const zoom = (f: number) => setView({ ...v, k: Math.max(1e3, Math.min(1e9, v.k * f)) });
-  const pan = (dx: number, dy: number) => setView({ ...v, cx: v.cx + dx / v.k, cy: v.cy + dy / v.k });
+  const zoom = (f: number) => {
+    moved.current = true;
+    setView({ ...v, k: Math.max(1e3, Math.min(1e9, v.k * f)) });
+  };
+  const pan = (dx: number, dy: number) => {
+    moved.current = true;
+    setView({ ...v, cx: v.cx + dx / v.k, cy: v.cy + dy / v.k });
+  };
   const centreLat = unproject([v.cx, v.cy])[0];
   const bar = scaleBar(metresPerPixel(centreLat, v.k));
   const list = [...vessels.values()]
@@ -119,6 +136,7 @@ export function ChartView() {
         }}
         onPointerMove={(e) => {
           const d = drag.current;
+          if (d) moved.current = true;
           if (d) setView({ ...d.v, cx: d.v.cx - (e.clientX - d.x) / d.v.k, cy: d.v.cy - (e.clientY - d.y) / d.v.k });
         }}
         onPointerUp={() => (drag.current = null)}
@@ -138,9 +156,11 @@ export function ChartView() {
           {site?.berths.map((b) => (
             <g key={b.id}>
               <path d={path(b.polygon)} class="berth" />
-              <text {...labelAt(toScreen(b.polygon[0]!))} class="label">
-                {b.name}
-              </text>
+              {screenWidth(b.polygon.map(toScreen)) > 60 && (
+                <text {...labelAt(toScreen(b.polygon[0]!))} class="label">
+                  {b.name}
+                </text>
+              )}
             </g>
           ))}
           {site?.cameras.filter((c) => c.position).map((c) => {
@@ -153,9 +173,7 @@ export function ChartView() {
               </g>
             );
           })}
-          {detail?.track && detail.track.length > 1 && (
-            <polyline class="track" points={detail.track.map((p) => toScreen([p.lat, p.lon]).join(',')).join(' ')} />
-          )}
+          {track && track.length > 1 && <polyline class="track" data-testid="vessel-track" points={track.map((p) => toScreen(p).join(',')).join(' ')} />}
           {[...vessels.values()].map((x) => {
             const [sx, sy] = toScreen([x.lat, x.lon]);
             const heading = x.heading != null && x.heading < 360 ? x.heading : (x.cog ?? 0);
@@ -213,18 +231,16 @@ export function ChartView() {
               <dd>{time(sel.time)}</dd>
               <dt>{t('vessel.berth_visit')}</dt>
               <dd>
-                {detail?.berth_visit
-                  ? t('vessel.visit', { berth: detail.berth_visit.berth, from: dateTime(detail.berth_visit.arrived_at), to: detail.berth_visit.departed_at ? dateTime(detail.berth_visit.departed_at) : t('vessel.still_there') })
-                  : t('vessel.no_visit')}
+                {sel.berth ? t('vessel.visit', { berth: site?.berths.find((b) => b.id === sel.berth)?.name ?? sel.berth, from: dateTime(sel.berth_since) }) : t('vessel.no_visit')}
               </dd>
               <dt>{t('vessel.risk')}</dt>
               <dd>
-                <a href={`#/risk/${sel.mmsi}`} style={{ color: riskColour(detail?.risk?.level ?? sel.risk_level) }}>
-                  {detail?.risk ? t('risk.score_level', { score: detail.risk.score, level: t(`risk.level.${detail.risk.level}` as never) }) : t('risk.open')}
+                <a href={`#/risk/${sel.mmsi}`} style={{ color: riskColour(sel.risk_level) }}>
+                  {sel.risk_level && sel.risk_score != null ? t('risk.score_level', { score: sel.risk_score, level: t(`risk.level.${sel.risk_level}` as never) }) : t('risk.open')}
                 </a>
               </dd>
               <dt>{t('vessel.track')}</dt>
-              <dd>{t('vessel.track_points', { n: detail?.track?.length ?? 0, hours: 6 })}</dd>
+              <dd>{t('vessel.track_points', { n: track?.length ?? 0, hours: TRACK_HOURS })}</dd>
             </dl>
             <button type="button" onClick={() => setSelected(null)}>{t('close')}</button>
           </section>
@@ -245,6 +261,11 @@ export function ChartView() {
       </aside>
     </section>
   );
+}
+
+function screenWidth(points: [number, number][]): number {
+  const xs = points.map((p) => p[0]);
+  return Math.max(...xs) - Math.min(...xs);
 }
 
 function labelAt([x, y]: [number, number]) {
