@@ -2,8 +2,9 @@
 // Builds the start-up bundle of the `portwatch` command (.cache/cli/): the CLI
 // compiled once by esbuild, so a command does not pay for tsx compiling its
 // TypeScript on every start. bin/portwatch.js runs a command from the bundle
-// only while every source the bundle was built from is unchanged (size and
-// mtime recorded here), and through tsx otherwise: the bundle is never stale.
+// only while every source that command's part of the bundle was built from is
+// unchanged (size and mtime recorded here), and through tsx otherwise: the
+// bundle is never stale.
 // Command groups whose code locates files next to its own source
 // (`import.meta`, e.g. model folders, worker threads) always run through tsx.
 // The bootstrap calls this; it rebuilds only when a source changed.
@@ -11,7 +12,7 @@
 //   node scripts/build-cli.mjs           build when a source changed
 //   node scripts/build-cli.mjs --force   build anyway
 //   node scripts/build-cli.mjs --check   exit 1 when a build is due, build nothing
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,16 +37,38 @@ function stamp(file) {
   return [st.size, st.mtimeMs];
 }
 
+/**
+ * The bundle entry that can run command group `name`, or null when the group is
+ * not bundled or any source of the bundle's common part or of that group changed
+ * since the build (bin/portwatch.js then runs it through tsx).
+ */
+export function bundleFor(name, dir = root) {
+  let manifest;
+  try {
+    manifest = JSON.parse(readFileSync(join(dir, '.cache', 'cli', 'manifest.json'), 'utf8'));
+  } catch {
+    return null;
+  }
+  const files = manifest.groups?.[name];
+  if (!Array.isArray(files)) return null;
+  for (const file of [...manifest.common, ...files]) {
+    const recorded = manifest.stamps[file];
+    let now;
+    try {
+      now = stamp(join(dir, file));
+    } catch {
+      return null;
+    }
+    if (recorded === undefined || now[0] !== recorded[0] || now[1] !== recorded[1]) return null;
+  }
+  return join(dir, '.cache', 'cli', manifest.entry);
+}
+
 /** True when the bundle exists and none of its sources changed since it was built. */
-export function bundleIsFresh() {
-  if (!existsSync(MANIFEST)) return false;
+function bundleIsFresh() {
   try {
     const manifest = JSON.parse(readFileSync(MANIFEST, 'utf8'));
-    for (const [file, [size, mtime]] of Object.entries(manifest.inputs)) {
-      const [s, m] = stamp(join(root, file));
-      if (s !== size || m !== mtime) return false;
-    }
-    return true;
+    return Object.keys(manifest.groups).every((g) => bundleFor(g) !== null) && commandGroups(readFileSync(MAIN, 'utf8')).length > 0;
   } catch {
     return false;
   }
@@ -53,23 +76,25 @@ export function bundleIsFresh() {
 
 async function buildBundle() {
   const { build } = await import('esbuild');
-  const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'silent' };
+  const options = { bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'silent' };
   const groups = commandGroups(readFileSync(MAIN, 'utf8'));
   const bundled = [];
   const tsxOnly = new Set();
   for (const g of groups) {
     if (!existsSync(g.module)) continue;
-    const r = await build({ ...common, entryPoints: [g.module], write: false, metafile: true });
+    const r = await build({ ...options, entryPoints: [g.module], write: false, metafile: true });
     const usesOwnLocation = Object.keys(r.metafile.inputs).some((f) => readFileSync(join(root, f), 'utf8').includes('import.meta'));
     if (usesOwnLocation) tsxOnly.add(g.module);
     else bundled.push(g.name);
   }
-  rmSync(out, { recursive: true, force: true });
-  mkdirSync(out, { recursive: true });
+  // Built beside the live bundle and swapped in, so a command starting meanwhile sees one or the other.
+  const next = `${out}.${process.pid}`;
+  rmSync(next, { recursive: true, force: true });
+  mkdirSync(next, { recursive: true });
   const r = await build({
-    ...common,
+    ...options,
     entryPoints: [MAIN],
-    outdir: out,
+    outdir: next,
     splitting: true,
     metafile: true,
     chunkNames: 'chunks/[name]-[hash]',
@@ -89,13 +114,40 @@ async function buildBundle() {
       },
     ],
   });
-  const inputs = {};
-  for (const f of [...Object.keys(r.metafile.inputs).filter((f) => !f.startsWith('tsx-only:')), relative(root, SELF), relative(root, MAIN)]) {
-    inputs[f] = stamp(join(root, f));
+  // Which sources each command needs: the entry's chunk and the chunks it imports statically,
+  // so a change to one group's code does not send the other groups back to tsx.
+  const outputs = r.metafile.outputs;
+  const closure = (outFile) => {
+    const files = new Set();
+    const seen = new Set();
+    const visit = (o) => {
+      if (seen.has(o) || outputs[o] === undefined) return;
+      seen.add(o);
+      for (const f of Object.keys(outputs[o].inputs)) if (!f.startsWith('tsx-only:')) files.add(f);
+      for (const i of outputs[o].imports) if (i.kind === 'import-statement') visit(i.path);
+    };
+    visit(outFile);
+    return files;
+  };
+  const outputOf = (entry) => Object.keys(outputs).find((o) => outputs[o].entryPoint === entry);
+  const common = closure(outputOf(relative(root, MAIN)));
+  common.add(relative(root, SELF));
+  common.add(relative(root, MAIN));
+  const stamps = {};
+  for (const f of common) stamps[f] = stamp(join(root, f));
+  const groupInputs = {};
+  for (const g of groups) {
+    if (!bundled.includes(g.name)) continue;
+    const files = [...closure(outputOf(relative(root, g.module)))].filter((f) => !common.has(f));
+    for (const f of files) stamps[f] ??= stamp(join(root, f));
+    groupInputs[g.name] = files;
   }
-  for (const m of tsxOnly) inputs[relative(root, m)] = stamp(m);
   const esbuildVersion = JSON.parse(readFileSync(join(root, 'node_modules', 'esbuild', 'package.json'), 'utf8')).version;
-  writeFileSync(MANIFEST, JSON.stringify({ entry: 'main.js', groups: bundled, esbuild: esbuildVersion, inputs }, null, 1));
+  writeFileSync(join(next, 'manifest.json'), JSON.stringify({ entry: 'main.js', esbuild: esbuildVersion, common: [...common], groups: groupInputs, stamps }, null, 1));
+  const old = `${out}.old.${process.pid}`;
+  if (existsSync(out)) renameSync(out, old);
+  renameSync(next, out);
+  rmSync(old, { recursive: true, force: true });
   return bundled;
 }
 

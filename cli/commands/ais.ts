@@ -49,6 +49,11 @@ export function registerAisCommands(program: Command): void {
     });
 }
 
+/** Buffer#utf8Write (what Buffer#write calls after sorting out its optional arguments, a third of the cost per line here). */
+const fastUtf8 = (Buffer.prototype as unknown as { utf8Write?: (s: string, offset: number) => number }).utf8Write;
+const utf8Write: (buf: Buffer, s: string, offset: number) => number =
+  typeof fastUtf8 === 'function' ? (buf, s, offset) => fastUtf8.call(buf, s, offset) : (buf, s, offset) => buf.write(s, offset, 'utf8');
+
 /**
  * Output lines copied into one 1 MiB buffer and written with one call when it
  * fills or the input chunk is done: no string is built from thousands of
@@ -72,7 +77,7 @@ class LineWriter {
         return;
       }
     }
-    this.pos += this.buf.write(s, this.pos, 'utf8');
+    this.pos += utf8Write(this.buf, s, this.pos);
     this.buf[this.pos++] = 10;
   }
 
