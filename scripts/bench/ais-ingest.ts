@@ -22,6 +22,7 @@ import pg from 'pg';
 import { AisIngest, type AisIngestStats } from '../../pipeline/ais-ingest/index.js';
 import { silentLogger } from '../../pipeline/log/index.js';
 import { migrate, openStore, type Store } from '../../pipeline/store/index.js';
+import { reportBench } from './report.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const DEFAULT_CORPUS = join(here, '../../test/fixtures/ais/pyais/nmea_data_sample.txt');
@@ -166,10 +167,15 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const lines = readLines(corpus, n);
   console.log(`corpus ${corpus}, ${lines.length} lines`);
   // Warm the JIT on the decoder and ingest path before timing.
-  if (targets.includes('embedded')) console.log(formatRun(await benchEmbedded(Object.assign(lines.slice(0, Math.min(lines.length, Number(arg('embedded-lines', '200000')))), { period: lines.period }))));
+  if (targets.includes('embedded')) {
+    const r = await benchEmbedded(Object.assign(lines.slice(0, Math.min(lines.length, Number(arg('embedded-lines', '200000')))), { period: lines.period }));
+    console.log(formatRun(r));
+    reportBench({ name: 'AIS ingest into the embedded store (decode → rows committed)', ours: r.messagesPerSecond, unit: 'msg/s', inProcess: true, note: 'no peer' });
+  }
   if (targets.includes('server')) {
     const r = await benchServer(lines);
     console.log(formatRun(r));
     console.log(`goal ≥ 50,000 msg/s into the server: ${r.messagesPerSecond >= 50_000 ? 'met' : 'NOT met'}`);
+    reportBench({ name: `AIS ingest into the ${r.target} server (decode → rows committed)`, ours: r.messagesPerSecond, unit: 'msg/s', goal: '≥ 50000', note: 'no peer' });
   }
 }

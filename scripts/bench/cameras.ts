@@ -5,7 +5,7 @@
  * both made from OpenCV's vtest footage by scripts/sim/prepare-footage.sh
  * --camera-streams into data/footage/ (made here at start when missing, ~35 s).
  *
- *   node --import tsx scripts/bench/cameras.ts [--model nanodet-int8] [--naive-model nanodet] [--cameras 5] [--seconds 20]
+ *   node --import tsx scripts/bench/cameras.ts [--model nanodet-int8] [--naive-model MODEL (default: --model)] [--cameras 5] [--seconds 20]
  *          [--ramp 10,20,40,60,80,100] [--ramp-seconds 20] [--busy-share 0.2] [--sessions 2]
  *          [--skip-cost] [--skip-ramp] [--ramp-decode on-demand|every-keyframe] [--footage data/footage]
  *          [--worker-cameras 60] [--activities busy,typical,idle] [--pipelines naive,keyframes,on-demand]
@@ -26,7 +26,8 @@
  *   (a) naive: what a straightforward implementation does: the HD main stream,
  *       every frame decoded, one frame per second sampled, the detector on every
  *       sampled frame, whole frame, one request at a time, with the model as
- *       converted (--naive-model, float NanoDet). (It still lets ffmpeg
+ *       converted (--naive-model, by default the same model as ours, so the
+ *       pipelines are compared and not the models). (It still lets ffmpeg
  *       scale the frame to the 640×360 detect size before the RGB conversion, so
  *       its node side costs the same as ours per detector run: the comparison is
  *       conservative.)
@@ -62,12 +63,14 @@ import { BatchDetector, loadDetector, type Detector } from '../../pipeline/detec
 import { StartLimiter } from '../../pipeline/video/index.js';
 import { silentLogger } from '../../pipeline/log/index.js';
 import type { ZoneSpec } from '../../pipeline/zones/index.js';
+import { reportBench } from './report.js';
 
 const PIPELINES_ALL = ['naive', 'keyframes', 'on-demand'] as const;
 const { values: args } = parseArgs({
   options: {
     model: { type: 'string', default: 'nanodet-int8' },
-    'naive-model': { type: 'string', default: 'nanodet' },
+    // The same model as ours by default: the pipelines are compared, not the models.
+    'naive-model': { type: 'string' },
     cameras: { type: 'string', default: '5' },
     seconds: { type: 'string', default: '20' },
     ramp: { type: 'string', default: '10,20,40,60,80,100' },
@@ -83,6 +86,7 @@ const { values: args } = parseArgs({
     pipelines: { type: 'string', default: PIPELINES_ALL.join(',') },
   },
 });
+const NAIVE_MODEL = args['naive-model'] ?? args.model;
 const K = Number(args.cameras);
 const SECONDS = Number(args.seconds);
 const RAMP = args.ramp.split(',').map(Number).filter((n) => n > 0);
@@ -256,14 +260,14 @@ async function main() {
       process.exit(130);
     });
   }
-  const detector: Detector = await loadDetector(args['naive-model'], { logger, maxBatch: 1 });
+  const detector: Detector = await loadDetector(NAIVE_MODEL, { logger, maxBatch: 1 });
   // Ours runs each session in a worker thread (onnxruntime-node blocks the calling thread
   // for a whole inference); --sessions of them for the capacity ramp, one for the cost.
   const threads: ThreadedDetector[] = [];
   for (let i = 0; i < Math.max(1, Number(args.sessions)); i++) threads.push(await ThreadedDetector.start(args.model, { maxBatch: 4 }));
   // The naive pipeline: one session on the main thread, one request at a time.
   const single = detector;
-  out(`# camera pipeline benchmark — ours with model ${args.model}, naive with ${args['naive-model']}; 1 analysed frame/s at 640×360; main stream 1280×720 25 fps, sub-stream 640×360 10 fps, H.264 GOP 1 s`);
+  out(`# camera pipeline benchmark — ours with model ${args.model}, naive with ${NAIVE_MODEL}; 1 analysed frame/s at 640×360; main stream 1280×720 25 fps, sub-stream 640×360 10 fps, H.264 GOP 1 s`);
   out(`# machine: ${execFileSync('nproc').toString().trim()} cores, load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')} (shared with other work: figures are pessimistic)`);
   try {
     if (!args['skip-cost']) {
@@ -307,13 +311,24 @@ async function main() {
           if (naive && sum('detectorRuns') < 0.95 * sum('frames')) {
             lagging.push(`${activity}: detector on ${sum('detectorRuns')} of ${sum('frames')} frames`);
           }
-          const how = `${after[0]!.usedSubStream ? 'sub 640×360' : 'main 1280×720'}, ${after[0]!.onDemand ? 'keyframes on demand' : after[0]!.keyframeOnly ? 'every keyframe' : 'every frame'}, ${naive ? args['naive-model'] : args.model}`;
+          const how = `${after[0]!.usedSubStream ? 'sub 640×360' : 'main 1280×720'}, ${after[0]!.onDemand ? 'keyframes on demand' : after[0]!.keyframeOnly ? 'every keyframe' : 'every frame'}, ${naive ? NAIVE_MODEL : args.model}`;
           out(`| ${LABEL[pipeline]} | ${how} | ${activity} | ${f3(w.ffmpegCpuS / camS)} | ${f3(w.selfCpuS / camS)} | ${f3(total)} | **${f3(inWorker)}** | ${sum('frames')} | ${sum('detectorRuns')} | ${sum('cropRuns')} |`);
         }
       }
       for (const a of PIPELINES.length === 3 ? activities : []) {
         const r = (p: Pipeline, t = results) => (t[`naive-${a}`]! / t[`${p}-${a}`]!).toFixed(1);
         out(`ratio naive/ours, ${a}, in a worker of ${WORKER_CAMERAS}: ${r('on-demand')}× on demand, ${r('keyframes')}× every keyframe (goal ≥ 10×); with ${K} cameras' totals: ${r('on-demand', measured)}×, ${r('keyframes', measured)}×`);
+        const models = NAIVE_MODEL === args.model ? `both ${args.model}` : `ours ${args.model}, naive ${NAIVE_MODEL}: different models`;
+        for (const p of ['on-demand', 'keyframes'] as const) {
+          reportBench({
+            name: `cameras, ${a}: ours ${p === 'on-demand' ? 'on demand' : 'every keyframe'} vs naive (main stream, every frame), ${models}`,
+            ours: results[`${p}-${a}`]!,
+            peer: results[`naive-${a}`]!,
+            unit: `CPU-s per camera-second, in a worker of ${WORKER_CAMERAS}`,
+            better: 'lower',
+            ...(NAIVE_MODEL === args.model && a === 'typical' ? { goal: 10 } : {}),
+          });
+        }
       }
       if (lagging.length > 0) {
         out(`note: (a)'s one main-thread session fell behind (${lagging.join('; ')}): the frames it skipped cost it nothing, so (a) is understated and the ratios are conservative`);
@@ -363,6 +378,7 @@ async function main() {
         sustained = n;
       }
       out(`sustained here, now: ${sustained} cameras${sustained === RAMP.at(-1) ? ' (the largest step tried)' : ''}`);
+      reportBench({ name: `cameras sustained in one worker process (${Math.round(BUSY * 100)} % busy, ${LABEL[RAMP_PIPELINE]})`, ours: sustained, unit: 'cameras', goal: '≥ 60', note: sustained === RAMP.at(-1) ? 'the largest step tried' : '' });
     }
   } finally {
     await detector.release();

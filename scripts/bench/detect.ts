@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { silentLogger } from '../../pipeline/log/index.js';
 import { type DetectRequest, Detector, type ModelManifest, type RgbImage, fillInput, itemSize, loadManifest, manifestPath, readJpegFile } from '../../pipeline/detect/index.js';
+import { reportBench } from './report.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -195,6 +196,23 @@ for (const model of args.models.split(',')) {
       BATCHES.map((b) => `batch ${b} ${(one.cpuMsPerFrame / rows.find((r) => r.threads === 1 && r.batch === b)!.cpuMsPerFrame).toFixed(2)}x`).join(', ') +
       ` frames per cpu-second vs batch 1 (1 thread); cheapest: threads=${cpuBest.threads} batch=${cpuBest.batch} ${cpuBest.cpuMsPerFrame.toFixed(1)} cpu-ms/frame`,
   );
+  // The peer runs float32 weights: a float model is compared with it as is; an int8
+  // model differs in precision as well, so it gets its own line, never the headline.
+  const int8 = manifest.quantization !== undefined || /int8/.test(model);
+  const tfjsPeer = `TF.js ${args['tfjs-backend']} float32, 1 thread, batch 1`;
+  reportBench({
+    name: `detector ${model} (${int8 ? 'int8' : 'float32'}) vs ${tfjsPeer}${int8 ? ' — different precision' : ''}`,
+    ours: 1000 / one.cpuMsPerFrame,
+    peer: 1000 / tfRow.cpuMsPerFrame,
+    unit: 'frames per CPU-second (1 thread, batch 1)',
+  });
+  reportBench({
+    name: `detector ${model} (${int8 ? 'int8' : 'float32'}), best batch and threads, vs ${tfjsPeer}${int8 ? ' — different precision' : ''}`,
+    ours: 1000 / cpuBest.cpuMsPerFrame,
+    peer: 1000 / tfRow.cpuMsPerFrame,
+    unit: 'frames per CPU-second',
+    note: `threads=${cpuBest.threads} batch=${cpuBest.batch}`,
+  });
   const region1 = regionRows.find((r) => r.batch === 1)!;
   out(
     `${model} (regions, cpu time): ` +

@@ -8,6 +8,8 @@
  * Server (local PostgreSQL, in a database this script creates and drops;
  * PG_BENCH_URL points at another server's admin database):
  *  - raw COPY          one connection, one COPY … FROM STDIN per 5,000 rows, no writer
+ *  - raw COPY, 2 conn  the same on two connections, a batch in flight on each: the
+ *                      peer of the writer's default (two batches in flight)
  *  - writer            createBatchWriter(events), batches of 5,000, default concurrency (2)
  *  - writer, 1 conn    the same with concurrency 1 (strictly one batch at a time)
  *  - writer, re-delivery  every batch holds one already stored row: the staging
@@ -28,6 +30,7 @@ import pg from 'pg';
 import pgCopyStreams from 'pg-copy-streams';
 import { silentLogger } from '../../pipeline/log/index.js';
 import { eventId, type PortEvent } from '../../pipeline/events/index.js';
+import { reportBench } from './report.js';
 import { copyLine, createBatchWriter, eventsTable, migrate, openStore, type Store } from '../../pipeline/store/index.js';
 
 function arg(name: string, fallback: number): number {
@@ -117,22 +120,30 @@ async function server(): Promise<Map<string, number>> {
   url.pathname = `/${name}`;
   const store = await openStore({ databaseUrl: url.toString(), logger });
   const raw = new pg.Client({ connectionString: url.toString() });
+  const raw2 = new pg.Client({ connectionString: url.toString() });
   try {
     await migrate(store, { logger });
     await raw.connect();
+    await raw2.connect();
     const B = 5000;
     const cols = eventsTable.columns.join(',');
-    const methods: Method[] = [
-      {
-        name: 'raw COPY',
-        run: async (events) => {
-          for (let i = 0; i < events.length; i += B) {
-            const part = events.slice(i, i + B);
-            const stream = raw.query(pgCopyStreams.from(`COPY events (${cols}) FROM STDIN`));
-            await pipeline(Readable.from(chunked(part)), stream);
+    /** Batches of B in order over the given connections, one COPY in flight per connection. */
+    const rawCopy = async (clients: pg.Client[], events: PortEvent[]) => {
+      let next = 0;
+      await Promise.all(
+        clients.map(async (client) => {
+          for (let i = next; i < events.length; i = next) {
+            next += B;
+            const stream = client.query(pgCopyStreams.from(`COPY events (${cols}) FROM STDIN`));
+            await pipeline(Readable.from(chunked(events.slice(i, i + B))), stream);
           }
-        },
-      },
+        }),
+      );
+    };
+    const methods: Method[] = [
+      { name: 'raw COPY', run: (events) => rawCopy([raw], events) },
+      // The writer's default runs two batches at once on two connections: its peer does the same.
+      { name: 'raw COPY, 2 conn', run: (events) => rawCopy([raw, raw2], events) },
       { name: 'writer', run: (events) => writerRun(store, events, B) },
       { name: 'writer, 1 conn', run: (events) => writerRun(store, events, B, 1) },
       {
@@ -148,6 +159,7 @@ async function server(): Promise<Map<string, number>> {
     return await measure(methods, store, SERVER_ROWS, 'srv');
   } finally {
     await raw.end().catch(() => {});
+    await raw2.end().catch(() => {});
     await store.close();
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
@@ -197,12 +209,17 @@ out(`store benchmark: ${SERVER_ROWS.toLocaleString('en-US')} rows on the server,
 const s = await server();
 out('\nPostgreSQL server (local, batches of 5,000 events)');
 for (const [k, v] of s) out(`  ${k.padEnd(22)} ${fmt(v)}`);
-out(`  ratio writer / raw COPY            ${(s.get('writer')! / s.get('raw COPY')!).toFixed(2)}   (goal ≥ 0.90)`);
-out(`  ratio writer, 1 conn / raw COPY    ${(s.get('writer, 1 conn')! / s.get('raw COPY')!).toFixed(2)}`);
+out(`  ratio writer / raw COPY, 2 conn    ${(s.get('writer')! / s.get('raw COPY, 2 conn')!).toFixed(2)}   (goal ≥ 0.90; both on two connections)`);
+out(`  ratio writer, 1 conn / raw COPY    ${(s.get('writer, 1 conn')! / s.get('raw COPY')!).toFixed(2)}   (goal ≥ 0.90; both on one connection)`);
+reportBench({ name: 'server: writer vs raw COPY, 2 connections each', ours: s.get('writer')!, peer: s.get('raw COPY, 2 conn')!, unit: 'rows/s', goal: 0.9 });
+reportBench({ name: 'server: writer vs raw COPY, 1 connection each', ours: s.get('writer, 1 conn')!, peer: s.get('raw COPY')!, unit: 'rows/s', goal: 0.9 });
+reportBench({ name: 'server: writer, one re-delivered row per batch, vs raw COPY, 1 connection', ours: s.get('writer, re-delivery')!, peer: s.get('raw COPY')!, unit: 'rows/s' });
 
 const e = await embedded();
 out('\nEmbedded PGlite + TimescaleDB (in memory, batches of 1,000 events)');
 for (const [k, v] of e) out(`  ${k.padEnd(22)} ${fmt(v)}`);
 out(`  ratio writer / raw 1,000-row INSERT  ${(e.get('writer')! / e.get('raw INSERT')!).toFixed(2)}   (goal ≥ 0.90)`);
 out(`  ratio writer / raw COPY             ${(e.get('writer')! / e.get('raw COPY')!).toFixed(2)}`);
+reportBench({ name: 'embedded: writer vs raw 1,000-row INSERT', ours: e.get('writer')!, peer: e.get('raw INSERT')!, unit: 'rows/s', goal: 0.9, inProcess: true, note: 'PGlite runs in process by design' });
+reportBench({ name: 'embedded: writer vs raw COPY from blob', ours: e.get('writer')!, peer: e.get('raw COPY')!, unit: 'rows/s', inProcess: true });
 out(`\n(${((performance.now() - started) / 1000).toFixed(1)} s)`);
