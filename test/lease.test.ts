@@ -343,6 +343,85 @@ describe('CameraLeaseManager', () => {
   }
 });
 
+describe('keepThroughOutage: cameras keep being watched without Redis', () => {
+  it('partition: the cut-off worker keeps its cameras (no loss reported) while the other takes them; on return the higher epochs win', async () => {
+    const prefix = newPrefix();
+    const cameras = cams(12);
+    const ttlMs = 1_500;
+    const proxy = await startRedisProxy();
+    const viaProxy = new Redis({ port: proxy.port, host: '127.0.0.1', retryStrategy: () => 100, maxRetriesPerRequest: null });
+    viaProxy.on('error', () => {});
+    clients.push(viaProxy);
+    try {
+      const a = manager({ redis: viaProxy, prefix, workerId: 'a', cameras, ttlMs, heartbeatMs: 250, keepThroughOutage: true });
+      const b = manager({ prefix, workerId: 'b', cameras, ttlMs, heartbeatMs: 250, keepThroughOutage: true });
+      const lostByA: Array<{ camera: string; reason: LeaseLostReason; t: number }> = [];
+      a.on('lost', (camera, _l, reason) => void lostByA.push({ camera, reason, t: performance.now() }));
+      await Promise.all([a.start(), b.start()]);
+      await waitFor('6 cameras each', () => coveredExactlyOnce([a, b], cameras) && a.heldCameras().length === 6, 15_000);
+      const aHad = a.heldCameras();
+      const aEpochs = new Map(aHad.map((c) => [c, a.lease(c)!.epoch]));
+
+      proxy.drop();
+      await waitFor('b took all 12', () => b.heldCameras().length === 12, 4 * ttlMs + 2_000);
+      // The cost of a partition: a still watches its 6 (it cannot know b took them), and says nothing was lost.
+      await sleep(2 * ttlMs);
+      expect(a.heldCameras()).toEqual(aHad);
+      expect(lostByA).toEqual([]);
+      for (const c of aHad) expect(b.lease(c)!.epoch).toBeGreaterThan(aEpochs.get(c)!);
+
+      proxy.restore();
+      // Back in touch: Redis holds b's keys (higher epochs), so a loses them as not-owned, then the share rebalances.
+      await waitFor('a told its leases are gone', () => lostByA.length === 6, 10_000);
+      expect(lostByA.every((l) => l.reason === 'not-owned')).toBe(true);
+      expect(lostByA.map((l) => l.camera).sort()).toEqual(aHad);
+      await waitFor('shared again, once each', () => coveredExactlyOnce([a, b], cameras) && a.heldCameras().length === 6, 15_000);
+      await redisAgrees(prefix, [a, b], cameras);
+    } finally {
+      await Promise.all(managers.splice(0).map((m) => m.stop()));
+      await proxy.close();
+    }
+  });
+
+  it('alone through an outage longer than the TTL: nothing is stopped, and on return the expired keys are taken back under new epochs', async () => {
+    const prefix = newPrefix();
+    const cameras = cams(5);
+    const ttlMs = 1_000;
+    const proxy = await startRedisProxy();
+    const viaProxy = new Redis({ port: proxy.port, host: '127.0.0.1', retryStrategy: () => 100, maxRetriesPerRequest: null });
+    viaProxy.on('error', () => {});
+    clients.push(viaProxy);
+    try {
+      const a = manager({ redis: viaProxy, prefix, workerId: 'solo', cameras, ttlMs, heartbeatMs: 200, keepThroughOutage: true });
+      const events: string[] = [];
+      a.on('lost', (c) => void events.push(`lost ${c}`));
+      a.on('released', (c) => void events.push(`released ${c}`));
+      await a.start();
+      await waitFor('all 5 held', () => a.heldCameras().length === 5, 10_000);
+      const before = new Map(cameras.map((c) => [c, a.lease(c)!.epoch]));
+      const acquired: string[] = [];
+      a.on('acquired', (c) => void acquired.push(c));
+
+      proxy.stall();
+      await waitFor('keys expired in Redis', async () => [...(await readLeaseHolders(redis, prefix, cameras)).values()].every((h) => h === null), 5_000);
+      await sleep(ttlMs);
+      expect(a.heldCameras()).toEqual(cameras);
+      proxy.restore();
+      await waitFor('keys back in Redis under solo', async () => {
+        const h = await readLeaseHolders(redis, prefix, cameras);
+        return cameras.every((c) => h.get(c)?.worker === 'solo');
+      }, 10_000);
+      expect(events).toEqual([]);
+      expect(acquired).toEqual([]);
+      for (const c of cameras) expect(a.lease(c)!.epoch).toBeGreaterThan(before.get(c)!);
+      await redisAgrees(prefix, [a], cameras);
+    } finally {
+      await Promise.all(managers.splice(0).map((m) => m.stop()));
+      await proxy.close();
+    }
+  });
+});
+
 /**
  * A TCP proxy in front of the real Redis, so one client can lose Redis without
  * touching the shared server: `stall()` stops forwarding (the connection looks

@@ -37,6 +37,8 @@ export interface CameraServiceOptions {
   /** Lease key prefix. Default `portwatch:`. */
   leasePrefix?: string;
   leaseTtlMs?: number;
+  /** Keep running held cameras while Redis is unreachable (default true); false: stop them at the lease deadline. */
+  keepThroughOutage?: boolean;
   /** Most cameras this process runs. Default unlimited. */
   capacity?: number;
   /** Default ./data/snapshots. */
@@ -199,6 +201,8 @@ export async function startCameraService(o: CameraServiceOptions): Promise<Camer
       workerId,
       cameras: [...cameras.keys()],
       logger: log,
+      // The port stays watched while Redis is away; the lease epochs decide on its return (docs/scale-out.md).
+      keepThroughOutage: o.keepThroughOutage ?? true,
       ...(o.capacity ? { capacity: o.capacity } : {}),
       ...(o.leaseTtlMs ? { ttlMs: o.leaseTtlMs } : {}),
     });

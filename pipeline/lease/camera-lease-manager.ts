@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log/index.js';
-import { leaseKeys, type LeaseKeys } from './keys.js';
+import { leaseKeys, leaseToken, type LeaseKeys } from './keys.js';
 import { byPreference, preferences, type CameraPreference } from './rendezvous.js';
 import { acquireLeases, beat, releaseLeases, type BeatResult, type HeldToken } from './scripts.js';
 
@@ -57,11 +57,24 @@ export interface CameraLeaseManagerOptions {
   joinDelayMs?: number;
   /** Longest wait for `released` listeners before the key is deleted anyway. Default min(heartbeat, 5 s). */
   releaseWaitMs?: number;
+  /**
+   * What a lease whose renewal cannot reach Redis becomes at its local deadline.
+   * false (default): lost (`expired`), the camera stops before anyone else can
+   * start it (strict single ownership). true: kept, unconfirmed, while Redis is
+   * unreachable: the cameras keep being watched, and the first heartbeat that
+   * reaches Redis decides: still ours → renewed; key gone and nobody took it →
+   * taken back under a fresh epoch; someone else's → lost (`not-owned`). The
+   * price, in a partition where another worker still reaches Redis, is both
+   * workers watching the camera until this one reaches Redis again (docs/scale-out.md).
+   */
+  keepThroughOutage?: boolean;
 }
 
 interface HeldLease extends CameraLease {
   /** performance.now() deadline after which we must assume another worker can hold it. */
   validUntil: number;
+  /** Past its deadline and kept through a Redis outage (`keepThroughOutage`): the next heartbeat decides. */
+  unconfirmed?: boolean;
 }
 
 type EventName = keyof CameraLeaseEvents;
@@ -106,6 +119,7 @@ export class CameraLeaseManager {
   private inFlightSince = 0;
   private beatAgain = false;
   private redisTrouble: string | undefined;
+  private readonly keepThroughOutage: boolean;
 
   constructor(opts: CameraLeaseManagerOptions) {
     if (!opts.workerId) throw new Error('CameraLeaseManager: workerId is required (unique per process, e.g. host:pid:random)');
@@ -128,6 +142,7 @@ export class CameraLeaseManager {
     this.driftMs = Math.max(50, Math.ceil(ttlMs * 0.05));
     this.cameras = [...new Set(opts.cameras)];
     this.cameraSet = new Set(this.cameras);
+    this.keepThroughOutage = opts.keepThroughOutage ?? false;
   }
 
   on<K extends EventName>(event: K, listener: CameraLeaseEvents[K]): this {
@@ -209,11 +224,14 @@ export class CameraLeaseManager {
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     if (this.peerTimer) clearTimeout(this.peerTimer);
     this.timer = this.expiryTimer = this.peerTimer = undefined;
-    if (this.inFlight) await withTimeout(this.inFlight, this.ttlMs);
+    // Without Redis there is nothing to wait for: the keys expire by TTL, and a stop must stay bounded.
+    const reachable = this.redis.status === 'ready' && this.redisTrouble === undefined;
+    if (this.inFlight && reachable) await withTimeout(this.inFlight, this.ttlMs);
     const leases = [...this.held.values()];
     this.held.clear();
     await withTimeout(Promise.all(leases.map((l) => this.emit('released', [l.camera, publicLease(l)]))), this.releaseWaitMs);
-    if (this.started && this.redis.status !== 'end') {
+    if (!reachable && this.started) this.log.info({ leases: leases.length }, 'Redis unreachable at stop: leases left to expire by TTL');
+    else if (this.started && this.redis.status !== 'end') {
       const done = await withTimeout(
         releaseLeases(this.redis, this.keys, leases, this.workerId).then(
           () => true,
@@ -226,7 +244,7 @@ export class CameraLeaseManager {
       );
       if (done === TIMEOUT) this.log.warn({ ttlMs: this.ttlMs }, 'Redis did not answer the release on stop; the leases expire by TTL');
     }
-    await withTimeout(Promise.allSettled([...this.pending]), this.ttlMs);
+    if (reachable) await withTimeout(Promise.allSettled([...this.pending]), this.ttlMs);
     this.log.info({ released: leases.length }, 'lease manager stopped');
   }
 
@@ -271,16 +289,17 @@ export class CameraLeaseManager {
     const leases = [...this.held.values()];
     let res: BeatResult;
     try {
-      res = await beat(this.redis, this.keys, this.workerId, this.ttlMs, leases);
+      res = await beat(this.redis, this.keys, this.workerId, this.ttlMs, leases, { reclaim: this.keepThroughOutage });
     } catch (err) {
       this.trouble(err instanceof Error ? err.message : String(err));
       return;
     }
     if (this.redisTrouble !== undefined) {
-      this.log.info({ was: this.redisTrouble }, 'Redis reachable again; leases resume');
+      // With keepThroughOutage the process's Redis tracker tells operators (one line per outage, not one per part).
+      this.log[this.keepThroughOutage ? 'debug' : 'info']({ was: this.redisTrouble }, 'Redis reachable again; leases resume');
       this.redisTrouble = undefined;
     }
-    this.applyRenewals(leases, res.renewed, sentAt);
+    this.applyRenewals(leases, res.renewed, sentAt, res.reclaimed);
     if (this.stopped) return;
     this.live = res.liveWorkers.includes(this.workerId) ? res.liveWorkers : [...res.liveWorkers, this.workerId].sort();
     this.watchPeers(res.nextPeerExpiryMs);
@@ -296,15 +315,23 @@ export class CameraLeaseManager {
     this.armExpiry();
   }
 
-  private applyRenewals(sent: readonly HeldLease[], renewed: readonly boolean[], sentAt: number): void {
+  private applyRenewals(sent: readonly HeldLease[], renewed: readonly boolean[], sentAt: number, reclaimed: ReadonlyArray<number | null> = []): void {
     const lateGiveBack: HeldToken[] = [];
     sent.forEach((lease, i) => {
       const ok = renewed[i] === true;
       const current = this.held.get(lease.camera);
       if (current && current.token === lease.token) {
         // Redis set PX after it received the command, i.e. after sentAt: sentAt + ttl is a safe lower bound of its expiry.
-        if (ok) current.validUntil = sentAt + this.ttlMs - this.driftMs;
-        else this.lose(current, 'not-owned');
+        if (ok) {
+          current.validUntil = sentAt + this.ttlMs - this.driftMs;
+          const epoch = reclaimed[i];
+          if (epoch != null) {
+            this.log.info({ camera: current.camera, was: current.epoch, epoch }, 'camera lease had expired in Redis and nobody took it: taken back under a new epoch, the camera kept running');
+            current.epoch = epoch;
+            current.token = leaseToken(this.workerId, epoch);
+          }
+          current.unconfirmed = false;
+        } else this.lose(current, 'not-owned');
       } else if (ok && !this.releasing.has(lease.camera)) {
         // We had already declared it lost locally (deadline passed) but the renewal landed: hand it back at once.
         lateGiveBack.push(lease);
@@ -408,7 +435,8 @@ export class CameraLeaseManager {
     this.expiryTimer = undefined;
     if (this.stopped || this.held.size === 0) return;
     let first = Number.POSITIVE_INFINITY;
-    for (const l of this.held.values()) first = Math.min(first, l.validUntil);
+    for (const l of this.held.values()) if (!l.unconfirmed) first = Math.min(first, l.validUntil);
+    if (!Number.isFinite(first)) return;
     this.expiryTimer = setTimeout(() => this.checkExpiry(), Math.max(0, first - performance.now()));
     this.expiryTimer.unref();
   }
@@ -436,6 +464,13 @@ export class CameraLeaseManager {
   private checkExpiry(): void {
     this.expiryTimer = undefined;
     const now = performance.now();
+    if (this.keepThroughOutage) {
+      const kept = [...this.held.values()].filter((l) => l.validUntil <= now && !l.unconfirmed);
+      for (const l of kept) l.unconfirmed = true;
+      if (kept.length > 0) this.log.debug({ cameras: kept.map((l) => l.camera) }, 'leases past their deadline without Redis: kept running until a heartbeat reaches Redis');
+      this.armExpiry();
+      return;
+    }
     const dropped = [...this.held.values()].filter((l) => l.validUntil <= now && this.lose(l, 'expired'));
     // If a key is in fact still ours (a renewal we could not confirm), free it as soon as Redis answers rather than after the TTL.
     if (dropped.length > 0) this.bestEffortRelease(dropped);
@@ -443,7 +478,9 @@ export class CameraLeaseManager {
   }
 
   private trouble(reason: string): void {
-    if (this.redisTrouble === undefined) {
+    if (this.redisTrouble === undefined && this.keepThroughOutage) {
+      this.log.debug({ reason, held: this.held.size }, 'lease heartbeat cannot reach Redis; cameras keep running');
+    } else if (this.redisTrouble === undefined) {
       const soonest = Math.min(...[...this.held.values()].map((l) => l.validUntil - performance.now()));
       this.log.warn(
         { reason, held: this.held.size, stopsInMs: Number.isFinite(soonest) ? Math.max(0, Math.round(soonest)) : undefined },

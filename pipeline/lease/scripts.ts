@@ -24,20 +24,44 @@ for i = first, #KEYS do
 end
 `;
 
+// The heartbeat's variant: a lease whose key is gone (it expired while Redis was
+// unreachable, or Redis restarted without it) and that nobody took meanwhile is
+// taken back by its holder under a fresh epoch, so a camera that kept running
+// through an outage is not stopped and restarted. Someone else's key: lost.
+// Flags: 1 renewed, 0 lost, -epoch taken back under that new epoch.
+const BEAT_RENEW_LOOP = `
+local renewed = {}
+for i = first, #KEYS do
+  local v = redis.call('GET', KEYS[i])
+  if v == ARGV[i - first + tokens] then
+    redis.call('PEXPIRE', KEYS[i], ttl)
+    renewed[#renewed + 1] = 1
+  elseif v == false and reclaim == 1 then
+    local epoch = redis.call('INCR', epochKey)
+    redis.call('SET', KEYS[i], ARGV[1] .. '|' .. epoch, 'PX', ttl)
+    renewed[#renewed + 1] = -epoch
+  else
+    renewed[#renewed + 1] = 0
+  end
+end
+`;
+
 /**
  * One heartbeat: renew our leases first, then refresh our registry entry, so a
  * dead worker's leases never outlive its registry entry (both expire at the
  * same server instant). Whoever sees the worker gone also finds its cameras free.
- * KEYS: workers, lease…; ARGV: workerId, ttl, token…
+ * KEYS: workers, epoch, lease…; ARGV: workerId, ttl, reclaim (1/0), token…
  * Returns { nowMs, [worker, expiryMs]…, renewed flags }.
  */
 const BEAT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[2])
-local first = 2
-local tokens = 3
-${RENEW_LOOP}
+local reclaim = tonumber(ARGV[3])
+local epochKey = KEYS[2]
+local first = 3
+local tokens = 4
+${BEAT_RENEW_LOOP}
 redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 -- An abandoned prefix (a test run, a decommissioned site) cleans itself up.
@@ -137,8 +161,10 @@ export interface BeatResult {
   liveWorkers: string[];
   /** Server ms until the first other worker's registry entry runs out (if it does not beat again); undefined when alone. */
   nextPeerExpiryMs: number | undefined;
-  /** One flag per lease passed in, same order: true when it was still ours and is extended. */
+  /** One flag per lease passed in, same order: true when it was still ours and is extended (or taken back). */
   renewed: boolean[];
+  /** Per lease: the new epoch when its key was gone and it was taken back (`reclaim`), else null. */
+  reclaimed: Array<number | null>;
 }
 
 export async function beat(
@@ -147,12 +173,13 @@ export async function beat(
   workerId: string,
   ttlMs: number,
   leases: readonly HeldToken[],
+  options: { reclaim?: boolean } = {},
 ): Promise<BeatResult> {
   const raw = (await run(
     redis,
     SCRIPTS.beat,
-    [keys.workers, ...leases.map((l) => keys.camera(l.camera))],
-    [workerId, ttlMs, ...leases.map((l) => l.token)],
+    [keys.workers, keys.epoch, ...leases.map((l) => keys.camera(l.camera))],
+    [workerId, ttlMs, options.reclaim ? 1 : 0, ...leases.map((l) => l.token)],
   )) as [number, string[], number[]];
   const [serverTimeMs, flat, flags] = raw;
   const live: string[] = [];
@@ -165,7 +192,7 @@ export async function beat(
       next = next === undefined ? left : Math.min(next, left);
     }
   }
-  return { serverTimeMs, liveWorkers: live.sort(), nextPeerExpiryMs: next, renewed: flags.map((f) => f === 1) };
+  return { serverTimeMs, liveWorkers: live.sort(), nextPeerExpiryMs: next, renewed: flags.map((f) => f !== 0), reclaimed: flags.map((f) => (f < 0 ? -f : null)) };
 }
 
 /** Compare-and-extend on its own (the beat does the same in one round trip with the heartbeat). */
