@@ -28,6 +28,7 @@ export interface RunFlags {
   decode?: string;
   detectionsPerS?: string;
   healthEvery?: string;
+  healthThresholds?: string;
   backoffCapMs?: string;
   statsEvery?: string;
   maxBatch?: string;
@@ -59,6 +60,7 @@ function addRunOptions(cmd: Command): Command {
     .option('--decode <mode>', 'on-demand or every-keyframe (workers.camera.decode)')
     .option('--detections-per-s <n>', 'detection rows per camera per second (workers.camera.detections_per_second)')
     .option('--health-every <s>', 'camera_health row interval (workers.camera.health_every_seconds)')
+    .option('--health-thresholds <json>', 'camera health thresholds as JSON, e.g. \'{"offline_after_s":20,"frozen_after_s":30}\' (workers.camera.health)')
     .option('--backoff-cap-ms <ms>', 'longest camera reconnect wait (workers.camera.backoff_cap_seconds)')
     .option('--stats-every <s>', 'stats line interval of the camera and AIS workers')
     .option('--max-batch <n>', 'detector batch (workers.camera.max_batch)')
@@ -108,6 +110,18 @@ export function workersSettingsWithFlags(site: SiteConfig, flags: RunFlags): Wor
   set(flags.decode, (v) => (s.camera.decode = v as WorkersSettings['camera']['decode']));
   set(number('detections-per-s', flags.detectionsPerS), (v) => (s.camera.detections_per_second = v));
   set(number('health-every', flags.healthEvery), (v) => (s.camera.health_every_seconds = v));
+  set(flags.healthThresholds, (v) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(v);
+    } catch (err) {
+      throw new CliError(`--health-thresholds is not JSON: ${(err as Error).message}`, 2);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CliError('--health-thresholds is a JSON object of thresholds', 2);
+    // The health stage's own names (offlineAfterS) are accepted as well as the site file's (offline_after_s).
+    const snake = Object.fromEntries(Object.entries(parsed).map(([k, x]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), x]));
+    s.camera.health = { ...s.camera.health, ...snake } as WorkersSettings['camera']['health'];
+  });
   set(number('backoff-cap-ms', flags.backoffCapMs, 1 / 1000), (v) => (s.camera.backoff_cap_seconds = v));
   set(number('stats-every', flags.statsEvery), (v) => ((s.camera.stats_every_seconds = v), (s.ais.stats_every_seconds = v)));
   set(number('max-batch', flags.maxBatch), (v) => (s.camera.max_batch = v));
