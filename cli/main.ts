@@ -29,6 +29,9 @@ group('worker', async () => (await import('./commands/run.js')).registerRunComma
 group('audit', async () => (await import('./commands/audit.js')).registerAuditCommands);
 group('risk', async () => (await import('./commands/risk.js')).registerRiskCommands);
 group('draw', async () => (await import('./commands/draw.js')).registerDrawCommands);
+group('dispatch', async () => (await import('./commands/dispatch.js')).registerDispatchCommands);
+group('declarations', async () => (await import('./commands/declarations.js')).registerDeclarationsCommands);
+group('public', async () => (await import('./commands/public.js')).registerPublicCommands);
 
 try {
   const name = process.argv.slice(2).find((arg) => !arg.startsWith('-'));

@@ -4,6 +4,7 @@ import { aisIngestSettingsSchema } from '../ais-ingest/settings.js';
 import { workersSettingsSchema } from '../runtime/settings.js';
 import type { EventKind } from '../events/types.js';
 import { storeSettingsSchema } from '../store/settings.js';
+import { dispatchSettingsSchema } from '../dispatch/settings.js';
 import type { TripwireSpec, Weekday, ZoneSpec } from '../zones/types.js';
 import { polygonProblem } from './geometry.js';
 import { parseSiteDateTime } from './time.js';
@@ -450,6 +451,8 @@ export function makeSiteConfigSchema(ctx: SchemaContext) {
       .prefault({}),
     /** The risk engine's model file; only its path is checked here. */
     risk: z.strictObject({ model: text.transform((p) => path.resolve(ctx.base_dir, p)) }).optional(),
+    /** Rates, acknowledgement deadline, skills and conflicts of the inspector dispatch (pipeline/dispatch/settings.ts). */
+    dispatch: dispatchSettingsSchema.prefault({}),
     store: storeSettingsSchema.prefault({}),
     /** The AIS worker's port area, channels and thresholds (pipeline/ais-ingest/settings.ts). */
     ais: aisIngestSettingsSchema.optional(),

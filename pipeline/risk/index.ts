@@ -16,3 +16,4 @@ export {
   type Performance,
 } from './vessel-facts.js';
 export { readJsonLines, formatRejection, type LineRejection } from './read-jsonl.js';
+export { gatherVesselFacts, recordRiskScore, rescoreVessel, latestRiskScores, riskHistory, type VesselRef, type StoredRiskScore } from './risk-store.js';
