@@ -31,3 +31,15 @@ export {
   type ShelveInput,
   type RuleShelf,
 } from './alert-store.js';
+export { alertMessage, type AlertMessage, type AlertChangeReason } from './alert-message.js';
+export { signWebhook, verifyWebhook, deliverWebhook, WebhookError, type WebhookDelivery } from './webhook.js';
+export { MqttPublisher, type MqttPublisherOptions } from './mqtt-publisher.js';
+export {
+  AlertsService,
+  ALERT_DISPATCH_QUEUE,
+  ALERT_TIMERS_QUEUE,
+  ALERT_WEBHOOK_QUEUE,
+  MAX_ESCALATIONS,
+  type AlertsServiceOptions,
+  type AlertsServiceStats,
+} from './alerts-service.js';

@@ -93,6 +93,22 @@ export class BoardStream {
     return id as string;
   }
 
+  /** Appends several messages in one round trip; resolves to their ids in order. */
+  async appendMany(messages: ReadonlyArray<{ type: BoardMessageType; data: unknown }>): Promise<string[]> {
+    if (messages.length === 0) return [];
+    const time = new Date().toISOString();
+    const p = this.redis.pipeline();
+    for (const m of messages) {
+      if (!BOARD_MESSAGE_TYPES.includes(m.type)) throw new Error(`board message type "${String(m.type)}" is not one of ${BOARD_MESSAGE_TYPES.join(', ')}`);
+      p.xadd(this.key, 'MAXLEN', '~', String(this.maxLen), '*', 'type', m.type, 'time', time, 'data', JSON.stringify(m.data));
+    }
+    const results = (await p.exec()) ?? [];
+    return results.map(([err, id]) => {
+      if (err) throw err;
+      return id as string;
+    });
+  }
+
   /**
    * Messages after `afterId` (exclusive), oldest first. `afterId` is a stream
    * id (an SSE Last-Event-ID), `0` for everything kept, or `$` for only what

@@ -1,0 +1,32 @@
+import { AlertsService } from '../alerts/index.js';
+import type { RunningWorker, WorkerKind } from './worker-context.js';
+
+/**
+ * The `events` queue → alerts (stored with their history) → board, dispatch,
+ * webhooks, MQTT. Needs Redis; one per site (the rules' memory is in process).
+ */
+export const alertsWorker: WorkerKind = {
+  name: 'alerts',
+  wanted: (site) => site.alerts.rules.length > 0,
+  async start(ctx) {
+    if (!ctx.redisUrl) throw new Error('the alerts worker consumes the events queue: set REDIS_URL (redis://host:port/db)');
+    const service = new AlertsService({
+      site: ctx.site,
+      store: ctx.store,
+      logger: ctx.logger,
+      connect: (name) => ctx.connectRedis(name),
+      queuePrefix: ctx.settings.queue_prefix,
+      boardPrefix: ctx.settings.lease_prefix,
+    });
+    await service.start();
+    const worker: RunningWorker & { service: AlertsService } = {
+      service,
+      stats: () => ({ ...service.stats, alerts: service.engine.current().length }),
+      summary: () => ({ ...service.stats, alerts: service.engine.current().length }),
+      async stop() {
+        await service.stop();
+      },
+    };
+    return worker;
+  },
+};
