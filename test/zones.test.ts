@@ -5,7 +5,7 @@ import { ZoneEngine, bottomCentre, pointInPolygon, type ZoneSpec } from '../pipe
 import type { Box } from '../pipeline/events/types.js';
 import type { Track } from '../pipeline/track/index.js';
 
-import { FRAME, T0, at, boxAt, track } from './helpers/zone-tracks.js';
+import { FRAME, T0, at, boxAt, colours, track } from './helpers/zone-tracks.js';
 
 describe('geometry', () => {
   it('bottom-centre is the middle of the bottom edge, normalised', () => {
@@ -138,26 +138,63 @@ describe('restricted zone → unauthorized_access', () => {
     expect(run(e, steps)).toHaveLength(0);
   });
 
-  it('a short loss (lost track) or a new track id at the same spot keeps the event', () => {
+  it('a short loss (lost track) or a new track id at the same spot with the same colours keeps the event', () => {
     const e = engine([restricted({ min_dwell_seconds: 0 })], { inertia: 1 });
+    const coat = colours(3, 40);
     const evs: PortEvent[] = [];
-    for (let s = 0; s < 5; s++) evs.push(...e.update([track(1, 'person', boxAt(0.7, 0.6), at(s))], FRAME, at(s)));
+    for (let s = 0; s < 5; s++) evs.push(...e.update([track(1, 'person', boxAt(0.7, 0.6), at(s), { appearance: coat })], FRAME, at(s)));
     // Hidden for 3 s: the tracker still reports it as lost, not observed.
-    for (let s = 5; s < 8; s++) evs.push(...e.update([track(1, 'person', boxAt(0.7, 0.6), at(4), { state: 'lost', observed: false })], FRAME, at(s)));
-    for (let s = 8; s < 10; s++) evs.push(...e.update([track(1, 'person', boxAt(0.71, 0.6), at(s))], FRAME, at(s)));
-    // The tracker dropped it, and two seconds later it is back under id 9 at the same spot.
+    for (let s = 5; s < 8; s++) evs.push(...e.update([track(1, 'person', boxAt(0.7, 0.6), at(4), { state: 'lost', observed: false, appearance: coat })], FRAME, at(s)));
+    for (let s = 8; s < 10; s++) evs.push(...e.update([track(1, 'person', boxAt(0.71, 0.6), at(s), { appearance: coat })], FRAME, at(s)));
+    // The tracker dropped it, and three seconds later it is back under id 9 at the same spot, in the same clothes.
     evs.push(...e.update([], FRAME, at(10)));
     evs.push(...e.update([], FRAME, at(11)));
-    for (let s = 12; s < 15; s++) evs.push(...e.update([track(9, 'person', boxAt(0.71, 0.6), at(s))], FRAME, at(s)));
+    for (let s = 12; s < 15; s++) evs.push(...e.update([track(9, 'person', boxAt(0.71, 0.6), at(s), { appearance: coat })], FRAME, at(s)));
     expect(evs.filter((x) => x.phase === 'start')).toHaveLength(1);
     expect(evs.filter((x) => x.phase === 'end')).toHaveLength(0);
     // Leaving under the new id ends the original event.
-    for (let s = 15; s < 19; s++) evs.push(...e.update([track(9, 'person', boxAt(0.2, 0.6), at(s))], FRAME, at(s)));
+    for (let s = 15; s < 19; s++) evs.push(...e.update([track(9, 'person', boxAt(0.2, 0.6), at(s), { appearance: coat })], FRAME, at(s)));
     const end = evs.filter((x) => x.phase === 'end');
     expect(end).toHaveLength(1);
     expect(end[0]!.id).toBe(evs[0]!.id);
     expect(end[0]!.track).toBe(1);
     expect(end[0]!.details!.track_ids).toEqual([1, 9]);
+  });
+
+  it('after a gap, a different person (other colours, or no colours to tell) at the same spot is a new visit', () => {
+    for (const [name, first, second] of [
+      ['other colours', colours(3, 40), colours(60, 21)],
+      ['no colours', undefined, undefined],
+    ] as const) {
+      const e = engine([restricted({ min_dwell_seconds: 0 })], { inertia: 1 });
+      const evs: PortEvent[] = [];
+      const o1 = first ? { appearance: [...first] } : {};
+      const o2 = second ? { appearance: [...second] } : {};
+      for (let s = 0; s < 5; s++) evs.push(...e.update([track(1, 'person', boxAt(0.7, 0.6), at(s), o1)], FRAME, at(s)));
+      // Gone for 4 s (within the engine's hold), then someone stands at the same spot.
+      for (let s = 5; s < 9; s++) evs.push(...e.update([], FRAME, at(s)));
+      for (let s = 9; s < 12; s++) evs.push(...e.update([track(2, 'person', boxAt(0.7, 0.6), at(s), o2)], FRAME, at(s)));
+      const starts = evs.filter((x) => x.phase === 'start');
+      expect(starts.map((x) => x.track), name).toEqual([1, 2]);
+      expect(starts[1]!.details!.track_ids, name).toEqual([2]);
+    }
+  });
+
+  it('a person who walked out of the picture is not waited for: the event ends when last seen, and a newcomer is a new visit', () => {
+    const e = engine([restricted({ min_dwell_seconds: 0 })], { inertia: 1 });
+    const coat = colours(3, 40);
+    const evs: PortEvent[] = [];
+    for (let s = 0; s < 4; s++) evs.push(...e.update([track(1, 'person', boxAt(0.7, 0.6), at(s), { appearance: coat })], FRAME, at(s)));
+    // Lost at the edge moving out (the tracker says leaving), then dropped.
+    evs.push(...e.update([track(1, 'person', boxAt(0.7, 0.6), at(3), { state: 'lost', observed: false, appearance: coat, leaving: true })], FRAME, at(4)));
+    evs.push(...e.update([], FRAME, at(5)));
+    const end = evs.filter((x) => x.phase === 'end');
+    expect(end).toHaveLength(1);
+    expect(end[0]!.time.getTime()).toBe(at(3));
+    expect(end[0]!.details).toMatchObject({ reason: 'track_lost', last_seen: new Date(at(3)).toISOString() });
+    // Even in the same colours, one second later: it left, so this is a new visit.
+    for (let s = 6; s < 8; s++) evs.push(...e.update([track(2, 'person', boxAt(0.7, 0.6), at(s), { appearance: coat })], FRAME, at(s)));
+    expect(evs.filter((x) => x.phase === 'start').map((x) => x.track)).toEqual([1, 2]);
   });
 
   it('an id switch while the old track is still lost does not alert twice', () => {

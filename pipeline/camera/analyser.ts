@@ -5,7 +5,7 @@ import { childLogger, silentLogger } from '../log/index.js';
 import { DetectGate, MotionDetector, type DetectGateOptions, type GateReason, type MotionOptions } from '../motion/index.js';
 import { yuv420pToRgb, type PixelRect } from '../video/index.js';
 import { snapshotPath, writeSnapshot, type SnapshotOverlay } from '../snapshot/index.js';
-import { Tracker, type Track, type TrackerSettings } from '../track/index.js';
+import { Tracker, type AppearanceImage, type Track, type TrackerSettings } from '../track/index.js';
 import { ZoneEngine, DEFAULT_ZONE_CLASSES, type ZoneEngineOptions } from '../zones/index.js';
 import { planDetection, unionBox, type DetectPlanOptions } from './detect-plan.js';
 import type { CameraDetector, CameraSpec, DetectionBatch } from './types.js';
@@ -146,7 +146,8 @@ export class CameraAnalyser {
       ? null
       : new MotionDetector({ ...o.motion, width: this.grid.width, height: this.grid.height, outputWidth: width, outputHeight: height, masks: o.camera.masks });
     this.gate = new DetectGate(o.gate);
-    this.tracker = new Tracker(o.tracker);
+    // The frame size lets the tracker tell an object that walked out of the picture from one that is hidden.
+    this.tracker = new Tracker({ frameSize: { width, height }, ...o.tracker });
     this.engine = new ZoneEngine({ ...o.zones, camera: o.camera.id, zones: o.camera.zones, tripwires: o.camera.tripwires, timeZone: o.timeZone });
     this.classes = detectClasses(o.camera, o.labels);
     this.watchArea = o.ungated || o.zoneGating === false ? null : watchArea(o.camera, width, height, o.zoneMargin ?? 0.25);
@@ -218,6 +219,8 @@ export class CameraAnalyser {
     result.fullFrame = plan.full;
 
     let detections: Detection[];
+    // The picture the boxes came from, for the tracker's colour histograms.
+    let seen: AppearanceImage | undefined;
     // A crop of a yuv frame for a detector that takes any size: only the crop is converted
     // and handed over (its boxes come back in crop pixels). Else the whole RGB frame and the
     // region (a fixed-size detector treats a whole image differently: it may tile it).
@@ -227,10 +230,12 @@ export class CameraAnalyser {
       if (crop) {
         this.counters.rgbConversions++;
         const image = { width: crop.width, height: crop.height, data: yuv420pToRgb(frame.yuv!, width, height, undefined, crop) };
+        seen = { ...image, x: crop.x, y: crop.y };
         detections = await this.o.detector.detect({ image, crop: true, threshold: this.o.threshold ?? 0.3, ...(this.classes ? { classes: this.classes } : {}) });
         detections = detections.map((d) => ({ ...d, box: [d.box[0] + crop.x, d.box[1] + crop.y, d.box[2] + crop.x, d.box[3] + crop.y] as Box }));
       } else {
         rgb = this.rgbOf(frame);
+        seen = { width, height, data: rgb };
         detections = await this.o.detector.detect({
           image: { width, height, data: rgb },
           ...(plan.full ? {} : { region: plan.region }),
@@ -255,7 +260,7 @@ export class CameraAnalyser {
     // The tracker and the zone clock must never go back in time (a late frame after a reconnect).
     const t = Math.max(frame.time, this.lastTime);
     this.lastTime = t;
-    const tracks = this.tracker.update(detections, t, { examined: [plan.region] });
+    const tracks = this.tracker.update(detections, t, { examined: [plan.region], ...(seen ? { image: seen } : {}) });
     result.detection = {
       camera: this.camera.id,
       time: new Date(t),

@@ -17,3 +17,4 @@ export {
 } from './kalman.js';
 export { assign, type Assignment } from './assignment.js';
 export { iou, bufferedIou, coverage, isValidBox } from './box.js';
+export { colourHistogram, histogramSimilarity, blendHistogram, sameObject, HISTOGRAM_BINS, type AppearanceImage, type ObjectEvidence } from './appearance.js';

@@ -1,5 +1,6 @@
 import type { Detection } from '../detect/types.js';
 import type { Box } from '../events/types.js';
+import { blendHistogram, colourHistogram, sameObject } from './appearance.js';
 import { assign } from './assignment.js';
 import { bufferedIou, coverage, isValidBox } from './box.js';
 import { BoxKalmanFilter, boxToMeasurement, measurementToBox, type KalmanSettings, type KalmanState } from './kalman.js';
@@ -29,6 +30,10 @@ interface InternalTrack {
   /** Last time this track was inside an examined region (matched or missed). */
   lastExamined: number;
   observed: boolean;
+  /** Running colour histogram of the matched boxes; null until a picture came with a detection. */
+  appearance: number[] | null;
+  /** Centre speed at the last match, box heights per second (Kalman velocity). */
+  speed: number;
 }
 
 /** A track nobody looked at for this many lost-buffers is gone, however motion gating runs (safety net). */
@@ -110,6 +115,8 @@ export class Tracker {
       t.kalman = this.kf.predict(t.kalman, dt);
       t.observed = false;
     }
+    const image = options.image;
+    const hists = valid.map((d) => (image ? colourHistogram(image, d.box) : null));
 
     const high: number[] = [];
     const low: number[] = [];
@@ -126,13 +133,13 @@ export class Tracker {
 
     // Pass 1: confirmed and lost tracks vs high-score detections.
     const pool = this.tracks.filter((t) => t.state !== 'tentative');
-    const first = this.match(pool, high, valid, s.firstPassIou, s.iouBuffer, true);
-    for (const [t, di] of first.matches) this.apply(t, valid[di]!, now);
+    const first = this.match(pool, high, valid, s.firstPassIou, s.iouBuffer, true, hists, now);
+    for (const [t, di] of first.matches) this.apply(t, valid[di]!, now, hists[di]!);
 
     // Pass 2: tracks that were being followed (not already lost) vs low-score detections.
     const stillTracked = first.unmatchedTracks.filter((t) => t.state === 'confirmed');
-    const second = this.match(stillTracked, low, valid, s.secondPassIou, s.iouBuffer, false);
-    for (const [t, di] of second.matches) this.apply(t, valid[di]!, now);
+    const second = this.match(stillTracked, low, valid, s.secondPassIou, s.iouBuffer, false, hists, now);
+    for (const [t, di] of second.matches) this.apply(t, valid[di]!, now, hists[di]!);
     for (const t of second.unmatchedTracks) {
       if (examined(t)) {
         t.state = 'lost';
@@ -143,8 +150,8 @@ export class Tracker {
 
     // Pass 3: tentative tracks vs the high detections nobody took.
     const tentative = this.tracks.filter((t) => t.state === 'tentative');
-    const third = this.match(tentative, first.unmatchedDetections, valid, s.tentativeIou, s.tentativeIouBuffer, false);
-    for (const [t, di] of third.matches) this.apply(t, valid[di]!, now);
+    const third = this.match(tentative, first.unmatchedDetections, valid, s.tentativeIou, s.tentativeIouBuffer, false, hists, now);
+    for (const [t, di] of third.matches) this.apply(t, valid[di]!, now, hists[di]!);
     const dropped = new Set<InternalTrack>();
     for (const t of third.unmatchedTracks) {
       if (!examined(t)) continue;
@@ -158,14 +165,14 @@ export class Tracker {
     for (const di of third.unmatchedDetections) {
       const d = valid[di]!;
       if (d.score < s.newTrackThreshold) continue;
-      created.push(this.create(d, now));
+      created.push(this.create(d, now, hists[di]!));
     }
 
     // Removal: lost past the buffer, tentative dropped, or not looked at for far too long.
     const before = this.tracks.length;
     this.tracks = this.tracks.filter((t) => {
       if (dropped.has(t)) return false;
-      if (t.state === 'lost' && (now - t.lastSeen) / 1000 > s.lostTtlSeconds) return false;
+      if (t.state === 'lost' && (now - t.lastSeen) / 1000 > this.lostTtl(t)) return false;
       if ((now - Math.max(t.lastSeen, t.lastExamined)) / 1000 > UNEXAMINED_FACTOR * Math.max(s.lostTtlSeconds, 1)) return false;
       return true;
     });
@@ -174,7 +181,44 @@ export class Tracker {
     return this.tracks.map((t) => this.view(t, now));
   }
 
-  private create(d: Detection, now: number): InternalTrack {
+  /**
+   * How long a lost track may still be the same object: one that left the
+   * picture is gone after a grace of one missed run; a moving one soon (its
+   * position is a guess that grows by the second, and a person who walked on
+   * is not coming back to where they were); a stationary one (a parked truck
+   * the detector blinks on) for `lostTtlSeconds`.
+   */
+  private lostTtl(t: InternalTrack): number {
+    const s = this.settings;
+    if (this.leaving(t)) return Math.min(s.exitGraceSeconds, s.lostTtlSeconds);
+    return t.speed < s.stationarySpeed ? s.lostTtlSeconds : Math.min(s.movingLostTtlSeconds, s.lostTtlSeconds);
+  }
+
+  /** Lost, last seen at the frame's edge and moving out of it. */
+  private leaving(t: InternalTrack): boolean {
+    const f = this.settings.frameSize;
+    if (!f || t.state !== 'lost') return false;
+    const [x1, y1, x2, y2] = t.lastObservedBox;
+    const mx = this.settings.edgeMargin * f.width;
+    const my = this.settings.edgeMargin * f.height;
+    const vx = t.kalman.mean[4]!;
+    const vy = t.kalman.mean[5]!;
+    // Outward at a tenth of a box size per second or more: a person standing at the edge has not left.
+    const minV = 0.1 * Math.max(x2 - x1, y2 - y1);
+    return (x1 <= mx && vx < -minV) || (x2 >= f.width - mx && vx > minV) || (y1 <= my && vy < -minV) || (y2 >= f.height - my && vy > minV);
+  }
+
+  /**
+   * Evidence that a detection is the lost track's object after a long gap:
+   * similar size, and similar colours when both have them. Without colours only
+   * a stationary object (a parked truck that blinked out) may come back, on size.
+   */
+  private sameObject(t: InternalTrack, box: Box, hist: number[] | null): boolean {
+    const s = this.settings;
+    return sameObject({ box: t.lastObservedBox, appearance: t.appearance }, { box, appearance: hist }, { ...s, withoutColours: t.speed < s.stationarySpeed });
+  }
+
+  private create(d: Detection, now: number, hist: number[] | null): InternalTrack {
     const t: InternalTrack = {
       id: this.nextId++,
       state: this.settings.minHits <= 1 ? 'confirmed' : 'tentative',
@@ -190,13 +234,17 @@ export class Tracker {
       lastSeen: now,
       lastExamined: now,
       observed: true,
+      appearance: hist,
+      speed: 0,
     };
     this.statsValue.tracksCreated++;
     return t;
   }
 
-  private apply(t: InternalTrack, d: Detection, now: number): void {
+  private apply(t: InternalTrack, d: Detection, now: number, hist: number[] | null): void {
     t.kalman = this.kf.update(t.kalman, boxToMeasurement(d.box));
+    if (hist) t.appearance = blendHistogram(t.appearance, hist);
+    t.speed = Math.hypot(t.kalman.mean[4]!, t.kalman.mean[5]!) / Math.max(d.box[3] - d.box[1], 1);
     t.hits++;
     t.misses = 0;
     t.lastSeen = now;
@@ -223,12 +271,24 @@ export class Tracker {
    * where the object was last seen is tried too: an object that stopped while
    * hidden (a truck parking) would otherwise be predicted away by its old velocity.
    */
-  private match(tracks: InternalTrack[], detIdx: number[], dets: Detection[], minIou: number, buffer: number, withLastSeen: boolean) {
+  private match(
+    tracks: InternalTrack[],
+    detIdx: number[],
+    dets: Detection[],
+    minIou: number,
+    buffer: number,
+    withLastSeen: boolean,
+    hists: Array<number[] | null>,
+    now: number,
+  ) {
     const cost = tracks.map((t) => {
       const predicted = measurementToBox(t.kalman.mean);
+      const needsEvidence = t.state === 'lost' && (now - t.lastSeen) / 1000 > this.settings.evidenceGapSeconds;
       return detIdx.map((di) => {
         const d = dets[di]!;
         if (!this.compatible(t.class, d.class)) return Number.POSITIVE_INFINITY;
+        // Position alone does not say a different object is not this one after a long gap.
+        if (needsEvidence && !this.sameObject(t, d.box, hists[di]!)) return Number.POSITIVE_INFINITY;
         let overlap = bufferedIou(predicted, d.box, buffer);
         if (withLastSeen && t.state === 'lost') overlap = Math.max(overlap, bufferedIou(t.lastObservedBox, d.box, buffer));
         return 1 - overlap;
@@ -256,6 +316,9 @@ export class Tracker {
       observed: t.observed,
       firstSeen: t.firstSeen,
       lastSeen: t.lastSeen,
+      leaving: this.leaving(t),
+      stationary: t.speed < this.settings.stationarySpeed,
+      appearance: t.appearance,
     };
   }
 }

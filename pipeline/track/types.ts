@@ -1,3 +1,4 @@
+import type { AppearanceImage } from './appearance.js';
 import type { Box } from '../events/types.js';
 
 /**
@@ -30,6 +31,16 @@ export interface Track {
   /** Epoch ms of the first and the last matched detection. */
   firstSeen: number;
   lastSeen: number;
+  /**
+   * Lost, and last seen at the frame's edge moving out of it: the object left
+   * the picture. Such a track is removed after `exitGraceSeconds`, and nothing
+   * should wait for it to come back.
+   */
+  leaving?: boolean;
+  /** Moving slower than `stationarySpeed` when last seen (a parked truck, a person standing). */
+  stationary?: boolean;
+  /** Running colour histogram of the object (see `colourHistogram`); null when no picture came with the detections. */
+  appearance?: readonly number[] | null;
 }
 
 export interface TrackerSettings {
@@ -54,7 +65,7 @@ export interface TrackerSettings {
   tentativeIouBuffer: number;
   /** Matches needed before a track is confirmed. */
   minHits: number;
-  /** Seconds a lost track is kept before it is removed. */
+  /** Seconds a lost stationary track is kept before it is removed (moving ones: `movingLostTtlSeconds`). */
   lostTtlSeconds: number;
   /** A tentative track missed this many times in examined runs is dropped. */
   tentativeMaxMisses: number;
@@ -68,6 +79,30 @@ export interface TrackerSettings {
   classGroups: string[][];
   /** Track ids start here (e.g. to continue after a camera moves to another worker). */
   firstId: number;
+  /**
+   * The camera frame in source pixels. With it, a lost track last seen at the
+   * frame's edge moving out of it counts as gone (`leaving`). Null: no edge rule.
+   */
+  frameSize: { width: number; height: number } | null;
+  /** A box within this share of the frame's width (height) from an edge is at that edge. */
+  edgeMargin: number;
+  /** A lost track that is `leaving` is removed this many seconds after it was last seen (one missed run is forgiven). */
+  exitGraceSeconds: number;
+  /** A lost track that was moving is removed this many seconds after it was last seen; a stationary one after `lostTtlSeconds`. */
+  movingLostTtlSeconds: number;
+  /** Centre speed, in box heights per second, under which a track counts as stationary. */
+  stationarySpeed: number;
+  /**
+   * A lost track may take a detection after a longer gap than this only on
+   * evidence that it is the same object: a box of similar size
+   * (`maxSizeRatio`) and similar colours (`minAppearance`); without colours
+   * (no picture) only a stationary object may, on size alone.
+   */
+  evidenceGapSeconds: number;
+  /** Greatest ratio of box heights (and widths) between a lost track and a detection that revives it after the gap. */
+  maxSizeRatio: number;
+  /** Least colour-histogram similarity (Bhattacharyya coefficient, 0..1) for a revival after the gap. */
+  minAppearance: number;
 }
 
 export const DEFAULT_TRACKER_SETTINGS: TrackerSettings = {
@@ -85,6 +120,14 @@ export const DEFAULT_TRACKER_SETTINGS: TrackerSettings = {
   scoreWindow: 15,
   classGroups: [],
   firstId: 1,
+  frameSize: null,
+  edgeMargin: 0.02,
+  exitGraceSeconds: 1,
+  movingLostTtlSeconds: 5,
+  stationarySpeed: 0.25,
+  evidenceGapSeconds: 2,
+  maxSizeRatio: 1.4,
+  minAppearance: 0.75,
 };
 
 export interface TrackerUpdateOptions {
@@ -95,6 +138,12 @@ export interface TrackerUpdateOptions {
    * neither marked lost nor counted as a miss. Absent: the whole frame.
    */
   examined?: Box[];
+  /**
+   * The picture the detections came from (RGB24, or a crop of it placed with
+   * `x`, `y`): colour histograms of the boxes give the appearance evidence a
+   * lost track needs to be revived after `evidenceGapSeconds`.
+   */
+  image?: AppearanceImage;
 }
 
 export interface TrackerStats {

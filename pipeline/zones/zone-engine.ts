@@ -1,6 +1,7 @@
 import { eventId } from '../events/event-id.js';
 import type { Box, EventKind, PortEvent } from '../events/types.js';
-import { bufferedIou } from '../track/box.js';
+import { sameObject } from '../track/appearance.js';
+import { bufferedIou, coverage } from '../track/box.js';
 import type { Track } from '../track/types.js';
 import { bottomCentre, pointInPolygon, segmentsIntersect, sideOf } from './geometry.js';
 import { assertTimeZone, compileSchedule, isArmed, localTime, type CompiledWindow, type LocalTime } from './schedule.js';
@@ -39,6 +40,14 @@ export interface ZoneEngineOptions {
   stationarySeconds?: number;
   /** Minimum buffered IoU between a vanished object's last box and a new track for the new track to take its place. */
   reacquireIou?: number;
+  /**
+   * A new track may take the place of an object last seen longer ago than
+   * this only on evidence (similar size within `maxSizeRatio`, similar colours
+   * above `minAppearance`; without colours only a stationary object, on size).
+   */
+  evidenceGapSeconds?: number;
+  maxSizeRatio?: number;
+  minAppearance?: number;
 }
 
 export interface FrameSize {
@@ -140,6 +149,9 @@ interface ObjectMemo {
   wires: Map<string, WireMemo>;
   /** Ground points seen while the track was tentative; replayed through the tripwires at confirmation. */
   path: PathPoint[];
+  /** The tracker says it left the picture: nothing waits for it to come back. */
+  leaving: boolean;
+  appearance: readonly number[] | null;
   events: Map<string, OpenEvent>; // key: rule:zone
 }
 
@@ -183,6 +195,9 @@ export class ZoneEngine {
       stationaryRadius: options.stationaryRadius ?? 0.15,
       stationarySeconds: options.stationarySeconds ?? 10,
       reacquireIou: options.reacquireIou ?? 0.3,
+      evidenceGapSeconds: options.evidenceGapSeconds ?? 2,
+      maxSizeRatio: options.maxSizeRatio ?? 1.4,
+      minAppearance: options.minAppearance ?? 0.75,
     };
     for (const key of ['inertia', 'tripwireInertia'] as const) {
       if (!(Number.isInteger(this.o[key]) && this.o[key] >= 1)) throw new RangeError(`zone engine (${this.camera}): ${key} must be an integer >= 1`);
@@ -256,11 +271,14 @@ export class ZoneEngine {
       let m = this.objects.get(t.id);
       if (!m) {
         m = newMemo(t);
+        this.inheritEntry(m, t);
         this.objects.set(t.id, m);
       }
       m.class = t.class;
       m.score = t.score;
       m.state = t.state;
+      m.leaving = t.leaving ?? false;
+      if (t.appearance) m.appearance = t.appearance;
       if (t.state !== 'tentative' && !m.confirmed) {
         m.confirmed = true;
         this.reacquire(m, t, now);
@@ -275,7 +293,8 @@ export class ZoneEngine {
       if (present.has(id)) continue;
       this.objects.delete(id);
       if (!m.confirmed) continue;
-      const hold = m.stationary ? this.o.parkedHoldSeconds : this.o.holdSeconds;
+      // One that left the picture is not waited for: its events end when it was last seen.
+      const hold = m.leaving ? 0 : m.stationary ? this.o.parkedHoldSeconds : this.o.holdSeconds;
       this.held.push({ memo: m, until: m.lastSeen + hold * 1000 });
     }
     this.held = this.held.filter((h) => {
@@ -318,7 +337,7 @@ export class ZoneEngine {
     let heldIdx = -1;
     let lost: ObjectMemo | null = null;
     this.held.forEach((h, i) => {
-      if (h.memo.class !== t.class || h.until < now) return;
+      if (h.memo.class !== t.class || h.until < now || !this.plausiblySame(h.memo, t, now)) return;
       const overlap = bufferedIou(h.memo.box, t.box, 0.1);
       if (overlap >= bestIou) {
         bestIou = overlap;
@@ -326,7 +345,7 @@ export class ZoneEngine {
       }
     });
     for (const o of this.objects.values()) {
-      if (o === m || o.state !== 'lost' || !o.confirmed || o.class !== t.class) continue;
+      if (o === m || o.state !== 'lost' || !o.confirmed || o.class !== t.class || !this.plausiblySame(o, t, now)) continue;
       const overlap = bufferedIou(o.box, t.box, 0.1);
       if (overlap >= bestIou) {
         bestIou = overlap;
@@ -354,6 +373,40 @@ export class ZoneEngine {
     for (const [k, v] of old.zones) if (v.inside || !m.zones.get(k)?.inside) m.zones.set(k, v);
     for (const [k, v] of old.wires) m.wires.set(k, v);
     m.events = old.events;
+  }
+
+  /**
+   * Could the new track `t` be the vanished or lost object `old`? Not if it
+   * left the picture; after `evidenceGapSeconds` only on size and colours
+   * (a person standing where another stood half a minute ago is not them).
+   */
+  private plausiblySame(old: ObjectMemo, t: Track, now: number): boolean {
+    if (old.leaving) return false;
+    if ((now - old.lastSeen) / 1000 <= this.o.evidenceGapSeconds) return true;
+    return sameObject(old, t, { ...this.o, withoutColours: old.stationary });
+  }
+
+  /**
+   * A new object whose first box lies mostly inside a tracked object's box was
+   * hidden in it (two people walking in together, seen as one until they part):
+   * it takes that object's zone entry times, so its dwell runs from when they
+   * entered, not from when the tracker told them apart.
+   */
+  private inheritEntry(m: ObjectMemo, t: Track): void {
+    let parent: ObjectMemo | null = null;
+    let best = 0.5;
+    for (const o of this.objects.values()) {
+      if (o === m || !o.confirmed) continue;
+      const c = coverage(t.box, o.box);
+      if (c >= best) {
+        best = c;
+        parent = o;
+      }
+    }
+    if (!parent) return;
+    for (const [id, zm] of parent.zones) {
+      if (zm.inside) m.zones.set(id, { ...zm, inside: false, streakOut: 0 });
+    }
   }
 
   private observe(m: ObjectMemo, t: Track, frame: FrameSize, now: number, local: LocalTime, out: PortEvent[]): void {
@@ -619,6 +672,8 @@ function newMemo(t: Track): ObjectMemo {
     zones: new Map(),
     wires: new Map(),
     path: [],
+    leaving: t.leaving ?? false,
+    appearance: t.appearance ?? null,
     events: new Map(),
   };
 }

@@ -14,7 +14,7 @@ export function boxAt(nx: number, ny: number, w = 40, h = 100): Box {
 }
 
 /** A confirmed, observed track as the tracker would hand it to the zone engine. */
-export function track(id: number, cls: string, box: Box, time: number, opts: { state?: TrackState; observed?: boolean; score?: number } = {}): Track {
+export function track(id: number, cls: string, box: Box, time: number, opts: { state?: TrackState; observed?: boolean; score?: number; appearance?: number[]; leaving?: boolean } = {}): Track {
   return {
     id,
     class: cls,
@@ -28,5 +28,14 @@ export function track(id: number, cls: string, box: Box, time: number, opts: { s
     observed: opts.observed ?? true,
     firstSeen: T0,
     lastSeen: time,
+    ...(opts.appearance ? { appearance: opts.appearance } : {}),
+    ...(opts.leaving ? { leaving: true } : {}),
   };
+}
+
+/** A colour histogram (64 bins, see `colourHistogram`) with all its weight in the given bins: stand-ins for clothes. */
+export function colours(...bins: number[]): number[] {
+  const h = new Array<number>(64).fill(0);
+  for (const b of bins) h[b] = 1 / bins.length;
+  return h;
 }
