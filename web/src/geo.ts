@@ -21,6 +21,7 @@ export function metresPerPixel(lat: number, k: number): number {
 
 /** A round length (1, 2 or 5 × 10^n metres) drawn about `targetPx` long. */
 export function scaleBar(mPerPx: number, targetPx = 120): { metres: number; px: number } {
+  if (!(mPerPx > 0) || !Number.isFinite(mPerPx)) return { metres: NaN, px: NaN };
   const raw = mPerPx * targetPx;
   const p = 10 ** Math.floor(Math.log10(raw));
   const metres = [5, 2, 1].map((f) => f * p).find((m) => m <= raw) ?? p;

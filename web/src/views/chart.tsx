@@ -63,7 +63,7 @@ export function ChartView() {
   // Fit the port to the chart until the user pans or zooms (a phone turned, a window resized).
   const moved = useRef(false);
   useEffect(() => {
-    if (!fit || (view && moved.current)) return;
+    if (!fit || (view && moved.current) || w <= 0 || h <= 0) return;
     const dx = Math.max(fit.max[0] - fit.min[0], 1e-7);
     const dy = Math.max(fit.max[1] - fit.min[1], 1e-7);
     setView({ cx: (fit.min[0] + fit.max[0]) / 2, cy: (fit.min[1] + fit.max[1]) / 2, k: Math.min(w / dx, h / dy) * 0.9 });
@@ -76,7 +76,8 @@ export function ChartView() {
     // The API keeps tracks of ships only (MMSI 2xxxxxxxx to 7xxxxxxxx); an invalid identity has none to ask for.
     if (selected < 200_000_000 || selected > 799_999_999) return setTrack([]);
     let live = true;
-    const to = new Date(Date.now() + 60_000);
+    // Up to the vessel's own last fix even when the station's clock runs ahead of this one.
+    const to = new Date(Math.max(Date.now(), Date.parse(selectedTime ?? '') || 0) + 60_000);
     const from = new Date(to.getTime() - TRACK_HOURS * 3600_000);
     get<{ points: TrackPoint[] }>(`/api/vessels/${selected}/track?${new URLSearchParams({ from: from.toISOString(), to: to.toISOString() })}`)
       .then((d) => live && setTrack(d.points.filter((p) => p.lat !== null && p.lon !== null).map((p) => [p.lat!, p.lon!] as LatLon)))
@@ -204,12 +205,14 @@ export function ChartView() {
               {t('chart.north_letter')}
             </text>
           </g>
+          {Number.isFinite(bar.px) && (
           <g class="scale" transform={`translate(16,${h - 22})`} data-testid="scale-bar">
             <path d={`M0,0 V8 H${bar.px.toFixed(1)} V0`} />
             <text x={bar.px / 2} y={-4} text-anchor="middle">
               {bar.metres >= 1000 ? t('chart.km', { n: bar.metres / 1000 }) : t('chart.m', { n: bar.metres })}
             </text>
           </g>
+          )}
         </svg>
         <div class="zoom">
           <button type="button" onClick={() => zoom(1.25)} aria-label={t('chart.zoom_in')}>+</button>
