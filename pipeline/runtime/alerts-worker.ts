@@ -9,7 +9,11 @@ export const alertsWorker: WorkerKind = {
   name: 'alerts',
   wanted: (site) => site.alerts.rules.length > 0,
   async start(ctx) {
-    if (!ctx.redisUrl) throw new Error('the alerts worker consumes the events queue: set REDIS_URL (redis://host:port/db)');
+    if (!ctx.redisUrl) {
+      // `portwatch run` without Redis still stores events; alerts wait for a queue to read.
+      ctx.logger.warn('no Redis: the alerts worker does not run (events are stored; set REDIS_URL for alerts)');
+      return { stop: async () => undefined, stats: () => ({ running: false }) };
+    }
     const service = new AlertsService({
       site: ctx.site,
       store: ctx.store,

@@ -1,5 +1,7 @@
 import { aisWorker } from './ais-worker.js';
+import { alertsWorker } from './alerts-worker.js';
 import { cameraWorker } from './camera-worker.js';
+import { dispatchWorker } from './dispatch-worker.js';
 import type { WorkerKind } from './worker-context.js';
 
 /**
@@ -10,6 +12,8 @@ import type { WorkerKind } from './worker-context.js';
 export const WORKER_KINDS: readonly WorkerKind[] = [
   cameraWorker,
   aisWorker,
+  alertsWorker,
+  dispatchWorker,
 ];
 
 export function workerKind(name: string): WorkerKind {
