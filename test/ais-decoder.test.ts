@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   aisJsonLine,
+  writeAisJson,
   aisJsonObject,
   AisLineDecoder,
   decodeAisLines,
@@ -371,21 +372,32 @@ describe('type 24 merging and JSON output', () => {
     expect(aisRecords(records).map((r) => r.message.part ?? 'AB')).toEqual(['B', 'A', 'AB']);
   });
 
-  it('fast JSON text is identical to JSON.stringify for every message of every corpus', () => {
+  it('fast JSON text and the bytes ais decode writes are identical to JSON.stringify for every message of every corpus', () => {
     const files = [
       fixture('gpsd', 'sample.aivdm'),
       fixture('gpsd', 'ais-nmea-type6-fid55.log'),
+      fixture('gpsd', 'ais-nmea.log'),
       fixture('libais', 'test.aivdm'),
       fixture('libais', 'tagblock.nmea'),
+      fixture('libais', 'typeexamples.nmea'),
       fixture('pyais', 'nmea_data_sample.txt'),
+      fixture('pyais', 'gatehouse.nmea'),
+      fixture('extracted', 'pyais-readme-tagblocks.nmea'),
     ];
+    const buf = Buffer.alloc(1 << 16);
     let n = 0;
     for (const scaled of [true, false]) {
       for (const device of [undefined, 'stdin']) {
         for (const f of files) {
           const opts = device === undefined ? { scaled } : { scaled, device };
           for (const r of aisRecords(decodeAisLines(readLines(f), opts).records)) {
-            expect(aisJsonLine(r)).toBe(JSON.stringify(aisJsonObject(r)));
+            const text = JSON.stringify(aisJsonObject(r));
+            expect(aisJsonLine(r)).toBe(text);
+            // Written at an odd offset into a dirty buffer: the bytes must be exactly the text's.
+            buf.fill(0xaa);
+            const end = writeAisJson(r, buf, 7);
+            expect(buf.subarray(7, end).toString('utf8')).toBe(text);
+            expect(buf[end]).toBe(0xaa);
             n++;
           }
         }

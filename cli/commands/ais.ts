@@ -1,6 +1,6 @@
 import { createReadStream, existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { aisJsonLine, decodeAisReadable, REJECT_REASONS, type DecodeStats, type FeedRecord } from '../../pipeline/ais/index.js';
+import { aisJsonLine, decodeAisReadable, MESSAGE_JSON_ROOM, REJECT_REASONS, writeAisJson, type AisRecord, type DecodeStats, type FeedRecord } from '../../pipeline/ais/index.js';
 import { CliError } from '../cli-error.js';
 
 interface DecodeFlags {
@@ -27,7 +27,7 @@ export function registerAisCommands(program: Command): void {
       const fromStdin = file === '-';
       if (!fromStdin && !existsSync(file)) throw new CliError(`ais decode: no such file: ${file} (give a path, or - for stdin)`, 2);
       const out = new LineWriter(process.stdout);
-      const input = fromStdin ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
+      const input = fromStdin ? process.stdin : createReadStream(file, { highWaterMark: 1 << 18 });
       async function* paced(): AsyncGenerator<Buffer | string> {
         for await (const chunk of input as AsyncIterable<Buffer | string>) {
           yield chunk;
@@ -40,7 +40,7 @@ export function registerAisCommands(program: Command): void {
         file: fromStdin ? 'stdin' : file,
         emitType24Parts: flags.type24Parts === true,
         onRecord: (rec: FeedRecord) => {
-          if (rec.kind === 'ais') out.line(aisJsonLine(rec));
+          if (rec.kind === 'ais') out.record(rec);
           else if (flags.nmea) out.line(JSON.stringify({ class: 'NMEA', line: rec.line, ...rec.sentence }));
         },
       });
@@ -55,18 +55,33 @@ const utf8Write: (buf: Buffer, s: string, offset: number) => number =
   typeof fastUtf8 === 'function' ? (buf, s, offset) => fastUtf8.call(buf, s, offset) : (buf, s, offset) => buf.write(s, offset, 'utf8');
 
 /**
- * Output lines copied into one 1 MiB buffer and written with one call when it
+ * Output lines copied into one 256 KiB buffer and written with one call when it
  * fills or the input chunk is done: no string is built from thousands of
  * pieces (which cost more in garbage collection than the decoding), and a
  * full pipe pauses decoding until it drains.
  */
 class LineWriter {
-  private static readonly SIZE = 1 << 20;
+  private static readonly SIZE = 1 << 18;
   private buf = Buffer.allocUnsafe(LineWriter.SIZE);
   private pos = 0;
   private waiting: Promise<void> | null = null;
 
-  constructor(private readonly out: NodeJS.WritableStream) {}
+  constructor(private readonly out: NodeJS.WritableStream & { writableLength: number }) {}
+
+  /** One AIS record as its JSON line, written straight into the buffer. */
+  record(rec: AisRecord): void {
+    if (this.pos + MESSAGE_JSON_ROOM + 1 > LineWriter.SIZE) this.write();
+    const start = this.pos;
+    try {
+      this.pos = writeAisJson(rec, this.buf, this.pos);
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      this.pos = start;
+      this.line(aisJsonLine(rec));
+      return;
+    }
+    this.buf[this.pos++] = 10;
+  }
 
   line(s: string): void {
     // UTF-8 needs at most 3 bytes per UTF-16 unit; JSON lines are ASCII in practice.
@@ -92,9 +107,9 @@ class LineWriter {
 
   private write(): void {
     if (this.pos === 0) return;
-    // The stream may hold the buffer until it is written: hand it over, take a new one.
     const ok = this.out.write(this.buf.subarray(0, this.pos));
-    this.buf = Buffer.allocUnsafe(LineWriter.SIZE);
+    // A stream that could not write at once holds on to the buffer: leave it that one.
+    if (this.out.writableLength > 0) this.buf = Buffer.allocUnsafe(LineWriter.SIZE);
     this.pos = 0;
     if (!ok && this.waiting === null) this.waiting = new Promise((resolve) => this.out.once('drain', () => resolve()));
   }

@@ -16,8 +16,8 @@ export {
   type RejectSample,
   type ReceiveMeta,
 } from './line-decoder.js';
-export { AisDecodeStream, createAisDecodeStream, decodeAisLines, decodeAisReadable, aisJsonObject, aisJsonLine, receiveFields } from './stream.js';
-export { messageJson, messageJsonWith, jsonString } from './json.js';
+export { AisDecodeStream, createAisDecodeStream, decodeAisLines, decodeAisReadable, aisJsonObject, aisJsonLine, writeAisJson, receiveFields } from './stream.js';
+export { messageJson, messageJsonWith, jsonString, writeMessageJson, MESSAGE_JSON_ROOM } from './json.js';
 export {
   REJECT_REASONS,
   hasPosition,

@@ -88,3 +88,119 @@ export function messageJsonWith(m: AisMessage, extra: Record<string, unknown>): 
   }
   return tail === '' ? base : `${base.slice(0, -1)}${tail}}`;
 }
+
+/**
+ * The same JSON written straight into bytes, for `ais decode`: no string is
+ * built per message. Integers are written digit by digit, strings needing no
+ * escape byte by byte; everything else goes through the text writers above,
+ * so the bytes are those of JSON.stringify encoded as UTF-8.
+ */
+type ByteSerializer = (m: AisMessage, b: Uint8Array, p: number) => number;
+const compiledBytes = new Map<number, ByteSerializer | null>();
+
+/** Room a message needs at most in `writeMessageJson` (the fixed shapes are far smaller). */
+export const MESSAGE_JSON_ROOM = 16384;
+
+function putAscii(b: Uint8Array, p: number, s: string): number {
+  for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
+  return p;
+}
+
+/** Text that may hold any character, as UTF-8; a RangeError when it might not fit (never cut short). */
+function putText(b: Uint8Array, p: number, s: string): number {
+  if (p + s.length * 3 > b.length) throw new RangeError(`no room for ${s.length} characters of JSON`);
+  return p + Buffer.from(b.buffer, b.byteOffset, b.byteLength).write(s, p, 'utf8');
+}
+
+function putInt(b: Uint8Array, p: number, v: number): number {
+  if (v < 0) {
+    b[p++] = 45;
+    v = -v;
+  }
+  if (v < 10) {
+    b[p++] = 48 + v;
+    return p;
+  }
+  let d = 10;
+  while (d * 10 <= v) d *= 10;
+  for (; d >= 1; d /= 10) {
+    const q = (v / d) | 0;
+    b[p++] = 48 + q;
+    v -= q * d;
+  }
+  return p;
+}
+
+function putValue(b: Uint8Array, p: number, v: unknown): number {
+  switch (typeof v) {
+    case 'number':
+      if ((v | 0) === v) return putInt(b, p, v);
+      return putAscii(b, p, Number.isFinite(v) ? String(v) : 'null');
+    case 'string':
+      if (!NEEDS_ESCAPE.test(v)) {
+        b[p++] = 34;
+        p = putAscii(b, p, v);
+        b[p++] = 34;
+        return p;
+      }
+      return putText(b, p, JSON.stringify(v));
+    case 'boolean':
+      return putAscii(b, p, v ? 'true' : 'false');
+    default:
+      return putText(b, p, JSON.stringify(v) ?? 'null');
+  }
+}
+
+function compileBytes(m: AisMessage): ByteSerializer | null {
+  const keys = Object.keys(m);
+  if (!keys.every((k) => SIMPLE_KEY.test(k))) return null;
+  const prefixes = keys.map((k, i) => Buffer.from(`${i === 0 ? '{' : ','}"${k}":`, 'latin1'));
+  const body = keys
+    .map((k, i) => {
+      const v = `m.${k}`;
+      const prefix = `b.set(K${i}, p); p += ${prefixes[i]!.length};`;
+      return typeof m[k] === 'number'
+        ? `${prefix} p = ((${v} | 0) === ${v}) ? putInt(b, p, ${v}) : putValue(b, p, ${v});`
+        : `${prefix} p = putValue(b, p, ${v});`;
+    })
+    .join('\n');
+  const factory = new Function(...keys.map((_, i) => `K${i}`), 'putInt', 'putValue', `return function (m, b, p) {\n${body}\nb[p++] = 125;\nreturn p;\n};`) as (
+    ...args: unknown[]
+  ) => ByteSerializer;
+  return factory(...prefixes, putInt, putValue);
+}
+
+/**
+ * Write the JSON of `m` (then `extra` fields, as messageJsonWith) into `b` at
+ * `p`; returns the position after it. The caller leaves MESSAGE_JSON_ROOM
+ * bytes; a message that could need more throws a RangeError before writing
+ * past them (write it as text instead).
+ */
+export function writeMessageJson(m: AisMessage, b: Uint8Array, p: number, extra?: Record<string, unknown>): number {
+  let s: ByteSerializer | null | undefined = null;
+  if (FIXED_SHAPE.has(m.type)) {
+    const key = shapeKey(m);
+    s = compiledBytes.get(key);
+    if (s === undefined) {
+      s = compileBytes(m);
+      compiledBytes.set(key, s);
+    }
+  }
+  if (extra === undefined) return s !== null ? s(m, b, p) : putText(b, p, messageJson(m));
+  if (s === null) return putText(b, p, messageJsonWith(m, extra));
+  const end = s(m, b, p);
+  let q = end - 1; // over the closing brace
+  let any = false;
+  for (const k in extra) {
+    const v = extra[k];
+    if (v === undefined) continue;
+    any = true;
+    b[q++] = 44;
+    q = putValue(b, q, k);
+    b[q++] = 58;
+    q = putValue(b, q, v);
+  }
+  if (!any) return end;
+  b[q++] = 125;
+  return q;
+}

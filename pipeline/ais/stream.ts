@@ -1,6 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { tagBlockFields } from '../nmea/tag-block.js';
-import { messageJson, messageJsonWith } from './json.js';
+import { messageJson, messageJsonWith, writeMessageJson } from './json.js';
 import { AisLineDecoder, type AisDecoderOptions, type AisRecord, type DecodeStats, type FeedRecord } from './line-decoder.js';
 
 /**
@@ -127,4 +127,10 @@ export function receiveFields(rec: AisRecord): Record<string, unknown> {
 export function aisJsonLine(rec: AisRecord): string {
   if (rec.tagBlock === undefined && rec.uscg === undefined && rec.gatehouse === undefined) return messageJson(rec.message);
   return messageJsonWith(rec.message, receiveFields(rec));
+}
+
+/** aisJsonLine's text written as UTF-8 bytes into `b` at `p` (no newline); returns the end. Leave MESSAGE_JSON_ROOM bytes. */
+export function writeAisJson(rec: AisRecord, b: Uint8Array, p: number): number {
+  if (rec.tagBlock === undefined && rec.uscg === undefined && rec.gatehouse === undefined) return writeMessageJson(rec.message, b, p);
+  return writeMessageJson(rec.message, b, p, receiveFields(rec));
 }
