@@ -28,6 +28,7 @@ import { registerSiteRoutes } from './routes/site.js';
 import { registerStreamRoutes, type LiveStreamHub } from './routes/stream.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerVesselRoutes } from './routes/vessels.js';
+import { registerLiveRoutes } from '../live/live-routes.js';
 
 export interface ApiServerOptions {
   store: Store;
@@ -130,6 +131,7 @@ export async function buildApiServer(o: ApiServerOptions): Promise<ApiServer> {
   registerEnterpriseRoutes(app, ctx);
   registerPublicRoutes(app, ctx);
   const live = registerStreamRoutes(app, ctx);
+  registerLiveRoutes(app, ctx);
   for (const plugin of o.plugins ?? []) await plugin(app, ctx);
 
   if (webRoot) await app.register(fastifyStatic, { root: webRoot, prefix: '/', wildcard: false, index: ['index.html'] });

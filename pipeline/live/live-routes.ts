@@ -1,0 +1,50 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { access } from '../api/access.js';
+import { ApiError, notFound } from '../api/errors.js';
+import type { SiteConfig } from '../config/index.js';
+import type { Logger } from '../log/index.js';
+import { LiveViewHub } from './live-view-hub.js';
+
+export interface LiveRoutesOptions {
+  ffmpegPath?: string;
+  lingerMs?: number;
+}
+
+/**
+ * GET /api/live/:camera: the camera's live picture as one fragmented MP4
+ * response for Media Source Extensions (web/src/live-player.tsx). Registered
+ * by the API server; the hub's ffmpegs end with the server.
+ */
+export function registerLiveRoutes(app: FastifyInstance, ctx: { site: SiteConfig | null; logger: Logger }, o: LiveRoutesOptions = {}): LiveViewHub {
+  const hub = new LiveViewHub({ logger: ctx.logger, ...(o.ffmpegPath ? { ffmpegPath: o.ffmpegPath } : {}), ...(o.lingerMs !== undefined ? { lingerMs: o.lingerMs } : {}) });
+  app.addHook('onClose', async () => hub.close());
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/api/live/:camera',
+    {
+      schema: {
+        ...access('admin', 'operator'),
+        tags: ['cameras'],
+        summary: "a camera's live picture: its H.264 copied (never re-encoded) into fragmented MP4, for Media Source Extensions",
+        params: z.object({ camera: z.string().min(1).max(64) }),
+        querystring: z.object({ stream: z.enum(['main', 'sub']).default('main').describe('sub: the camera sub-stream, when it has one') }),
+      },
+    },
+    async (request, reply) => {
+      const camera = ctx.site?.cameras.find((c) => c.id === request.params.camera);
+      if (!camera) throw notFound(`camera ${request.params.camera}`);
+      if (!camera.enabled) throw new ApiError(409, 'conflict', `camera ${camera.id} is disabled in the site file (enabled: false)`);
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { 'content-type': 'video/mp4', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+      const stop = hub.watch(camera.id, { streams: camera.streams, sub: request.query.stream === 'sub' }, {
+        write: (chunk) => void res.write(chunk),
+        backlog: () => res.writableLength,
+        end: () => res.end(),
+      });
+      res.once('close', stop);
+    },
+  );
+  return hub;
+}
