@@ -21,6 +21,8 @@ const out = join(root, '.cache', 'cli');
 const MANIFEST = join(out, 'manifest.json');
 const MAIN = join(root, 'cli', 'main.ts');
 const SELF = fileURLToPath(import.meta.url);
+/** Code that finds files relative to its own source file, which moves in the bundle. */
+const OWN_LOCATION = /import\.meta\.(url|dirname|filename)/;
 
 /** Command groups of cli/main.ts: `group('name', async () => (await import('./commands/x.js'))…)`. */
 function commandGroups(mainText) {
@@ -83,7 +85,8 @@ async function buildBundle() {
   for (const g of groups) {
     if (!existsSync(g.module)) continue;
     const r = await build({ ...options, entryPoints: [g.module], write: false, metafile: true });
-    const usesOwnLocation = Object.keys(r.metafile.inputs).some((f) => readFileSync(join(root, f), 'utf8').includes('import.meta'));
+    // Finding packages from the module (createRequire) works from .cache/cli too: node_modules is above both.
+    const usesOwnLocation = Object.keys(r.metafile.inputs).some((f) => OWN_LOCATION.test(readFileSync(join(root, f), 'utf8').replaceAll('createRequire(import.meta.url)', '')));
     if (usesOwnLocation) tsxOnly.add(g.module);
     else bundled.push(g.name);
   }

@@ -1,12 +1,11 @@
-import {
-  parseNmeaSentence,
-  type GGAPacket,
-  type HDTPacket,
-  type RMCPacket,
-  type VTGPacket,
-  type ZDAPacket,
-} from 'nmea-simple';
+import { createRequire } from 'node:module';
+import type { GGAPacket, HDTPacket, RMCPacket, VTGPacket, ZDAPacket } from 'nmea-simple';
 import { sentenceFields, type FramedSentence } from './sentence.js';
+
+// nmea-simple is loaded on the first GPS sentence: AIS-only feeds and `ais decode`
+// do not pay for loading it (a sixth of the command's start-up).
+const requirePackage = createRequire(import.meta.url);
+let parseNmeaSentence: ((sentence: string) => unknown) | undefined;
 
 /** TTM: a target tracked by the berth radar/ARPA. */
 export interface TtmSentence {
@@ -115,6 +114,7 @@ export function parseOtherNmea(s: FramedSentence): OtherNmeaSentence | null {
   if (!OTHER_NMEA_FORMATTERS.has(f)) return null;
   try {
     // nmea-simple wants the bare sentence: no tag block, no trailer.
+    parseNmeaSentence ??= (requirePackage('nmea-simple') as typeof import('nmea-simple')).parseNmeaSentence;
     return parseNmeaSentence(s.line.slice(s.start, s.star + 3)) as OtherNmeaSentence;
   } catch {
     return null;

@@ -1,200 +1,222 @@
 /**
- * AIS decoder benchmark: our decoder against gpsd's `gpsdecode -j` on the same
- * real input (a corpus from test/fixtures/ais repeated to about a million
- * lines), in the same run, ratio printed.
+ * AIS decoding benchmark: `portwatch ais decode FILE > out.jsonl` against
+ * `gpsdecode -j < FILE > out.jsonl` as whole processes, the way a user runs
+ * them: same file (a real capture repeated), same moment, both writing to a
+ * file, paired runs in alternating order, medians of wall time, CPU
+ * (user + system) and peak memory, measured by /usr/bin/time.
  *
- *   npm run bench:ais                      # 1M lines
- *   npm run bench:ais -- --lines 200000    # shorter
+ *   npm run bench:ais                            # 340,000 and 30,000 lines, 5 paired runs each
+ *   npm run bench:ais -- --runs 3 --sizes 100000
+ *   npm run bench:ais -- --gigabyte              # also peak memory on a 1 GB capture (streamed)
+ *   npm run bench:ais -- --in-process            # also the library figures (labelled in-process)
  *
- * Figures, all messages/s:
- *  - decode           lines → message objects, in memory (the library hot path)
- *  - decode+json      the same plus one JSON line per message (what `ais decode` prints)
- *  - file→json (CLI)  file read stream → decodeAisReadable → JSON text (what `ais decode` does)
- *  - Transform→json   the same through the object-mode AisDecodeStream
- *  - gpsdecode -j     `gpsdecode -j < file`, output counted by wc -l
- * The ratio compares "file→json (CLI)" with gpsdecode: both read the file and
- * produce JSON text. Each figure is given per wall-clock second and per
- * CPU second (user+system of the process doing the work): on a machine
- * shared with other jobs the CPU figure is the steadier comparison.
+ * The start-up bundle is built first (scripts/build-cli.mjs, as the bootstrap
+ * does); the output says whether `portwatch` ran from it or through tsx.
+ * End-to-end ingest into the store is scripts/bench/ais-ingest.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { AisDecodeStream, AisLineDecoder, aisJsonLine, decodeAisReadable, type FeedRecord } from '../../pipeline/ais/index.js';
+import { parseArgs } from 'node:util';
+import { AisLineDecoder, aisJsonLine, decodeAisReadable, type FeedRecord } from '../../pipeline/ais/index.js';
+// @ts-expect-error plain JavaScript build script without type declarations
+import { bundleFor } from '../build-cli.mjs';
+import { reportBench } from './report.js';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-const DEFAULT_CORPUS = join(here, '../../test/fixtures/ais/pyais/nmea_data_sample.txt');
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const DEFAULT_CORPUS = join(root, 'test/fixtures/ais/pyais/nmea_data_sample.txt');
+const TIME = '/usr/bin/time';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    sizes: { type: 'string', default: '340000,30000' },
+    corpus: { type: 'string', default: DEFAULT_CORPUS },
+    gigabyte: { type: 'boolean', default: false },
+    'in-process': { type: 'boolean', default: false },
+  },
+});
+
+interface Measure {
+  wall: number;
+  cpu: number;
+  /** Peak resident set, MiB. */
+  rss: number;
+  lines: number;
 }
 
-function buildInput(corpus: string, targetLines: number): { text: string; lines: string[] } {
-  const base = readFileSync(corpus, 'latin1')
+function corpusLines(corpus: string): string[] {
+  return readFileSync(corpus, 'latin1')
     .split('\n')
     .map((l) => l.replace(/\r$/, ''))
     .filter((l) => l.length > 0 && !l.startsWith('#'));
+}
+
+/** The capture repeated to `n` lines, written to `file`. */
+function writeInput(file: string, base: string[], n: number): void {
+  const fd = openSync(file, 'w');
+  try {
+    let written = 0;
+    const block = base.join('\n') + '\n';
+    while (written + base.length <= n) {
+      writeSync(fd, block, null, 'latin1');
+      written += base.length;
+    }
+    if (written < n) writeSync(fd, base.slice(0, n - written).join('\n') + '\n', null, 'latin1');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function countLines(file: string): number {
+  const r = spawnSync('wc', ['-l', file], { encoding: 'utf8' });
+  return Number(r.stdout.trim().split(/\s+/)[0]);
+}
+
+/** One whole process under /usr/bin/time, stdin and stdout redirected to files. */
+function timed(argv: string[], stdinFile: string | null, stdoutFile: string, timeFile: string): Measure {
+  const inFd = stdinFile === null ? 'ignore' : openSync(stdinFile, 'r');
+  const outFd = openSync(stdoutFile, 'w');
+  try {
+    const r = spawnSync(TIME, ['-f', '%e %U %S %M', '-o', timeFile, ...argv], { cwd: root, stdio: [inFd, outFd, 'pipe'], maxBuffer: 64 << 20 });
+    if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${String(r.stderr).slice(0, 500)}`);
+  } finally {
+    if (typeof inFd === 'number') closeSync(inFd);
+    closeSync(outFd);
+  }
+  const [wall, user, sys, kb] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  return { wall: wall!, cpu: user! + sys!, rss: kb! / 1024, lines: countLines(stdoutFile) };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const fmt = (x: number, d = 2): string => x.toFixed(d);
+
+function ours(file: string, out: string, timeFile: string): Measure {
+  return timed([process.execPath, 'bin/portwatch.js', 'ais', 'decode', '-q', file], null, out, timeFile);
+}
+
+function gpsd(file: string, out: string, timeFile: string): Measure {
+  return timed(['gpsdecode', '-j'], file, out, timeFile);
+}
+
+function wholeProcess(dir: string, base: string[], lines: number, runs: number): void {
+  const file = join(dir, `capture-${lines}.nmea`);
+  writeInput(file, base, lines);
+  const mb = statSync(file).size / 2 ** 20;
+  const a: Measure[] = [];
+  const b: Measure[] = [];
+  for (let i = 0; i < runs; i++) {
+    // Alternate who goes first, so neither always meets a warm or a cold page cache.
+    const run = [(): number => a.push(ours(file, join(dir, 'ours.jsonl'), join(dir, 'time'))), (): number => b.push(gpsd(file, join(dir, 'gpsd.jsonl'), join(dir, 'time')))];
+    if (i % 2 === 1) run.reverse();
+    for (const f of run) f();
+  }
+  const o = { wall: median(a.map((m) => m.wall)), cpu: median(a.map((m) => m.cpu)), rss: median(a.map((m) => m.rss)) };
+  const g = { wall: median(b.map((m) => m.wall)), cpu: median(b.map((m) => m.cpu)), rss: median(b.map((m) => m.rss)) };
+  console.log(`\n${lines.toLocaleString('en-US')} lines (${fmt(mb, 1)} MiB), ${runs} paired runs, medians:`);
+  console.log(`  portwatch ais decode  wall ${fmt(o.wall)} s  cpu ${fmt(o.cpu)} s  peak ${fmt(o.rss, 0)} MiB  ${a[0]!.lines} JSON lines`);
+  console.log(`  gpsdecode -j          wall ${fmt(g.wall)} s  cpu ${fmt(g.cpu)} s  peak ${fmt(g.rss, 0)} MiB  ${b[0]!.lines} JSON lines`);
+  console.log(`  speed: ${fmt(g.wall / o.wall)}x gpsdecode by wall time, ${fmt(g.cpu / o.cpu)}x by CPU time`);
+  console.log(`  runs (ours/gpsd wall s): ${a.map((m, i) => `${fmt(m.wall)}/${fmt(b[i]!.wall)}`).join('  ')}`);
+  const goal = lines >= 300000 ? 1.5 : 1.0;
+  const name = `ais decode FILE > out vs gpsdecode -j, whole processes, ${lines.toLocaleString('en-US')} lines`;
+  reportBench({ name: `${name}, wall`, ours: o.wall, peer: g.wall, unit: 's', better: 'lower', goal });
+  reportBench({ name: `${name}, CPU`, ours: o.cpu, peer: g.cpu, unit: 's', better: 'lower' });
+  reportBench({ name: `${name}, peak memory`, ours: o.rss, peer: g.rss, unit: 'MiB', better: 'lower' });
+}
+
+function gigabyte(dir: string, base: string[]): void {
+  const perLine = base.reduce((s, l) => s + l.length + 1, 0) / base.length;
+  const lines = Math.ceil(2 ** 30 / perLine);
+  const file = join(dir, 'capture-1g.nmea');
+  writeInput(file, base, lines);
+  const out = join(dir, 'big.jsonl');
+  const o = ours(file, out, join(dir, 'time'));
+  rmSync(out, { force: true });
+  const g = gpsd(file, out, join(dir, 'time'));
+  rmSync(out, { force: true });
+  rmSync(file, { force: true });
+  console.log(`\n1 GiB capture (${lines.toLocaleString('en-US')} lines), one run each, output to a file:`);
+  console.log(`  portwatch ais decode  wall ${fmt(o.wall)} s  cpu ${fmt(o.cpu)} s  peak ${fmt(o.rss, 0)} MiB  ${o.lines} JSON lines`);
+  console.log(`  gpsdecode -j          wall ${fmt(g.wall)} s  cpu ${fmt(g.cpu)} s  peak ${fmt(g.rss, 0)} MiB  ${g.lines} JSON lines`);
+  reportBench({ name: 'ais decode peak memory on a 1 GiB capture (streamed)', ours: o.rss, peer: g.rss, unit: 'MiB', better: 'lower', goal: '≤ 100' });
+}
+
+/** Library figures, one process: decoding alone and decoding to JSON text (not what a user gets). */
+async function inProcess(dir: string, base: string[], n: number): Promise<void> {
   const lines: string[] = [];
-  while (lines.length < targetLines) for (const l of base) lines.push(l);
-  lines.length = targetLines;
-  return { text: lines.join('\n') + '\n', lines };
-}
-
-interface Run {
-  messages: number;
-  seconds: number;
-  cpu: number;
-}
-
-function timed<T extends object>(fn: () => T): T & { seconds: number; cpu: number } {
-  const c0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  const r = fn();
-  const c = process.cpuUsage(c0);
-  return { ...r, seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (c.user + c.system) / 1e6 };
-}
-
-async function timedAsync<T extends object>(fn: () => Promise<T>): Promise<T & { seconds: number; cpu: number }> {
-  const c0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  const r = await fn();
-  const c = process.cpuUsage(c0);
-  return { ...r, seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (c.user + c.system) / 1e6 };
-}
-
-function decodeOnly(lines: string[]): { messages: number } {
-  let messages = 0;
-  const dec = new AisLineDecoder({ onRecord: () => void messages++ });
-  for (let i = 0; i < lines.length; i++) dec.push(lines[i]!, i + 1);
-  dec.finish();
-  return { messages };
-}
-
-function decodeJson(lines: string[]): { messages: number; bytes: number } {
-  let messages = 0;
-  let bytes = 0;
-  const dec = new AisLineDecoder({
-    device: 'stdin',
-    onRecord: (r: FeedRecord) => {
-      if (r.kind !== 'ais') return;
-      messages++;
-      bytes += aisJsonLine(r).length + 1;
-    },
-  });
-  for (let i = 0; i < lines.length; i++) dec.push(lines[i]!, i + 1);
-  dec.finish();
-  return { messages, bytes };
-}
-
-/** The CLI's path: file read stream → decodeAisReadable → JSON lines into 64 KB chunks. */
-async function fileJson(file: string): Promise<{ messages: number }> {
-  let messages = 0;
-  let chunk = '';
-  await decodeAisReadable(createReadStream(file, { highWaterMark: 1 << 20 }), {
-    device: 'stdin',
-    onRecord: (rec: FeedRecord) => {
-      if (rec.kind !== 'ais') return;
-      messages++;
-      chunk += aisJsonLine(rec) + '\n';
-      if (chunk.length > 65536) chunk = '';
-    },
-  });
-  return { messages };
-}
-
-/** The same through the object-mode Transform (AisDecodeStream) for stream consumers. */
-async function streamFile(file: string): Promise<{ messages: number }> {
-  let messages = 0;
-  const decoder = new AisDecodeStream({ device: 'stdin' });
-  let chunk = '';
-  const sink = new Writable({
-    objectMode: true,
-    highWaterMark: 4096,
-    write(rec: FeedRecord, _e, cb) {
-      if (rec.kind === 'ais') {
+  while (lines.length < n) lines.push(...base);
+  lines.length = n;
+  const file = join(dir, 'in-process.nmea');
+  writeFileSync(file, lines.join('\n') + '\n', 'latin1');
+  const run = async (name: string, fn: () => Promise<number> | number): Promise<void> => {
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    const messages = await fn();
+    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+    const c = process.cpuUsage(c0);
+    const cpu = (c.user + c.system) / 1e6;
+    console.log(`  ${name.padEnd(26)} ${messages} msgs  wall ${fmt(wall)} s  cpu ${fmt(cpu)} s  ${Math.round(messages / cpu).toLocaleString('en-US')} msg per CPU s`);
+    reportBench({ name: `in-process: ${name}, ${n} lines`, ours: messages / cpu, unit: 'msg per CPU s', inProcess: true });
+  };
+  const decode = (json: boolean): number => {
+    let messages = 0;
+    const dec = new AisLineDecoder({
+      device: 'stdin',
+      onRecord: (r: FeedRecord) => {
+        if (r.kind !== 'ais') return;
         messages++;
-        chunk += aisJsonLine(rec) + '\n';
-        if (chunk.length > 65536) chunk = '';
-      }
-      cb();
-    },
+        if (json) aisJsonLine(r);
+      },
+    });
+    for (let i = 0; i < lines.length; i++) dec.push(lines[i]!, i + 1);
+    dec.finish();
+    return messages;
+  };
+  console.log(`\nin-process (one warm process, not what a user gets), ${n.toLocaleString('en-US')} lines:`);
+  decode(true); // warm-up for the JIT
+  await run('decode', () => decode(false));
+  await run('decode + JSON text', () => decode(true));
+  await run('file stream → JSON text', async () => {
+    let messages = 0;
+    await decodeAisReadable(createReadStream(file, { highWaterMark: 1 << 18 }), {
+      device: 'stdin',
+      onRecord: (r: FeedRecord) => {
+        if (r.kind === 'ais') {
+          messages++;
+          aisJsonLine(r);
+        }
+      },
+    });
+    return messages;
   });
-  await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), decoder, sink);
-  return { messages };
-}
-
-function gpsdecode(file: string): Run | { error: string } {
-  const which = spawnSync('sh', ['-c', 'command -v gpsdecode']);
-  if (which.status !== 0) return { error: 'gpsdecode not found: run `npm run bootstrap` (installs Debian gpsd-clients)' };
-  // bash times gpsdecode alone (user+system CPU); wc counts the JSON lines it printed.
-  const script = `TIMEFORMAT='%3U %3S'; { time gpsdecode -j < '${file}' 2>/dev/null ; } 2> '${file}.time' | wc -l`;
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (r.status !== 0) return { error: `gpsdecode failed: ${r.stderr.slice(0, 500)}` };
-  const [user, sys] = readFileSync(`${file}.time`, 'utf8').trim().split(/\s+/).map(Number);
-  return { messages: Number(r.stdout.trim()), seconds, cpu: (user ?? 0) + (sys ?? 0) };
-}
-
-/**
- * End-to-end ingest (decode + batched write into ais_positions) on embedded
- * TimescaleDB and on the PostgreSQL server: added by the feeds/store work
- * (issue 3 items 7-9). Returns null until then.
- */
-export async function benchIngest(file: string, lines: number): Promise<null | Record<string, number>> {
-  // The ingest engineer's module (scripts/bench/ais-ingest.ts) prints its own detail lines.
-  const { benchIngest: run } = await import('./ais-ingest.js');
-  return run(file, lines);
-}
-
-function rate(messages: number, seconds: number): string {
-  return `${Math.round(messages / seconds).toLocaleString('en-US')}`.padStart(9);
-}
-
-function report(name: string, r: Run): void {
-  console.log(
-    `${name.padEnd(18)} ${String(r.messages).padStart(8)} msgs  wall ${r.seconds.toFixed(2)} s ${rate(r.messages, r.seconds)} msg/s   cpu ${r.cpu.toFixed(2)} s ${rate(r.messages, r.cpu)} msg/s`,
-  );
 }
 
 async function main(): Promise<void> {
-  const targetLines = Number(arg('lines', '1000000'));
-  const corpus = arg('corpus', DEFAULT_CORPUS);
-  const { text, lines } = buildInput(corpus, targetLines);
+  for (const [cmd, hint] of [
+    [TIME, 'GNU time: apt-get install time'],
+    ['gpsdecode', 'run `npm run bootstrap` (installs Debian gpsd-clients)'],
+  ] as const) {
+    if (spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0) throw new Error(`${cmd} not found: ${hint}`);
+  }
+  const build = spawnSync(process.execPath, ['scripts/build-cli.mjs'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('building the start-up bundle failed (scripts/build-cli.mjs)');
+  console.log(`portwatch runs ${bundleFor('ais') !== null ? 'from the start-up bundle (.cache/cli)' : 'through tsx (the bundle is out of date or missing)'}`);
+  const base = corpusLines(args.corpus);
+  console.log(`corpus ${args.corpus}: ${base.length} lines, repeated`);
   const dir = mkdtempSync(join(tmpdir(), 'portwatch-bench-ais-'));
-  const file = join(dir, 'input.nmea');
-  writeFileSync(file, text, 'latin1');
   try {
-    console.log(`corpus ${corpus}, ${lines.length} lines (${(text.length / 1e6).toFixed(1)} MB)`);
-    decodeOnly(lines.slice(0, 50000)); // warm-up for the JIT
-    decodeJson(lines.slice(0, 50000));
-    const d = timed(() => decodeOnly(lines));
-    report('decode', d);
-    const j = timed(() => decodeJson(lines));
-    report('decode+json', j);
-    const s = await timedAsync(() => fileJson(file));
-    report('file→json (CLI)', s);
-    const t = await timedAsync(() => streamFile(file));
-    report('Transform→json', t);
-    const g = gpsdecode(file);
-    if ('error' in g) {
-      console.log(`gpsdecode -j       ${g.error}`);
-      process.exitCode = 1;
-    } else {
-      report('gpsdecode -j', g);
-      const ratio = (a: Run, wall: boolean): string =>
-        ((a.messages / (wall ? a.seconds : a.cpu)) / (g.messages / (wall ? g.seconds : g.cpu))).toFixed(2);
-      console.log(`ratio file→json (CLI) / gpsdecode -j: ${ratio(s, false)}x per CPU second, ${ratio(s, true)}x per wall second`);
-      console.log(`ratio decode / gpsdecode -j:            ${ratio(d, false)}x per CPU second, ${ratio(d, true)}x per wall second`);
-    }
-    const ingest = await benchIngest(file, lines.length);
-    if (ingest === null) console.log('ingest             (end-to-end decode + write: not yet implemented, see benchIngest)');
-    else for (const [k, v] of Object.entries(ingest)) console.log(`ingest ${k}  ${Math.round(v)} msg/s`);
+    const runs = Number(args.runs);
+    for (const n of args.sizes.split(',').map(Number)) wholeProcess(dir, base, n, runs);
+    if (args.gigabyte) gigabyte(dir, base);
+    if (args['in-process']) await inProcess(dir, base, Number(args.sizes.split(',')[0]));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
