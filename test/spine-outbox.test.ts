@@ -52,7 +52,7 @@ afterAll(async () => {
 async function jobIds(prefix: string): Promise<Map<string, number>> {
   const q = new Queue('events', { connection: { url: redisServer.url }, prefix });
   try {
-    const jobs = await q.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized', 'paused']);
+    const jobs = await q.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized']);
     const m = new Map<string, number>();
     for (const j of jobs) m.set(j.id!, (m.get(j.id!) ?? 0) + 1);
     return m;

@@ -317,6 +317,7 @@ export class CameraLeaseManager {
 
   private applyRenewals(sent: readonly HeldLease[], renewed: readonly boolean[], sentAt: number, reclaimed: ReadonlyArray<number | null> = []): void {
     const lateGiveBack: HeldToken[] = [];
+    const reclaimedCameras: string[] = [];
     sent.forEach((lease, i) => {
       const ok = renewed[i] === true;
       const current = this.held.get(lease.camera);
@@ -326,7 +327,8 @@ export class CameraLeaseManager {
           current.validUntil = sentAt + this.ttlMs - this.driftMs;
           const epoch = reclaimed[i];
           if (epoch != null) {
-            this.log.info({ camera: current.camera, was: current.epoch, epoch }, 'camera lease had expired in Redis and nobody took it: taken back under a new epoch, the camera kept running');
+            this.log.debug({ camera: current.camera, was: current.epoch, epoch }, 'camera lease taken back under a new epoch');
+            reclaimedCameras.push(current.camera);
             current.epoch = epoch;
             current.token = leaseToken(this.workerId, epoch);
           }
@@ -338,6 +340,10 @@ export class CameraLeaseManager {
       }
     });
     if (lateGiveBack.length > 0) this.bestEffortRelease(lateGiveBack);
+    // One line for all of them: after an outage that is every camera of the worker.
+    if (reclaimedCameras.length > 0) {
+      this.log.info({ cameras: reclaimedCameras.length, first: reclaimedCameras[0] }, `${reclaimedCameras.length} camera leases had expired and nobody took them: taken back under new epochs, the cameras kept running`);
+    }
     this.armExpiry();
   }
 

@@ -1,6 +1,6 @@
 import type { PortEvent } from '../events/index.js';
 import type { Logger } from '../log/index.js';
-import { describeRedisError, type RedisOutageTracker } from '../redis/index.js';
+import { describeRedisError, isRedisConnectionError, type RedisOutageTracker } from '../redis/index.js';
 import type { Queryable } from '../store/index.js';
 import { reviveEvent } from './event-job.js';
 import type { EventQueue } from './event-queue.js';
@@ -155,8 +155,9 @@ export class OutboxRelay {
           this.c.failures++;
           const why = r === TIMEOUT ? 'Redis did not answer' : describeRedisError(r);
           if (r === TIMEOUT) this.hung = publishing.catch(() => undefined);
-          // One line per kind of failure, not per pass: an outage is reported by the Redis tracker.
-          if (why !== this.lastFailure) this.log.warn({ reason: why, pending: rows.length }, `outbox: events not published yet (${why}); they stay in the outbox`);
+          // One line per kind of failure, not per pass; an unreachable Redis is the tracker's to report (once per outage).
+          const outage = r === TIMEOUT || isRedisConnectionError(r) || (this.o.outages ? !this.o.outages.up : false);
+          if (why !== this.lastFailure) this.log[outage ? 'debug' : 'warn']({ reason: why, pending: rows.length }, `outbox: events not published yet (${why}); they stay in the outbox`);
           this.lastFailure = why;
           return;
         }
