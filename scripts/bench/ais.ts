@@ -8,6 +8,7 @@
  *   npm run bench:ais                            # 340,000 and 30,000 lines, 5 paired runs each
  *   npm run bench:ais -- --runs 3 --sizes 100000
  *   npm run bench:ais -- --gigabyte              # also peak memory on a 1 GB capture (streamed)
+ *   npm run bench:ais -- --sizes '' --gigabyte   # only that
  *   npm run bench:ais -- --in-process            # also the library figures (labelled in-process)
  *
  * The start-up bundle is built first (scripts/build-cli.mjs, as the bootstrap
@@ -214,9 +215,10 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'portwatch-bench-ais-'));
   try {
     const runs = Number(args.runs);
-    for (const n of args.sizes.split(',').map(Number)) wholeProcess(dir, base, n, runs);
+    const sizes = args.sizes.split(',').filter((x) => x !== '').map(Number);
+    for (const n of sizes) wholeProcess(dir, base, n, runs);
     if (args.gigabyte) gigabyte(dir, base);
-    if (args['in-process']) await inProcess(dir, base, Number(args.sizes.split(',')[0]));
+    if (args['in-process']) await inProcess(dir, base, sizes[0] ?? 340000);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
