@@ -12,16 +12,19 @@ export interface AppearanceImage {
   y?: number;
 }
 
-/** Levels per colour channel: 4 × 4 × 4 = 64 bins. Coarse on purpose: compression and light change shades, not colours. */
-const LEVELS = 4;
-export const HISTOGRAM_BINS = LEVELS * LEVELS * LEVELS;
+/** Levels per colour channel (8 × 8 × 8 bins) and bands down the box (upper and lower body), measured on this camera's footage: see docs/tracking-and-zones.md. */
+const LEVELS = 8;
+const BANDS = 2;
+const PER_BAND = LEVELS * LEVELS * LEVELS;
+export const HISTOGRAM_BINS = PER_BAND * BANDS;
 
 /**
  * Normalised colour histogram of the middle of a box (the central 60 % of its
- * width, 10–90 % of its height): what a person wears, not the ground or the
- * wall beside them. Pixels are sampled on a grid of at most ~24 × 48, so a
- * large box costs no more than a small one. Null when the box is not inside
- * the image (no evidence rather than wrong evidence).
+ * width, 10–90 % of its height, in an upper and a lower band): what a person
+ * wears, top and bottom, not the ground or the wall beside them. Pixels are
+ * sampled on a grid of at most ~24 × 24 per band, so a large box costs no more
+ * than a small one. Null when the box is not inside the image (no evidence
+ * rather than wrong evidence).
  */
 export function colourHistogram(image: AppearanceImage, box: Box): number[] | null {
   const ox = image.x ?? 0;
@@ -30,26 +33,31 @@ export function colourHistogram(image: AppearanceImage, box: Box): number[] | nu
   const h = box[3] - box[1];
   const x1 = Math.max(0, Math.floor(box[0] + 0.2 * w - ox));
   const x2 = Math.min(image.width, Math.ceil(box[2] - 0.2 * w - ox));
-  const y1 = Math.max(0, Math.floor(box[1] + 0.1 * h - oy));
-  const y2 = Math.min(image.height, Math.ceil(box[3] - 0.1 * h - oy));
-  if (x2 - x1 < 2 || y2 - y1 < 4) return null;
+  if (x2 - x1 < 2) return null;
   const sx = Math.max(1, Math.floor((x2 - x1) / 24));
-  const sy = Math.max(1, Math.floor((y2 - y1) / 48));
   const hist = new Array<number>(HISTOGRAM_BINS).fill(0);
-  let n = 0;
   const shift = 8 - Math.log2(LEVELS);
-  for (let y = y1; y < y2; y += sy) {
-    let i = (y * image.width + x1) * 3;
-    for (let x = x1; x < x2; x += sx, i += 3 * sx) {
-      const r = image.data[i]! >> shift;
-      const g = image.data[i + 1]! >> shift;
-      const b = image.data[i + 2]! >> shift;
-      hist[(r * LEVELS + g) * LEVELS + b]!++;
-      n++;
+  for (let band = 0; band < BANDS; band++) {
+    const y1 = Math.max(0, Math.floor(box[1] + h * (0.1 + (0.8 * band) / BANDS) - oy));
+    const y2 = Math.min(image.height, Math.ceil(box[1] + h * (0.1 + (0.8 * (band + 1)) / BANDS) - oy));
+    if (y2 - y1 < 2) return null;
+    const sy = Math.max(1, Math.floor((y2 - y1) / 24));
+    const base = band * PER_BAND;
+    let n = 0;
+    for (let y = y1; y < y2; y += sy) {
+      let i = (y * image.width + x1) * 3;
+      for (let x = x1; x < x2; x += sx, i += 3 * sx) {
+        const r = image.data[i]! >> shift;
+        const g = image.data[i + 1]! >> shift;
+        const b = image.data[i + 2]! >> shift;
+        hist[base + (r * LEVELS + g) * LEVELS + b]!++;
+        n++;
+      }
     }
+    if (n === 0) return null;
+    // Each band weighs the same, however tall: the coefficient below stays 0..1.
+    for (let k = base; k < base + PER_BAND; k++) hist[k]! /= n * BANDS;
   }
-  if (n === 0) return null;
-  for (let k = 0; k < HISTOGRAM_BINS; k++) hist[k]! /= n;
   return hist;
 }
 

@@ -1,6 +1,6 @@
 import type { Detection } from '../detect/types.js';
 import type { Box } from '../events/types.js';
-import { blendHistogram, colourHistogram, sameObject } from './appearance.js';
+import { blendHistogram, colourHistogram, histogramSimilarity, sameObject } from './appearance.js';
 import { assign } from './assignment.js';
 import { bufferedIou, coverage, isValidBox } from './box.js';
 import { BoxKalmanFilter, boxToMeasurement, measurementToBox, type KalmanSettings, type KalmanState } from './kalman.js';
@@ -291,10 +291,15 @@ export class Tracker {
         if (needsEvidence && !this.sameObject(t, d.box, hists[di]!)) return Number.POSITIVE_INFINITY;
         let overlap = bufferedIou(predicted, d.box, buffer);
         if (withLastSeen && t.state === 'lost') overlap = Math.max(overlap, bufferedIou(t.lastObservedBox, d.box, buffer));
-        return 1 - overlap;
+        if (1 - overlap > 1 - minIou) return Number.POSITIVE_INFINITY;
+        // Among admissible pairs, colours break the ties overlap cannot: two
+        // people crossing have boxes that overlap both tracks about as well.
+        const hist = hists[di];
+        const unlike = t.appearance && hist ? 1 - histogramSimilarity(t.appearance, hist) : 0;
+        return 1 - overlap + this.settings.appearanceWeight * unlike;
       });
     });
-    const result = assign(cost, 1 - minIou, detIdx.length);
+    const result = assign(cost, 1 - minIou + this.settings.appearanceWeight, detIdx.length);
     return {
       matches: result.matches.map(([r, c]) => [tracks[r]!, detIdx[c]!] as [InternalTrack, number]),
       unmatchedTracks: result.unmatchedRows.map((r) => tracks[r]!),

@@ -103,6 +103,13 @@ export interface TrackerSettings {
   maxSizeRatio: number;
   /** Least colour-histogram similarity (Bhattacharyya coefficient, 0..1) for a revival after the gap. */
   minAppearance: number;
+  /**
+   * Weight of colour dissimilarity (1 − similarity) added to the matching cost
+   * (1 − buffered IoU) of admissible pairs: it decides between tracks whose
+   * boxes overlap a detection about equally (people crossing), never admits a
+   * pair the overlap does not. 0: overlap only.
+   */
+  appearanceWeight: number;
 }
 
 export const DEFAULT_TRACKER_SETTINGS: TrackerSettings = {
@@ -111,12 +118,12 @@ export const DEFAULT_TRACKER_SETTINGS: TrackerSettings = {
   newTrackThreshold: 0.6,
   firstPassIou: 0.2,
   secondPassIou: 0.4,
-  tentativeIou: 0.3,
+  tentativeIou: 0.15,
   iouBuffer: 0.3,
   tentativeIouBuffer: 0.5,
   minHits: 3,
   lostTtlSeconds: 30,
-  tentativeMaxMisses: 1,
+  tentativeMaxMisses: 2,
   scoreWindow: 15,
   classGroups: [],
   firstId: 1,
@@ -128,6 +135,7 @@ export const DEFAULT_TRACKER_SETTINGS: TrackerSettings = {
   evidenceGapSeconds: 2,
   maxSizeRatio: 1.4,
   minAppearance: 0.75,
+  appearanceWeight: 0.5,
 };
 
 export interface TrackerUpdateOptions {

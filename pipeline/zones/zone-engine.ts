@@ -557,7 +557,8 @@ export class ZoneEngine {
           }
           continue;
         }
-        if (!inside || !armed || m.lastSeen !== now) continue;
+        // Seen outside again (leaving, the inertia not yet run out): too late to raise it.
+        if (!inside || !armed || m.lastSeen !== now || zm!.streakOut > 0) continue;
         const dwell = (now - zm!.enteredAt) / 1000;
         const needed = rule === 'loitering' ? (z.spec.loiter_seconds ?? 0) : z.spec.min_dwell_seconds;
         if (dwell < needed) continue;

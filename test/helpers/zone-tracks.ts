@@ -1,5 +1,5 @@
 import type { Box } from '../../pipeline/events/types.js';
-import type { Track, TrackState } from '../../pipeline/track/index.js';
+import { HISTOGRAM_BINS, type Track, type TrackState } from '../../pipeline/track/index.js';
 
 /** Monday 2026-01-05 10:00 in Shanghai: inside day schedules, outside night ones. */
 export const T0 = Date.UTC(2026, 0, 5, 2, 0, 0);
@@ -33,9 +33,9 @@ export function track(id: number, cls: string, box: Box, time: number, opts: { s
   };
 }
 
-/** A colour histogram (64 bins, see `colourHistogram`) with all its weight in the given bins: stand-ins for clothes. */
+/** A colour histogram (`HISTOGRAM_BINS` bins, see `colourHistogram`) with all its weight in the given bins: stand-ins for clothes. */
 export function colours(...bins: number[]): number[] {
-  const h = new Array<number>(64).fill(0);
+  const h = new Array<number>(HISTOGRAM_BINS).fill(0);
   for (const b of bins) h[b] = 1 / bins.length;
   return h;
 }
