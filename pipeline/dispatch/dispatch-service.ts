@@ -108,7 +108,7 @@ export async function startDispatchService(o: DispatchServiceOptions): Promise<D
           }
           return r.action;
         } else if (d.type === 'draw') {
-          const r = await runPeriodDraw(o.store, ctx);
+          const r = await runPeriodDraw(o.store, ctx, { model: o.model });
           stats.draws++;
           await announce({ event: 'draw', draw: r.drawId, candidates: r.candidates.length, selected: r.record.selected.length });
           for (const i of r.inspections) await queue.assign(i.id, i.priority);

@@ -26,7 +26,7 @@ export {
   type AssignResult,
   type PublicInspection,
 } from './inspection-store.js';
-export { runPeriodDraw, vesselCandidates, type VesselCandidate, type PeriodDrawResult } from './period-draw.js';
+export { runPeriodDraw, vesselCandidates, type VesselCandidate, type PeriodDrawResult, type PeriodDrawOptions } from './period-draw.js';
 export { DispatchQueue, DISPATCH_QUEUE, ALERT_DISPATCH_QUEUE, type DispatchJob } from './dispatch-queue.js';
 export { startDispatchService, dispatchAlertSchema, type DispatchService, type DispatchServiceOptions, type DispatchStats, type DispatchAlert } from './dispatch-service.js';
 export { markAlertInspected, closeAlertForInspection } from './alert-link.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { appendAuditInTransaction } from '../audit/index.js';
-import { latestRiskScores } from '../risk/index.js';
+import { latestRiskScores, rescoreVessel, type RiskModel } from '../risk/index.js';
 import type { Queryable, Store } from '../store/index.js';
 import { newSeed, runTargetDraw, seedSha256, type TargetCandidate, type TargetDrawRecord } from './draw.js';
 import { createInspection, type DispatchContext, type Inspection } from './inspection-store.js';
@@ -49,17 +49,29 @@ export interface PeriodDrawResult {
 
 /**
  * One period's "what to inspect" draw: seed committed (draws row, audit
- * `draw.committed`), candidate list read and closed, then revealed with the
+ * `draw.committed`), candidate list read (vessels rescored when a model is given)
+ * and closed, then revealed with the
  * selection; one inspection per selected vessel (state `drawn`).
  */
-export async function runPeriodDraw(store: Store, ctx: DispatchContext, at = new Date(), candidatesOverride?: VesselCandidate[]): Promise<PeriodDrawResult> {
+export interface PeriodDrawOptions {
+  at?: Date;
+  /** Rescore every vessel in port with this model before the list closes (what the worker does); without, their latest stored level. */
+  model?: RiskModel | null;
+  /** The candidate list itself (tests, replays); default: the vessels in port. */
+  candidates?: VesselCandidate[];
+}
+
+export async function runPeriodDraw(store: Store, ctx: DispatchContext, options: PeriodDrawOptions = {}): Promise<PeriodDrawResult> {
+  const at = options.at ?? new Date();
   const seed = newSeed();
   const drawId: string = randomUUID();
   await store.transaction(async (tx) => {
     await tx.query(`INSERT INTO draws (id, kind, opened_at, seed_sha256) VALUES ($1, 'target', $2, $3)`, [drawId, at, seedSha256(seed)]);
     await appendAuditInTransaction(tx, { kind: 'draw.committed', actor: ctx.actor, subject: drawId, time: at, payload: { draw_id: drawId, kind: 'target', seed_sha256: seedSha256(seed) } });
   });
-  const candidates = candidatesOverride ?? (await vesselCandidates(store, at, ctx.settings.draw_every_hours));
+  const candidates = options.candidates ?? (await vesselCandidates(store, at, ctx.settings.draw_every_hours));
+  if (options.model && !options.candidates)
+    for (const c of candidates) if (c.mmsi !== null || c.imo !== null) c.profile = (await rescoreVessel(store, options.model, { mmsi: c.mmsi, imo: c.imo }, at)).profile;
   const record = runTargetDraw({ seed, candidates, rates: ctx.settings.rates, drawId });
   await store.transaction(async (tx) => {
     await tx.query(`UPDATE draws SET closed_at = $2, candidates_sha256 = $3, record = $4::jsonb WHERE id = $1`, [drawId, at, record.candidates_sha256, JSON.stringify({ ...record, candidate_list: candidates })]);

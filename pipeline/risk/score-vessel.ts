@@ -65,7 +65,16 @@ export function windowStart(asOf: Date, within: { months?: number | undefined; d
 const windowText = (w: { months?: number | undefined; days?: number | undefined; hours?: number | undefined }) =>
   w.months !== undefined ? `${w.months} months` : w.days !== undefined ? `${w.days} days` : `${w.hours} hours`;
 
+const described = new WeakMap<Rule, string>();
+
+/** The rule in words (its description when it has one); computed once per rule. */
 export function describeRule(rule: Rule): string {
+  let text = described.get(rule);
+  if (text === undefined) described.set(rule, (text = ruleText(rule)));
+  return text;
+}
+
+function ruleText(rule: Rule): string {
   if (rule.description) return rule.description;
   switch (rule.kind) {
     case 'threshold':

@@ -5,7 +5,7 @@ export interface StoreSummary {
   visits: Array<{ berth: string; mmsi: number; name: string | null; arrived_at: string; departed_at: string | null }>;
 }
 
-const TABLES = ['events', 'ais_positions', 'vessels', 'berth_visits', 'camera_health', 'detections', 'alerts', 'alert_history'] as const;
+const TABLES = ['events', 'ais_positions', 'vessels', 'berth_visits', 'camera_health', 'detections', 'alerts', 'alert_history', 'risk_scores', 'draws', 'inspections', 'audit_log'] as const;
 
 /** What the demo wrote, read back from the store (proof that it landed, not what we think we sent). */
 export async function summariseStore(db: Queryable): Promise<StoreSummary> {
