@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseAisIngestSettings } from '../../pipeline/ais-ingest/index.js';
 import { loadSiteConfig, type SiteConfig } from '../../pipeline/config/index.js';
 import { createLogger, type Logger } from '../../pipeline/log/index.js';
+import { redisOptionsFromUrl } from '../../pipeline/redis/index.js';
 import { WORKER_KINDS, startRuntime, workersSettingsSchema, type Runtime, type WorkerOptions, type WorkersSettings } from '../../pipeline/runtime/index.js';
 import { CliError } from '../cli-error.js';
 
@@ -176,7 +177,14 @@ async function runProcess(kinds: string[] | undefined, flags: RunFlags): Promise
   const worker = workerOptions(flags);
   const duration = number('duration', flags.duration);
   if (duration !== undefined && !(duration > 0)) throw new CliError('--duration is a number of seconds above 0', 2);
-  const redisUrl = flags.redis ?? process.env.REDIS_URL ?? null;
+  const redisUrl = flags.redis ?? (process.env.REDIS_URL || null);
+  if (redisUrl) {
+    try {
+      redisOptionsFromUrl(redisUrl, flags.redis ? '--redis' : 'REDIS_URL');
+    } catch (err) {
+      throw new CliError((err as Error).message, 2);
+    }
+  }
   const dataDir = resolve(flags.dataDir ?? 'data');
 
   // Signals are taken before start-up: a SIGTERM while the store opens still drains.
