@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   aisJsonLine,
   writeAisJson,
+  writeJsonValue,
   aisJsonObject,
   AisLineDecoder,
   decodeAisLines,
@@ -12,6 +13,7 @@ import {
   type FeedRecord,
 } from '../pipeline/ais/index.js';
 import { checksumFooter } from '../pipeline/nmea/index.js';
+import { prng } from './helpers/prng.js';
 import { daemonBlocks, diffMessage, fixture, parseGpsdJson, readLines } from './fixtures/ais/compare.js';
 
 function aisRecords(records: FeedRecord[]): AisRecord[] {
@@ -422,5 +424,21 @@ describe('AisLineDecoder basics', () => {
     expect(got).toHaveLength(1);
     expect(got[0]).toMatchObject({ kind: 'ais', line: 11, channel: 'B', talker: 'AI', formatter: 'VDM' });
     expect((got[0] as AisRecord).message).toMatchObject({ type: 5, mmsi: 371255000, shipname: 'SEA ENTERPRISE', destination: 'LEMMER' });
+  });
+});
+
+describe('JSON bytes of values', () => {
+  it('writes numbers exactly as JSON.stringify does (integers, tenths, coordinates, edge cases)', () => {
+    const r = prng(20261206);
+    const values: number[] = [0, -0, 1, -1, 0.1, -0.1, 0.5, 102.3, 360, 2 ** 31, -(2 ** 31), 2 ** 31 - 1, 2 ** 53, 1e21, 1e-7, 123456789.1, 0.30000000000000004, NaN, Infinity, -Infinity];
+    for (let i = 0; i < 20000; i++) {
+      const k = Math.floor((r() - 0.5) * 2 ** (1 + Math.floor(r() * 40)));
+      values.push(k, k / 10, k / 100, k / 600000, k / 10 + Number.EPSILON * k, r() * 1000);
+    }
+    const buf = Buffer.alloc(64);
+    for (const v of values) {
+      const end = writeJsonValue(v, buf, 0);
+      expect(buf.subarray(0, end).toString('latin1'), String(v)).toBe(JSON.stringify(v));
+    }
   });
 });

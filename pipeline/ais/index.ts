@@ -17,7 +17,7 @@ export {
   type ReceiveMeta,
 } from './line-decoder.js';
 export { AisDecodeStream, createAisDecodeStream, decodeAisLines, decodeAisReadable, aisJsonObject, aisJsonLine, writeAisJson, receiveFields } from './stream.js';
-export { messageJson, messageJsonWith, jsonString, writeMessageJson, MESSAGE_JSON_ROOM } from './json.js';
+export { messageJson, messageJsonWith, jsonString, writeMessageJson, writeJsonValue, MESSAGE_JSON_ROOM } from './json.js';
 export {
   REJECT_REASONS,
   hasPosition,

@@ -97,6 +97,8 @@ export function messageJsonWith(m: AisMessage, extra: Record<string, unknown>): 
  */
 type ByteSerializer = (m: AisMessage, b: Uint8Array, p: number) => number;
 const compiledBytes = new Map<number, ByteSerializer | null>();
+/** Keys whose values come from a short table (class, device, legends): their bytes are cached. */
+const LEGEND_KEY = /^(class|device)$|_text$/;
 
 /** Room a message needs at most in `writeMessageJson` (the fixed shapes are far smaller). */
 export const MESSAGE_JSON_ROOM = 16384;
@@ -131,11 +133,48 @@ function putInt(b: Uint8Array, p: number, v: number): number {
   return p;
 }
 
+/**
+ * A number as String(v) writes it. Tenths (speeds, courses) are written from
+ * their integer: when k/10 === v, v is the double nearest k/10 and its
+ * shortest round-trip form is that decimal.
+ */
+function putNumber(b: Uint8Array, p: number, v: number): number {
+  if ((v | 0) === v) return putInt(b, p, v);
+  const k = Math.round(v * 10);
+  if (k / 10 === v && k > -2e10 && k < 2e10) {
+    let a = k;
+    if (a < 0) {
+      b[p++] = 45;
+      a = -a;
+    }
+    const whole = Math.floor(a / 10);
+    p = putInt(b, p, whole);
+    b[p++] = 46;
+    b[p++] = 48 + (a - whole * 10);
+    return p;
+  }
+  return putAscii(b, p, Number.isFinite(v) ? String(v) : 'null');
+}
+
+/** Encoded JSON of legend strings (status_text, shiptype_text, …), which repeat message after message. */
+const legends = new Map<string, Uint8Array>();
+
+function putLegend(b: Uint8Array, p: number, v: unknown): number {
+  if (typeof v !== 'string') return putValue(b, p, v);
+  let bytes = legends.get(v);
+  if (bytes === undefined) {
+    if (legends.size >= 4096 || NEEDS_ESCAPE.test(v)) return putValue(b, p, v);
+    bytes = Buffer.from(`"${v}"`, 'latin1');
+    legends.set(v, bytes);
+  }
+  b.set(bytes, p);
+  return p + bytes.length;
+}
+
 function putValue(b: Uint8Array, p: number, v: unknown): number {
   switch (typeof v) {
     case 'number':
-      if ((v | 0) === v) return putInt(b, p, v);
-      return putAscii(b, p, Number.isFinite(v) ? String(v) : 'null');
+      return putNumber(b, p, v);
     case 'string':
       if (!NEEDS_ESCAPE.test(v)) {
         b[p++] = 34;
@@ -159,15 +198,15 @@ function compileBytes(m: AisMessage): ByteSerializer | null {
     .map((k, i) => {
       const v = `m.${k}`;
       const prefix = `b.set(K${i}, p); p += ${prefixes[i]!.length};`;
-      return typeof m[k] === 'number'
-        ? `${prefix} p = ((${v} | 0) === ${v}) ? putInt(b, p, ${v}) : putValue(b, p, ${v});`
-        : `${prefix} p = putValue(b, p, ${v});`;
+      if (typeof m[k] === 'number') return `${prefix} p = ((${v} | 0) === ${v}) ? putInt(b, p, ${v}) : putValue(b, p, ${v});`;
+      if (LEGEND_KEY.test(k)) return `${prefix} p = putLegend(b, p, ${v});`;
+      return `${prefix} p = putValue(b, p, ${v});`;
     })
     .join('\n');
-  const factory = new Function(...keys.map((_, i) => `K${i}`), 'putInt', 'putValue', `return function (m, b, p) {\n${body}\nb[p++] = 125;\nreturn p;\n};`) as (
+  const factory = new Function(...keys.map((_, i) => `K${i}`), 'putInt', 'putValue', 'putLegend', `return function (m, b, p) {\n${body}\nb[p++] = 125;\nreturn p;\n};`) as (
     ...args: unknown[]
   ) => ByteSerializer;
-  return factory(...prefixes, putInt, putValue);
+  return factory(...prefixes, putInt, putValue, putLegend);
 }
 
 /**
@@ -176,6 +215,11 @@ function compileBytes(m: AisMessage): ByteSerializer | null {
  * bytes; a message that could need more throws a RangeError before writing
  * past them (write it as text instead).
  */
+/** A value's JSON bytes as writeMessageJson writes them (tests compare it with JSON.stringify). */
+export function writeJsonValue(v: unknown, b: Uint8Array, p: number): number {
+  return putValue(b, p, v);
+}
+
 export function writeMessageJson(m: AisMessage, b: Uint8Array, p: number, extra?: Record<string, unknown>): number {
   let s: ByteSerializer | null | undefined = null;
   if (FIXED_SHAPE.has(m.type)) {
