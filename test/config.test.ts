@@ -101,7 +101,7 @@ describe('the example site', () => {
     expect(edge.schedule).toEqual([{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], from: '19:00', to: '06:30' }]);
     // 07:00 in Shanghai (UTC+8, no daylight saving) is 23:00 UTC the day before.
     expect(config.berths.find((b) => b.id === 'B20')!.schedule[0]!.from).toEqual(new Date('2026-11-26T23:00:00Z'));
-    expect(config.risk?.model).toBe(path.resolve('config/risk/ship-risk-profile.yaml'));
+    expect(config.risk?.model).toBe(path.resolve('config/risk/port.yaml'));
     expect(config.inspectors[0]!.shifts[0]!.days).toEqual(['mon', 'tue', 'wed', 'thu', 'fri']);
     expect(config.store.retain_for).toEqual({ detections: '14 days', events: '5 years' });
   });

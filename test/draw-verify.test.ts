@@ -40,6 +40,9 @@ describe('the draw as a pure function', () => {
     const mac = (id: string) => Number.parseInt(createHmac('sha256', Buffer.from(seed, 'hex')).update(id).digest('hex').slice(0, 12), 16) / 2 ** 48;
     for (const id of ['IMO9074729', 'ü-ß', 'x']) expect(drawValue(seed, id)).toBe(mac(id));
     expect(seedSha256(seed)).toBe(createHash('sha256').update(Buffer.from(seed, 'hex')).digest('hex'));
+    // The selection uses the pads-hashed-once HMAC: it must select exactly by the documented value.
+    const list = candidates(300);
+    expect(selectTargets(seed, list, RATES)).toEqual(list.filter((c) => mac(c.id) < RATES[c.profile as 'HRS']).map((c) => c.id).sort());
   });
 
   it('selection rates match the configured rates (chi-square over 200 seeds × 1500 candidates)', () => {

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, type Hash } from 'node:crypto';
 import { canonicalJson, sha256Hex } from '../audit/index.js';
 
 /**
@@ -99,6 +99,25 @@ export function drawBits(seed: string | Buffer, id: string): number {
   return createHmac('sha256', key).update(id, 'utf8').digest().readUIntBE(0, 6);
 }
 
+/**
+ * drawBits for many ids under one seed: HMAC with its key pads hashed once
+ * (RFC 2104: H((K ⊕ opad) ‖ H((K ⊕ ipad) ‖ m)), K ≤ 64 bytes), the same value
+ * as createHmac at about half the cost per id.
+ */
+export function drawBitsUnder(seed: string | Buffer): (id: string) => number {
+  const key = typeof seed === 'string' ? Buffer.from(seed, 'hex') : seed;
+  if (key.length > 64) return (id) => drawBits(key, id);
+  const ipad = Buffer.alloc(64, 0x36);
+  const opad = Buffer.alloc(64, 0x5c);
+  for (let i = 0; i < key.length; i++) {
+    ipad[i]! ^= key[i]!;
+    opad[i]! ^= key[i]!;
+  }
+  const inner: Hash = createHash('sha256').update(ipad);
+  const outer: Hash = createHash('sha256').update(opad);
+  return (id) => outer.copy().update(inner.copy().update(id, 'utf8').digest()).digest().readUIntBE(0, 6);
+}
+
 const TWO_48 = 2 ** 48;
 
 export function drawValue(seed: string | Buffer, id: string): number {
@@ -107,20 +126,20 @@ export function drawValue(seed: string | Buffer, id: string): number {
 
 /** Target selection (step 4): ids sorted. A profile without a rate is never selected (the caller refuses such lists first). */
 export function selectTargets(seed: string, candidates: ReadonlyArray<TargetCandidate>, rates: Rates): string[] {
-  const key = Buffer.from(seed, 'hex');
+  const bits = drawBitsUnder(seed);
   const out: string[] = [];
-  for (const c of candidates) if (drawValue(key, c.id) < (rates[c.profile] ?? 0)) out.push(c.id);
+  for (const c of candidates) if (bits(c.id) / TWO_48 < (rates[c.profile] ?? 0)) out.push(c.id);
   return out.sort();
 }
 
 /** Inspector selection (step 4): one id, or null when nobody is eligible. */
 export function selectInspector(seed: string, candidates: ReadonlyArray<InspectorCandidate>): string | null {
-  const key = Buffer.from(seed, 'hex');
+  const bits = drawBitsUnder(seed);
   let best: string | null = null;
   let bestKey = -Infinity;
   for (const c of [...candidates].sort((a, b) => (a.id < b.id ? -1 : 1))) {
     const weight = 1 / (1 + c.workload);
-    const k = Math.log((drawBits(key, c.id) + 0.5) / TWO_48) / weight;
+    const k = Math.log((bits(c.id) + 0.5) / TWO_48) / weight;
     if (k > bestKey) [best, bestKey] = [c.id, k];
   }
   return best;
@@ -197,11 +216,11 @@ export function verifyDraw(record: DrawRecord, candidateList?: ReadonlyArray<Tar
   const published = new Set(record.selected);
   if (record.kind === 'target') {
     if (record.candidates !== list.length) problems.push(`the record counts ${record.candidates} candidates, the list has ${list.length}`);
-    const key = Buffer.from(record.seed, 'hex');
+    const bits = drawBitsUnder(record.seed);
     const known = new Set<string>();
     for (const c of list as ReadonlyArray<TargetCandidate>) {
       known.add(c.id);
-      const u = drawValue(key, c.id);
+      const u = bits(c.id) / TWO_48;
       const rate = record.rates[c.profile] ?? 0;
       const chosen = u < rate;
       if (chosen && !published.has(c.id)) problems.push(`${c.id} is selected by the seed (draw value ${fmt(u)} < rate ${rate} for ${c.profile}) but missing from selected`);
