@@ -6,7 +6,7 @@ import { parseAisIngestSettings } from '../../pipeline/ais-ingest/index.js';
 import { loadSiteConfig, type SiteConfig } from '../../pipeline/config/index.js';
 import { createLogger, type Logger } from '../../pipeline/log/index.js';
 import { redisOptionsFromUrl } from '../../pipeline/redis/index.js';
-import { WORKER_KINDS, startRuntime, workersSettingsSchema, type Runtime, type WorkerOptions, type WorkersSettings } from '../../pipeline/runtime/index.js';
+import { WORKER_KINDS, killChildren, startRuntime, workersSettingsSchema, type Runtime, type WorkerOptions, type WorkersSettings } from '../../pipeline/runtime/index.js';
 import { CliError } from '../cli-error.js';
 
 /** Flags shared by `portwatch run` and `portwatch worker KIND`; each overrides one field of the site's `workers:` section or the environment. */
@@ -194,7 +194,8 @@ async function runProcess(kinds: string[] | undefined, flags: RunFlags): Promise
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
     if (signals > 1) {
-      logger.error({ signal }, `${signal} again while stopping: exiting now (stored events not yet published stay in the outbox)`);
+      const children = killChildren();
+      logger.error({ signal, children }, `${signal} again while stopping: exiting now (stored events not yet published stay in the outbox)`);
       process.exit(1);
     }
     if (stopRequested) stopRequested(signal);
@@ -239,5 +240,7 @@ async function runProcess(kinds: string[] | undefined, flags: RunFlags): Promise
     const one = kinds?.length === 1 ? summaries[kinds[0]!] : summaries;
     process.stdout.write(`${JSON.stringify(one)}\n`);
   }
+  // Past the deadline something still runs: its child processes (ffmpeg) must not outlive us.
+  if (report.unfinished.length > 0) killChildren();
   process.exit(report.clean ? 0 : 1);
 }

@@ -20,7 +20,7 @@ import type { AisService } from '../../pipeline/ais-ingest/index.js';
 import type { CameraService } from '../../pipeline/camera/index.js';
 import type { PortEvent } from '../../pipeline/events/index.js';
 import { createLogger } from '../../pipeline/log/index.js';
-import { startRuntime, type Runtime } from '../../pipeline/runtime/index.js';
+import { killChildren, startRuntime, type Runtime } from '../../pipeline/runtime/index.js';
 import { portScenario } from '../sim/ais-scenario.js';
 import { AisReplay } from '../sim/ais-replay.js';
 import { startRtspServer, type RtspServer } from '../sim/rtsp-sim.js';
@@ -110,7 +110,9 @@ async function main(): Promise<number> {
       // A second Ctrl-C exits at once: what is stored and not yet published stays in the outbox.
       if (++signals > 1) {
         out(`${elapsed()}  ${signal} again: exiting now`);
-        void Promise.allSettled([replay?.stop(), cameras?.stop(), redis?.stop()]).then(() => process.exit(1));
+        // The simulators, Redis and every ffmpeg decoder go with us.
+        killChildren();
+        process.exit(1);
         return;
       }
       resolveStop(signal);
