@@ -158,7 +158,8 @@ export class AlertEngine {
       this.fold(group, key, event);
       this.derive(group, touched, dirtyViews);
     }
-    return this.finish(touched, dirtyViews);
+    const cause = event.phase === 'update' ? `${event.id}.update.${t}` : `${event.id}.${event.phase}`;
+    return this.finish(touched, dirtyViews).map((c) => ({ ...c, cause }));
   }
 
   /** Moves the clock (e.g. a timer while no events come) so floods end and old incidents retire. */

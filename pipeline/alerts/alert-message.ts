@@ -18,9 +18,10 @@ export type AlertChangeReason =
 /**
  * The alert as every route carries it (board `alert` messages, MQTT
  * `portwatch/alerts`, webhook bodies, `alert-dispatch` job data): the stored
- * alert with ISO times, plus `change` saying what happened.
+ * alert with ISO times, plus `change` saying what happened and, from the
+ * worker, `cause`: the event phase (its queue job id) that made the change.
  */
-export type AlertMessage = Omit<StoredAlert, 'first' | 'last' | 'cleared_at' | 'acknowledged_at' | 'dispatched_at' | 'closed_at' | 'shelved_until' | 'created_at' | 'updated_at' | 'objects'> & {
+export type AlertMessage = { cause?: string } & Omit<StoredAlert, 'first' | 'last' | 'cleared_at' | 'acknowledged_at' | 'dispatched_at' | 'closed_at' | 'shelved_until' | 'created_at' | 'updated_at' | 'objects'> & {
   change: AlertChangeReason;
   first: string;
   last: string;

@@ -72,6 +72,9 @@ export interface AlertsServiceStats {
 
 const severityRank = (s: Severity) => SEVERITIES.indexOf(s);
 
+/** A stored change and the event phase that made it. */
+type Announced = AppliedChange & { cause?: string | undefined };
+
 /**
  * The alerts worker: consumes the `events` queue, folds events into alerts,
  * stores them with their history, and routes them (board, dispatch, webhook,
@@ -113,7 +116,7 @@ export class AlertsService {
   private shelves: RuleShelf[] = [];
   private shelvesTimer: NodeJS.Timeout | null = null;
   private tick: NodeJS.Timeout | null = null;
-  private pending: Array<{ changes: AlertChange[]; done: (r: AppliedChange[]) => void; fail: (e: unknown) => void }> = [];
+  private pending: Array<{ changes: AlertChange[]; done: (r: Announced[]) => void; fail: (e: unknown) => void }> = [];
   private flushTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
   private readonly activeSeen = new Map<string, boolean>();
@@ -200,7 +203,7 @@ export class AlertsService {
   /** Stores changes (batched with other jobs'), then announces them. */
   private record(changes: AlertChange[]): Promise<void> {
     if (changes.length === 0) return Promise.resolve();
-    return new Promise<AppliedChange[]>((done, fail) => {
+    return new Promise<Announced[]>((done, fail) => {
       this.pending.push({ changes, done, fail });
       this.flushTimer ??= setTimeout(() => {
         this.flushTimer = null;
@@ -220,12 +223,12 @@ export class AlertsService {
       // Each job announces the alerts it changed (an alert changed by two jobs of a batch: by the first only).
       const claimed = new Set<string>();
       for (const b of batch) {
-        const mine: AppliedChange[] = [];
+        const mine: Announced[] = [];
         for (const c of b.changes) {
           const a = byId.get(c.alert.id);
           if (a && !claimed.has(a.alert.id)) {
             claimed.add(a.alert.id);
-            mine.push(a);
+            mine.push({ ...a, cause: c.cause });
           }
         }
         b.done(mine);
@@ -235,15 +238,15 @@ export class AlertsService {
     }
   }
 
-  private async announceApplied(applied: AppliedChange[]): Promise<void> {
-    const list: Array<{ alert: StoredAlert; change: AlertChangeReason }> = [];
-    for (const { alert, opened } of applied) {
+  private async announceApplied(applied: Announced[]): Promise<void> {
+    const list: Array<{ alert: StoredAlert; change: AlertChangeReason; cause?: string | undefined }> = [];
+    for (const { alert, opened, cause } of applied) {
       this.stats.alerts_changed++;
       if (opened) this.stats.alerts_opened++;
       const wasActive = this.activeSeen.get(alert.id);
       this.activeSeen.set(alert.id, alert.active);
       const change: AlertChangeReason = alert.merged_into ? 'merged' : opened ? 'opened' : wasActive && !alert.active ? 'cleared' : alert.flood ? 'flooded' : 'updated';
-      list.push({ alert, change });
+      list.push({ alert, change, cause });
       if (opened && !alert.flood && !alert.merged_into) await this.scheduleEscalation(alert, 1);
     }
     if (this.activeSeen.size > 100_000) for (const k of [...this.activeSeen.keys()].slice(0, 50_000)) this.activeSeen.delete(k);
@@ -251,11 +254,11 @@ export class AlertsService {
   }
 
   /** Board first (the command center), then dispatch, webhooks and MQTT for alerts that are announced. */
-  async announce(list: ReadonlyArray<{ alert: StoredAlert; change: AlertChangeReason }>): Promise<void> {
+  async announce(list: ReadonlyArray<{ alert: StoredAlert; change: AlertChangeReason; cause?: string | undefined }>): Promise<void> {
     const board: Array<{ type: 'alert'; data: unknown }> = [];
     const rest: Array<Promise<unknown>> = [];
-    for (const { alert, change } of list) {
-      const msg = alertMessage(alert, change);
+    for (const { alert, change, cause } of list) {
+      const msg = cause ? { ...alertMessage(alert, change), cause } : alertMessage(alert, change);
       const routes = alert.routes.map((id) => this.routes.get(id)).filter((r): r is AlertRoute => r !== undefined && (!r.min_severity || severityRank(alert.severity) >= severityRank(r.min_severity)));
       if (routes.some((r) => r.kind === 'board')) board.push({ type: 'alert', data: msg });
       // A flood member, a merged alert or a shelved one is on the board (which hides it) and nowhere else.

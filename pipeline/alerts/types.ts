@@ -76,4 +76,6 @@ export interface AlertChange {
   t: Date;
   /** First time this id is seen. */
   created: boolean;
+  /** The event phase that made the change (`<event id>.<phase>[.<ms>]`, its queue job id); absent for clock ticks. Answers "why was this created". */
+  cause?: string;
 }
