@@ -6,6 +6,8 @@ import { BoardStream } from '../../pipeline/board/index.js';
 import { buildApiServer, type ApiServer } from '../../pipeline/api/server.js';
 import { createApiToken } from '../../pipeline/api/tokens.js';
 import { startAisService, type AisService } from '../../pipeline/ais-ingest/service.js';
+import { AlertsService } from '../../pipeline/alerts/index.js';
+import { EventQueue } from '../../pipeline/queue/index.js';
 import { loadSiteConfig, type SiteConfig } from '../../pipeline/config/index.js';
 import { silentLogger, type Logger } from '../../pipeline/log/index.js';
 import { migrate } from '../../pipeline/store/migrate.js';
@@ -29,6 +31,8 @@ export interface WebFixture {
   board: BoardStream;
   site: SiteConfig;
   tokens: Record<'admin' | 'operator' | 'analyst' | 'inspector', string>;
+  /** With `alerts`: the events queue the alerts service consumes. */
+  events: EventQueue | null;
   dataDir: string;
   stop(): Promise<void>;
 }
@@ -39,6 +43,8 @@ export interface WebFixtureOptions {
   aisSpeed?: number;
   /** Serve the cameras from the RTSP simulator (default true). */
   cameras?: boolean;
+  /** Run the alerts service (events queue → rules → alerts → board) on a private queue prefix. */
+  alerts?: boolean;
   logger?: Logger;
 }
 
@@ -83,6 +89,31 @@ export async function startWebFixture(o: WebFixtureOptions = {}): Promise<WebFix
 
     const dataDir = mkdtempSync(join(tmpdir(), 'portwatch-web-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+
+    let events: EventQueue | null = null;
+    if (o.alerts) {
+      const queuePrefix = `${prefix}bull`;
+      const connections: Redis[] = [];
+      cleanups.push(async () => {
+        for (const c of connections) await c.quit().catch(() => undefined);
+      });
+      const alerts = new AlertsService({
+        site,
+        store,
+        logger,
+        queuePrefix,
+        boardPrefix: prefix,
+        connect: () => {
+          const c = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
+          connections.push(c);
+          return c;
+        },
+      });
+      await alerts.start();
+      cleanups.push(() => alerts.stop());
+      events = new EventQueue({ connection: redis, logger, prefix: queuePrefix });
+      cleanups.push(() => events!.close());
+    }
     const api = await buildApiServer({
       store,
       logger,
@@ -101,7 +132,7 @@ export async function startWebFixture(o: WebFixtureOptions = {}): Promise<WebFix
       const { token } = await createApiToken(store, { name: `web test ${role}`, role, ...(role === 'inspector' ? { inspector: 'insp-01' } : {}) });
       tokens[role] = token;
     }
-    return { url: address, api, store, board, site, tokens, dataDir, stop };
+    return { url: address, api, store, board, site, tokens, dataDir, events, stop };
   } catch (err) {
     await stop();
     throw err;

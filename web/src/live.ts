@@ -32,7 +32,7 @@ export function upsertVessel(v: Vessel): void {
 
 /** The API's alert as the page shows it (one place that knows the wire shape). */
 export function normaliseAlert(a: Alert): Alert {
-  return { ...a, created_at: a.created_at ?? a.first ?? '' };
+  return { ...a, created_at: a.created_at ?? a.first_at ?? '' };
 }
 
 export async function loadAlerts(): Promise<void> {

@@ -42,41 +42,33 @@ export interface Vessel {
 export type Priority = 'info' | 'low' | 'medium' | 'high' | 'critical';
 export type AlertState = 'open' | 'acknowledged' | 'dispatched' | 'resolved' | 'false_alarm';
 
-export interface Box {
-  x1: number;
-  y1: number;
-  x2: number;
-  y2: number;
-  label?: string;
-  score?: number;
-}
-
+/** An alert as GET /api/alerts and the board's `alert` events carry it. */
 export interface Alert {
   id: string;
   rule: string;
-  rule_name?: string | null;
   kind: string;
+  kinds?: string[];
   severity: Priority;
+  priority?: number;
   state: AlertState;
+  active?: boolean;
   camera?: string | null;
   zone?: string | null;
   berth?: string | null;
   mmsi?: number | null;
-  score?: number | null;
-  title?: string | null;
+  first_at?: string;
+  last_at?: string;
   created_at: string;
-  first?: string;
-  last?: string;
-  priority?: number;
-  active?: boolean;
   updated_at?: string | null;
+  acknowledged_by?: string | null;
+  closed_by?: string | null;
+  shelved?: boolean;
   shelved_until?: string | null;
+  shelved_reason?: string | null;
+  flood_count?: number | null;
+  objects?: { event: string; kind: string; track: number | null; class: string | null; score: number | null; snapshot: string | null; first: string; last: string; active: boolean }[];
   snapshots?: string[];
   clip?: string | null;
-  boxes?: Box[];
-  track?: Point[];
-  zone_polygon?: Point[] | null;
   procedure?: string[];
-  history?: { at: string; action: string; by?: string | null; comment?: string | null }[];
-  count?: number;
+  history?: { at: string; action: string; by?: string | null; from_state?: string | null; to_state?: string | null; comment?: string | null }[];
 }

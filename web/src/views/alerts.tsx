@@ -36,7 +36,7 @@ export function AlertsView() {
   useEffect(() => {
     if (sound && arrived && arrived.severity === 'critical') chime();
   }, [arrived]);
-  const shown = alerts.filter((a) => show === 'all' || a.state === 'open' || a.state === 'acknowledged');
+  const shown = alerts.filter((a) => show === 'all' || a.state === 'open' || a.state === 'acknowledged' || a.state === 'dispatched');
   return (
     <section class="alerts" aria-labelledby="alerts-title">
       <div class="toolbar">
@@ -68,7 +68,10 @@ export function AlertsView() {
                 <span class="what">{alertTitle(a, t)}</span>
                 <span class="where">{[a.camera, a.zone, a.berth, a.mmsi].filter(Boolean).join(' · ')}</span>
                 <time dateTime={a.created_at}>{dateTime(a.created_at)}</time>
-                <span class="state">{t(`state.${a.state}` as MessageKey)}</span>
+                <span class="state">
+                  {t(`state.${a.state}` as MessageKey)}
+                  {a.shelved ? ` · ${t('state.shelved')}` : ''}
+                </span>
               </a>
               <AlertActions alert={a} compact />
             </li>
@@ -89,6 +92,7 @@ export function AlertActions({ alert, compact = false }: { alert: Alert; compact
   const [mode, setMode] = useState<null | 'shelve' | 'resolve'>(null);
   const [reason, setReason] = useState('');
   const [minutes, setMinutes] = useState(60);
+  const [comment, setComment] = useState('');
   const [outcome, setOutcome] = useState<'resolved' | 'false_alarm'>('resolved');
   const [error, setError] = useState<string | null>(null);
   if (!may(session?.role, 'alert.act')) return null;
@@ -108,7 +112,7 @@ export function AlertActions({ alert, compact = false }: { alert: Alert; compact
   return (
     <div class={`actions${compact ? ' compact' : ''}`}>
       {alert.state === 'open' && (
-        <button type="button" class="primary" onClick={() => act('ack', {})} data-testid="ack">
+        <button type="button" class="primary" onClick={() => act('ack', {})} data-testid="ack" aria-label={t('alerts.ack_one', { what: t(`kind.${alert.kind}` as MessageKey) })}>
           {t('alerts.ack')}
         </button>
       )}
@@ -127,17 +131,17 @@ export function AlertActions({ alert, compact = false }: { alert: Alert; compact
           }}
         >
           <label>
-            {t('alerts.reason')} <input required value={reason} onInput={(e) => setReason((e.target as HTMLInputElement).value)} />
+            {t('alerts.reason')} <input required value={reason} onInput={(e) => setReason((e.target as HTMLInputElement).value)} data-testid="shelve-reason" />
           </label>
           <label>
             {t('alerts.minutes')}{' '}
             <select value={String(minutes)} onChange={(e) => setMinutes(Number((e.target as HTMLSelectElement).value))}>
-              {[15, 60, 240, 720, 1440].map((m) => (
+              {[15, 60, 120, 240, 480].map((m) => (
                 <option value={String(m)}>{t('alerts.for_minutes', { n: m })}</option>
               ))}
             </select>
           </label>
-          <button type="submit">{t('alerts.shelve')}</button>
+          <button type="submit" data-testid="shelve-submit">{t('alerts.shelve')}</button>
         </form>
       )}
       {mode === 'resolve' && (
@@ -145,7 +149,7 @@ export function AlertActions({ alert, compact = false }: { alert: Alert; compact
           class="inline-form"
           onSubmit={(e) => {
             e.preventDefault();
-            void act('resolve', { outcome, comment: reason });
+            void act('resolve', { false_alarm: outcome === 'false_alarm', comment });
           }}
         >
           <label>
@@ -155,9 +159,9 @@ export function AlertActions({ alert, compact = false }: { alert: Alert; compact
             <input type="radio" name={`o-${alert.id}`} checked={outcome === 'false_alarm'} onChange={() => setOutcome('false_alarm')} /> {t('state.false_alarm')}
           </label>
           <label>
-            {t('alerts.comment')} <input required value={reason} onInput={(e) => setReason((e.target as HTMLInputElement).value)} />
+            {t('alerts.comment')} <input required value={comment} onInput={(e) => setComment((e.target as HTMLInputElement).value)} data-testid="close-comment" />
           </label>
-          <button type="submit">{t('alerts.close')}</button>
+          <button type="submit" data-testid="close-submit">{t('alerts.close')}</button>
         </form>
       )}
       {error && (
@@ -183,7 +187,11 @@ export function AlertDetail({ id }: { id: string }) {
   const a = alert ? { ...alert, ...(fromList ? { state: fromList.state } : {}) } : fromList;
   if (!a) return <p>{error ?? t('loading')}</p>;
   const camera = site?.cameras.find((c) => c.id === a.camera);
-  const zone = a.zone_polygon ?? camera?.zones?.find((z) => z.id === a.zone)?.polygon ?? null;
+  const zone = camera?.zones?.find((z) => z.id === a.zone)?.polygon ?? null;
+  const tripwire = camera?.tripwires?.find((w) => w.id === a.zone)?.line ?? null;
+  const objects = a.objects ?? [];
+  const scores = objects.map((o) => o.score).filter((x): x is number => x != null);
+  const score = scores.length ? Math.max(...scores) : null;
   return (
     <article class={`alert-detail prio-${a.severity}`} aria-labelledby="alert-title">
       <p>
@@ -198,7 +206,7 @@ export function AlertDetail({ id }: { id: string }) {
           <h2 id="why">{t('alert.why')}</h2>
           <dl>
             <dt>{t('alert.rule')}</dt>
-            <dd data-testid="alert-rule">{a.rule_name ?? a.rule}</dd>
+            <dd data-testid="alert-rule">{a.rule}</dd>
             <dt>{t('alert.event')}</dt>
             <dd>{t(`kind.${a.kind}` as MessageKey)}</dd>
             {a.camera && (
@@ -213,18 +221,34 @@ export function AlertDetail({ id }: { id: string }) {
                 <dd>{camera?.zones?.find((z) => z.id === a.zone)?.name ?? a.zone}</dd>
               </>
             )}
-            {a.score != null && (
+            {score != null && (
               <>
                 <dt>{t('alert.score')}</dt>
-                <dd>{a.score.toFixed(2)}</dd>
+                <dd data-testid="alert-score">{score.toFixed(2)}</dd>
+              </>
+            )}
+            {objects.length > 0 && (
+              <>
+                <dt>{t('alert.objects')}</dt>
+                <dd>{objects.map((o) => [o.class, o.track != null ? `#${o.track}` : null].filter(Boolean).join(' ')).join(', ')}</dd>
+              </>
+            )}
+            {a.mmsi != null && (
+              <>
+                <dt>{t('vessel.mmsi')}</dt>
+                <dd>
+                  <a href={`#/risk/${a.mmsi}`}>{a.mmsi}</a>
+                </dd>
               </>
             )}
             <dt>{t('alert.raised')}</dt>
             <dd>{dateTime(a.created_at)}</dd>
-            {a.shelved_until && (
+            {a.shelved && a.shelved_until && (
               <>
                 <dt>{t('alert.shelved_until')}</dt>
-                <dd>{dateTime(a.shelved_until)}</dd>
+                <dd>
+                  {dateTime(a.shelved_until)} {a.shelved_reason ? `(${a.shelved_reason})` : ''}
+                </dd>
               </>
             )}
           </dl>
@@ -233,7 +257,7 @@ export function AlertDetail({ id }: { id: string }) {
           <h2 id="evidence">{t('alert.evidence')}</h2>
           {(a.snapshots ?? []).length === 0 && <p class="empty">{t('alert.no_snapshot')}</p>}
           {(a.snapshots ?? []).map((s, i) => (
-            <Snapshot key={s} src={s} zone={i === 0 ? zone : null} boxes={i === 0 ? (a.boxes ?? []) : []} track={i === 0 ? (a.track ?? []) : []} label={t('alert.snapshot', { n: i + 1 })} />
+            <Snapshot key={s} src={s} zone={zone} line={tripwire} label={t('alert.snapshot', { n: i + 1 })} />
           ))}
           {a.clip && <Clip src={a.clip} label={t('alert.clip')} />}
         </section>
@@ -247,6 +271,7 @@ export function AlertDetail({ id }: { id: string }) {
             {(a.history ?? []).map((h) => (
               <li>
                 <time dateTime={h.at}>{dateTime(h.at)}</time> {t(`action.${h.action}` as MessageKey)}
+                {h.to_state ? ` → ${t(`state.${h.to_state}` as MessageKey)}` : ''}
                 {h.by ? ` · ${h.by}` : ''}
                 {h.comment ? ` — ${h.comment}` : ''}
               </li>
@@ -272,8 +297,12 @@ function useBlob(src: string): string | null {
   return url;
 }
 
-/** The snapshot with what raised the alert drawn over it: the zone, the boxes and the track's path (image coordinates 0..1). */
-function Snapshot({ src, zone, boxes, track, label }: { src: string; zone: Point[] | null; boxes: Alert['boxes'] & {}; track: Point[]; label: string }) {
+/**
+ * The snapshot (its boxes are drawn into the JPEG by pipeline/snapshot) with
+ * the zone or tripwire that raised the alert drawn over it, in the image's
+ * normalised coordinates.
+ */
+function Snapshot({ src, zone, line, label }: { src: string; zone: Point[] | null; line: [Point, Point] | null; label: string }) {
   const url = useBlob(src);
   const [size, setSize] = useState<[number, number]>([16, 9]);
   return (
@@ -281,12 +310,8 @@ function Snapshot({ src, zone, boxes, track, label }: { src: string; zone: Point
       <div class="overlay-box">
         {url && <img src={url} alt={label} data-testid="snapshot" onLoad={(e) => setSize([(e.target as HTMLImageElement).naturalWidth, (e.target as HTMLImageElement).naturalHeight])} />}
         <svg viewBox={`0 0 ${size[0]} ${size[1]}`} preserveAspectRatio="none" aria-hidden="true">
-          {zone && <polygon class="zone" points={zone.map(([x, y]) => `${x * size[0]},${y * size[1]}`).join(' ')} />}
-          {boxes.map((b) => {
-            const s = b.x2 <= 1 && b.y2 <= 1 ? size : [1, 1];
-            return <rect class="box" x={b.x1 * s[0]!} y={b.y1 * s[1]!} width={(b.x2 - b.x1) * s[0]!} height={(b.y2 - b.y1) * s[1]!} />;
-          })}
-          {track.length > 1 && <polyline class="track" points={track.map(([x, y]) => `${x * size[0]},${y * size[1]}`).join(' ')} />}
+          {zone && <polygon class="zone" data-testid="snapshot-zone" points={zone.map(([x, y]) => `${x * size[0]},${y * size[1]}`).join(' ')} />}
+          {line && <polyline class="zone" points={line.map(([x, y]) => `${x * size[0]},${y * size[1]}`).join(' ')} />}
         </svg>
       </div>
       <figcaption>{label}</figcaption>

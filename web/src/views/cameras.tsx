@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { blobUrl, get, sessionStore } from '../api.js';
 import { useI18n, type MessageKey } from '../i18n.js';
 import { LivePlayer } from '../live-player.js';
@@ -6,13 +6,16 @@ import { cameraTick, siteStore } from '../live.js';
 import { may } from '../roles.js';
 import { useStore } from '../store.js';
 
+/** One camera of GET /api/cameras. */
 export interface CameraStatus {
   id: string;
-  name?: string;
-  kind?: string;
-  health?: string | null;
-  health_since?: string | null;
-  still?: string | null;
+  name: string;
+  kind: string;
+  enabled: boolean;
+  state: string;
+  reason?: string | null;
+  since?: string | null;
+  last_frame_at?: string | null;
 }
 
 export function CamerasView() {
@@ -27,7 +30,7 @@ export function CamerasView() {
       .catch((e: Error) => setError(e.message));
   }, [tick]);
   if (!cams) return <p>{error ?? t('loading')}</p>;
-  const shown = cams.filter((c) => !filter || `${c.id} ${c.name ?? ''}`.toLowerCase().includes(filter.toLowerCase()));
+  const shown = cams.filter((c) => !filter || `${c.id} ${c.name}`.toLowerCase().includes(filter.toLowerCase()));
   return (
     <section aria-labelledby="cams-title">
       <div class="toolbar">
@@ -36,13 +39,13 @@ export function CamerasView() {
       </div>
       <ul class="camera-grid" data-testid="camera-grid">
         {shown.map((c) => (
-          <li key={c.id} class={`camera health-${c.health ?? 'unknown'}`}>
+          <li key={c.id} class={`camera health-${c.state}`}>
             <a href={`#/cameras/${encodeURIComponent(c.id)}`}>
-              <Still src={c.still ?? `/api/cameras/${encodeURIComponent(c.id)}/still`} alt={c.name ?? c.id} />
-              <span class="name">{c.name ?? c.id}</span>
-              <span class="health">
-                {t(`health.${c.health ?? 'unknown'}` as MessageKey)}
-                {c.health_since ? ` · ${time(c.health_since)}` : ''}
+              {c.enabled && c.kind !== 'body_worn' ? <Still src={`/api/live/${encodeURIComponent(c.id)}/still`} alt={t('cameras.still', { name: c.name })} /> : <div class="no-still" aria-hidden="true" />}
+              <span class="name">{c.name}</span>
+              <span class="health" title={c.reason ?? ''}>
+                {t(`health.${c.state}` as MessageKey)}
+                {c.last_frame_at ? ` · ${t('cameras.last_frame', { t: time(c.last_frame_at) })}` : ''}
               </span>
             </a>
           </li>
@@ -52,18 +55,29 @@ export function CamerasView() {
   );
 }
 
+/** A recent still, fetched once the tile scrolls into view (a grid of 284 cameras must not ask for all at once). */
 function Still({ src, alt }: { src: string; alt: string }) {
+  const box = useRef<HTMLDivElement>(null);
   const [url, setUrl] = useState<string | null>(null);
+  const [failed, setFailed] = useState(false);
   useEffect(() => {
     let made: string | null = null;
-    blobUrl(src)
-      .then((u) => setUrl((made = u)))
-      .catch(() => setUrl(null));
+    let cancelled = false;
+    const io = new IntersectionObserver((entries) => {
+      if (!entries.some((e) => e.isIntersecting)) return;
+      io.disconnect();
+      blobUrl(src)
+        .then((u) => (cancelled ? URL.revokeObjectURL(u) : setUrl((made = u))))
+        .catch(() => !cancelled && setFailed(true));
+    });
+    io.observe(box.current!);
     return () => {
+      cancelled = true;
+      io.disconnect();
       if (made) URL.revokeObjectURL(made);
     };
   }, [src]);
-  return url ? <img src={url} alt={alt} loading="lazy" /> : <div class="no-still" aria-hidden="true" />;
+  return <div ref={box} class="still">{url ? <img src={url} alt={alt} /> : <div class={`no-still${failed ? ' failed' : ''}`} aria-hidden="true" />}</div>;
 }
 
 export function LiveCameraView({ id }: { id: string }) {

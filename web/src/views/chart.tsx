@@ -239,7 +239,7 @@ export function ChartView() {
               <dt>{t('vessel.risk')}</dt>
               <dd>
                 <a href={`#/risk/${sel.mmsi}`} style={{ color: riskColour(sel.risk_level) }}>
-                  {sel.risk_level && sel.risk_score != null ? t('risk.score_level', { score: sel.risk_score, level: t(`risk.level.${sel.risk_level}` as never) }) : t('risk.open')}
+                  {sel.risk_level && sel.risk_score != null ? t('risk.score_level', { score: sel.risk_score, level: t(`risk.level.${sel.risk_level}` as never) }) : t('risk.none')}
                 </a>
               </dd>
               <dt>{t('vessel.track')}</dt>

@@ -2,29 +2,40 @@ import { useEffect, useState } from 'preact/hooks';
 import { get, send, sessionStore } from '../api.js';
 import { useI18n, type MessageKey } from '../i18n.js';
 import { LivePlayer } from '../live-player.js';
-import { dispatchTick } from '../live.js';
+import { dispatchTick, siteStore } from '../live.js';
 import { may } from '../roles.js';
 import { useStore } from '../store.js';
 import { riskColour } from './chart.js';
 
+/** An inspection as GET /api/dispatch and /api/inspector/jobs carry it. */
 export interface Inspection {
   id: string;
+  created_at: string;
+  target_kind: string;
   target: string;
-  target_name?: string | null;
   mmsi?: number | null;
+  vessel_name?: string | null;
+  berth?: string | null;
   risk_level?: string | null;
-  draw_id?: string | null;
-  verify_url?: string | null;
+  alert_id?: string | null;
+  severity?: string | null;
+  state: string;
   inspector?: string | null;
-  inspector_name?: string | null;
   ack_deadline?: string | null;
-  status: string;
-  /** The inspector's body-worn camera, while the job is open. */
-  body_worn_camera?: string | null;
-  findings?: string | null;
+  acknowledged_at?: string | null;
+  result?: string | null;
   outcome?: string | null;
+  findings?: { code?: string; text: string }[];
   photos?: string[];
+  completed_at?: string | null;
+  /** The draws that chose the target and the inspector, verifiable at /api/public/draws/:id. */
+  target_draw_id?: string | null;
+  inspector_draw_id?: string | null;
 }
+
+/** Open jobs: drawn or assigned and not yet acknowledged or done. */
+export const awaitingAck = (j: Inspection) => j.state === 'assigned';
+export const targetLabel = (j: Inspection) => j.vessel_name ?? j.target;
 
 export function useNow(periodMs = 1000): number {
   const [now, setNow] = useState(Date.now());
@@ -45,20 +56,46 @@ export function Countdown({ until }: { until: string | null | undefined }) {
   return <span class={s < 0 ? 'overdue' : s < 120 ? 'due-soon' : ''}>{s < 0 ? t('dispatch.overdue', { t: text }) : text}</span>;
 }
 
+/** Links to the public records of the draws that chose this job: anyone can check them. */
+function DrawLinks({ job }: { job: Inspection }) {
+  const { t } = useI18n();
+  const links = [
+    job.target_draw_id ? { id: job.target_draw_id, label: t('dispatch.verify_target') } : null,
+    job.inspector_draw_id ? { id: job.inspector_draw_id, label: t('dispatch.verify_inspector') } : null,
+  ].filter((x): x is { id: string; label: string } => x !== null);
+  if (links.length === 0) return <span>—</span>;
+  return (
+    <>
+      {links.map((l, i) => (
+        <>
+          {i > 0 && ' · '}
+          <a href={`/api/public/draws/${encodeURIComponent(l.id)}`} target="_blank" rel="noopener">
+            {l.label}
+          </a>
+        </>
+      ))}
+    </>
+  );
+}
+
 export function DispatchView() {
   const { t } = useI18n();
   const tick = useStore(dispatchTick);
   const session = useStore(sessionStore);
+  const site = useStore(siteStore);
   const [jobs, setJobs] = useState<Inspection[] | null>(null);
   const [open, setOpen] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    get<Inspection[] | { inspections: Inspection[] }>('/api/dispatch')
-      .then((r) => setJobs(Array.isArray(r) ? r : r.inspections))
+    get<{ inspections: Inspection[] }>('/api/dispatch')
+      .then((r) => setJobs(r.inspections))
       .catch((e: Error) => setError(e.message));
   }, [tick]);
   if (!jobs) return <p>{error ?? t('loading')}</p>;
   const job = jobs.find((j) => j.id === open);
+  const inspectorName = (id: string | null | undefined) => (id ? (site?.inspectors?.find((i) => i.id === id)?.name ?? id) : '—');
+  // The body-worn recorder of the job's inspector, while the job is open.
+  const bodyWorn = job && (job.state === 'assigned' || job.state === 'acknowledged') ? site?.cameras.find((c) => c.kind === 'body_worn' && c.inspector === job.inspector) : undefined;
   return (
     <section aria-labelledby="dispatch-title">
       <h1 id="dispatch-title">{t('dispatch.title', { n: jobs.length })}</h1>
@@ -79,14 +116,16 @@ export function DispatchView() {
               <tr key={j.id} aria-selected={j.id === open}>
                 <td>
                   <button type="button" class="link" onClick={() => setOpen(j.id === open ? null : j.id)}>
-                    {j.target_name ?? j.target}
+                    {targetLabel(j)}
                   </button>
                 </td>
                 <td style={{ color: riskColour(j.risk_level) }}>{j.risk_level ? t(`risk.level.${j.risk_level}` as MessageKey) : '—'}</td>
-                <td>{j.verify_url ? <a href={j.verify_url}>{t('dispatch.verify', { id: j.draw_id ?? '' })}</a> : (j.draw_id ?? '—')}</td>
-                <td>{j.inspector_name ?? j.inspector ?? '—'}</td>
-                <td>{j.status === 'drawn' || j.status === 'notified' ? <Countdown until={j.ack_deadline} /> : '—'}</td>
-                <td>{t(`job.${j.status}` as MessageKey)}</td>
+                <td>
+                  <DrawLinks job={j} />
+                </td>
+                <td>{inspectorName(j.inspector)}</td>
+                <td>{awaitingAck(j) ? <Countdown until={j.ack_deadline} /> : '—'}</td>
+                <td>{t(`job.${j.state}` as MessageKey)}</td>
               </tr>
             ))}
           </tbody>
@@ -94,9 +133,24 @@ export function DispatchView() {
       </div>
       {job && (
         <section class="job" aria-labelledby="job-title">
-          <h2 id="job-title">{t('dispatch.job', { target: job.target_name ?? job.target })}</h2>
-          {job.body_worn_camera && may(session?.role, 'camera.live') && <LivePlayer camera={job.body_worn_camera} label={t('dispatch.body_worn', { name: job.inspector_name ?? job.inspector ?? '' })} />}
-          {job.findings && <p>{job.findings}</p>}
+          <h2 id="job-title">{t('dispatch.job', { target: targetLabel(job) })}</h2>
+          <p>
+            {t(`job.${job.state}` as MessageKey)} · {inspectorName(job.inspector)}
+            {job.alert_id && (
+              <>
+                {' · '}
+                <a href={`#/alerts/${job.alert_id}`}>{t('dispatch.alert')}</a>
+              </>
+            )}
+          </p>
+          {bodyWorn && may(session?.role, 'camera.live') && <LivePlayer camera={bodyWorn.id} label={t('dispatch.body_worn', { name: inspectorName(job.inspector) })} />}
+          {(job.findings ?? []).length > 0 && (
+            <ul>
+              {job.findings!.map((f) => (
+                <li>{f.code ? `${f.code}: ${f.text}` : f.text}</li>
+              ))}
+            </ul>
+          )}
         </section>
       )}
     </section>

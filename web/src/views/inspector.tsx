@@ -4,7 +4,7 @@ import { useI18n, type MessageKey } from '../i18n.js';
 import { dispatchTick } from '../live.js';
 import { may } from '../roles.js';
 import { useStore } from '../store.js';
-import { Countdown, type Inspection } from './dispatch.js';
+import { awaitingAck, Countdown, targetLabel, type Inspection } from './dispatch.js';
 
 /** The inspector's page, laid out for a phone: my jobs, acknowledge, record the result. */
 export function InspectorView({ job }: { job: string | null }) {
@@ -14,8 +14,8 @@ export function InspectorView({ job }: { job: string | null }) {
   const [error, setError] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
   useEffect(() => {
-    get<Inspection[] | { inspections: Inspection[] }>('/api/inspector/jobs')
-      .then((r) => setJobs(Array.isArray(r) ? r : r.inspections))
+    get<{ inspections: Inspection[] }>('/api/inspector/jobs')
+      .then((r) => setJobs(r.inspections))
       .catch((e: Error) => setError(e.message));
   }, [tick, reload]);
   if (!jobs) return <p>{error ?? t('loading')}</p>;
@@ -29,9 +29,12 @@ export function InspectorView({ job }: { job: string | null }) {
         {jobs.map((j) => (
           <li key={j.id}>
             <a href={`#/inspector/${encodeURIComponent(j.id)}`}>
-              <strong>{j.target_name ?? j.target}</strong>
-              <span>{t(`job.${j.status}` as MessageKey)}</span>
-              {(j.status === 'drawn' || j.status === 'notified') && <Countdown until={j.ack_deadline} />}
+              <strong>{targetLabel(j)}</strong>
+              <span>
+                {t(`job.${j.state}` as MessageKey)}
+                {j.berth ? ` · ${j.berth}` : ''}
+              </span>
+              {awaitingAck(j) && <Countdown until={j.ack_deadline} />}
             </a>
           </li>
         ))}
@@ -44,7 +47,8 @@ function JobView({ job, done }: { job: Inspection; done: () => void }) {
   const { t } = useI18n();
   const session = useStore(sessionStore);
   const [findings, setFindings] = useState('');
-  const [outcome, setOutcome] = useState<'release' | 'hold'>('release');
+  const [result, setResult] = useState<'pass' | 'fail'>('pass');
+  const [outcome, setOutcome] = useState<'released' | 'held'>('released');
   const [photos, setPhotos] = useState<File[]>([]);
   const [busy, setBusy] = useState(false);
   const [msg, setMsg] = useState<string | null>(null);
@@ -65,8 +69,10 @@ function JobView({ job, done }: { job: Inspection; done: () => void }) {
     setError(null);
     try {
       const form = new FormData();
+      form.set('result', result);
       form.set('outcome', outcome);
-      form.set('findings', findings);
+      // One finding per line of the text box.
+      form.set('findings', JSON.stringify(findings.split('\n').map((l) => l.trim()).filter(Boolean).map((text) => ({ text }))));
       for (const p of photos) form.append('photos', p, p.name);
       await send('POST', `${base}/result`, form);
       setMsg(t('inspector.saved'));
@@ -83,37 +89,53 @@ function JobView({ job, done }: { job: Inspection; done: () => void }) {
       <p>
         <a href="#/inspector">{t('back')}</a>
       </p>
-      <h1 id="job-title">{job.target_name ?? job.target}</h1>
-      <p>
-        {t(`job.${job.status}` as MessageKey)} {(job.status === 'drawn' || job.status === 'notified') && <Countdown until={job.ack_deadline} />}
+      <h1 id="job-title">{targetLabel(job)}</h1>
+      <p data-testid="job-state">
+        {t(`job.${job.state}` as MessageKey)} {awaitingAck(job) && <Countdown until={job.ack_deadline} />}
       </p>
-      {canRecord && (job.status === 'drawn' || job.status === 'notified') && (
+      {job.berth && <p>{t('inspector.berth', { berth: job.berth })}</p>}
+      {canRecord && awaitingAck(job) && (
         <button type="button" class="primary big" onClick={acknowledge} data-testid="job-ack">
           {t('inspector.ack')}
         </button>
       )}
-      {canRecord && (job.status === 'acknowledged' || job.status === 'in_progress') && (
+      {canRecord && job.state === 'acknowledged' && (
         <form onSubmit={submit} class="result-form">
           <label for="photos">{t('inspector.photos')}</label>
-          <input id="photos" type="file" accept="image/*" capture="environment" multiple onChange={(e) => setPhotos([...((e.target as HTMLInputElement).files ?? [])])} />
+          <input id="photos" type="file" accept="image/*" capture="environment" multiple data-testid="photos" onChange={(e) => setPhotos([...((e.target as HTMLInputElement).files ?? [])])} />
           {photos.length > 0 && <p>{t('inspector.photo_count', { n: photos.length })}</p>}
           <label for="findings">{t('inspector.findings')}</label>
-          <textarea id="findings" rows={5} value={findings} onInput={(e) => setFindings((e.target as HTMLTextAreaElement).value)} required />
+          <textarea id="findings" rows={5} value={findings} placeholder={t('inspector.findings_hint')} onInput={(e) => setFindings((e.target as HTMLTextAreaElement).value)} />
+          <fieldset>
+            <legend>{t('inspector.result')}</legend>
+            <label>
+              <input type="radio" name="result" checked={result === 'pass'} onChange={() => setResult('pass')} /> {t('inspector.pass')}
+            </label>
+            <label>
+              <input type="radio" name="result" checked={result === 'fail'} onChange={() => setResult('fail')} /> {t('inspector.fail')}
+            </label>
+          </fieldset>
           <fieldset>
             <legend>{t('inspector.outcome')}</legend>
             <label>
-              <input type="radio" name="outcome" checked={outcome === 'release'} onChange={() => setOutcome('release')} /> {t('inspector.release')}
+              <input type="radio" name="outcome" checked={outcome === 'released'} onChange={() => setOutcome('released')} /> {t('inspector.released')}
             </label>
             <label>
-              <input type="radio" name="outcome" checked={outcome === 'hold'} onChange={() => setOutcome('hold')} /> {t('inspector.hold')}
+              <input type="radio" name="outcome" checked={outcome === 'held'} onChange={() => setOutcome('held')} data-testid="outcome-held" /> {t('inspector.held')}
             </label>
           </fieldset>
-          <button type="submit" class="primary big" disabled={busy}>
+          <button type="submit" class="primary big" disabled={busy} data-testid="submit-result">
             {t('inspector.submit')}
           </button>
         </form>
       )}
-      {job.outcome && <p data-testid="job-outcome">{t(`inspector.${job.outcome}` as MessageKey)}</p>}
+      {job.state === 'completed' && (
+        <p data-testid="job-outcome">
+          {job.result ? t(`inspector.${job.result}` as MessageKey) : ''}
+          {job.outcome ? ` · ${t(`inspector.${job.outcome}` as MessageKey)}` : ''}
+          {(job.photos ?? []).length > 0 ? ` · ${t('inspector.photo_count', { n: job.photos!.length })}` : ''}
+        </p>
+      )}
       {msg && <p role="status">{msg}</p>}
       {error && <p role="alert" class="error">{error}</p>}
     </section>

@@ -1,5 +1,5 @@
-import { useEffect, useState } from 'preact/hooks';
-import { get } from '../api.js';
+import { vesselsStore } from '../live.js';
+import { useStore } from '../store.js';
 import { useI18n, type MessageKey } from '../i18n.js';
 import { riskColour } from './chart.js';
 
@@ -13,74 +13,54 @@ export interface RiskScore {
   history?: { at: string; score: number; level?: string }[];
 }
 
+/**
+ * Vessel risk as the API has it: each vessel's latest score and level (from
+ * GET /api/vessels); the breakdown and history when the API serves them.
+ */
 export function RiskView({ mmsi }: { mmsi: string | null }) {
   const { t, dateTime } = useI18n();
-  const [list, setList] = useState<RiskScore[] | null>(null);
-  const [one, setOne] = useState<RiskScore | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    setError(null);
-    if (mmsi)
-      get<RiskScore>(`/api/risk/${encodeURIComponent(mmsi)}`)
-        .then(setOne)
-        .catch((e: Error) => setError(e.message));
-    else
-      get<RiskScore[] | { vessels: RiskScore[] }>('/api/risk')
-        .then((r) => setList(Array.isArray(r) ? r : r.vessels))
-        .catch((e: Error) => setError(e.message));
-  }, [mmsi]);
-  if (error) return <p role="alert" class="error">{error}</p>;
-  if (!mmsi)
+  const vessels = useStore(vesselsStore);
+  if (!mmsi) {
+    const list = [...vessels.values()].sort((a, b) => (b.risk_score ?? -1) - (a.risk_score ?? -1));
     return (
       <section aria-labelledby="risk-title">
         <h1 id="risk-title">{t('risk.title')}</h1>
         <ul class="risk-list">
-          {(list ?? []).map((r) => (
+          {list.map((r) => (
             <li key={r.mmsi}>
               <a href={`#/risk/${r.mmsi}`}>
-                <span class="dot" style={{ background: riskColour(r.level) }} /> {r.name ?? r.mmsi} · {t('risk.score_level', { score: r.score, level: t(`risk.level.${r.level}` as MessageKey) })}
+                <span class="dot" style={{ background: riskColour(r.risk_level) }} /> {r.name ?? r.mmsi} ·{' '}
+                {r.risk_level && r.risk_score != null ? t('risk.score_level', { score: r.risk_score, level: t(`risk.level.${r.risk_level}` as MessageKey) }) : t('risk.none')}
               </a>
             </li>
           ))}
         </ul>
       </section>
     );
-  if (!one) return <p>{t('loading')}</p>;
+  }
+  const one = vessels.get(Number(mmsi));
   return (
     <section aria-labelledby="risk-title">
       <p>
         <a href="#/risk">{t('back')}</a>
       </p>
       <h1 id="risk-title">
-        {one.name ?? one.mmsi} <span style={{ color: riskColour(one.level) }}>{t('risk.score_level', { score: one.score, level: t(`risk.level.${one.level}` as MessageKey) })}</span>
+        {one?.name ?? mmsi}{' '}
+        <span style={{ color: riskColour(one?.risk_level) }}>
+          {one?.risk_level && one.risk_score != null ? t('risk.score_level', { score: one.risk_score, level: t(`risk.level.${one.risk_level}` as MessageKey) }) : t('risk.none')}
+        </span>
       </h1>
-      <table class="board">
-        <thead>
-          <tr>
-            <th scope="col">{t('risk.indicator')}</th>
-            <th scope="col">{t('risk.points')}</th>
-            <th scope="col">{t('risk.evidence')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(one.breakdown ?? []).map((b) => (
-            <tr>
-              <td>{b.indicator}</td>
-              <td class="num">{b.points}</td>
-              <td>{b.evidence ?? '—'}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <h2>{t('risk.history')}</h2>
-      <ol class="history">
-        {(one.history ?? []).map((h) => (
-          <li>
-            <time dateTime={h.at}>{dateTime(h.at)}</time> {h.score}
-            {h.level ? ` · ${t(`risk.level.${h.level}` as MessageKey)}` : ''}
-          </li>
-        ))}
-      </ol>
+      {one && (
+        <dl>
+          <dt>{t('vessel.mmsi')}</dt>
+          <dd>{one.mmsi}</dd>
+          <dt>{t('vessel.seen')}</dt>
+          <dd>{dateTime(one.time)}</dd>
+          <dt>{t('vessel.berth_visit')}</dt>
+          <dd>{one.berth ? t('vessel.visit', { berth: one.berth, from: dateTime(one.berth_since) }) : t('vessel.no_visit')}</dd>
+        </dl>
+      )}
+      <p class="empty">{t('risk.breakdown_missing')}</p>
     </section>
   );
 }

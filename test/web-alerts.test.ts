@@ -1,0 +1,151 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setAlertClip } from '../pipeline/alerts/index.js';
+import { assignInspector, createInspection, getInspection } from '../pipeline/dispatch/inspection-store.js';
+import { eventId } from '../pipeline/events/index.js';
+import { startWebFixture, type WebFixture } from './helpers/web-server.js';
+
+// Alerts and inspections in Debian's Chromium against the real API, store,
+// Redis and alerts service: an event published on the events queue becomes an
+// alert on the open page, is acknowledged there and the API says so; its detail
+// shows the snapshot and plays the clip; an inspector records a result with a photo.
+
+const SHOTS = join(import.meta.dirname, '.cache', 'web-screenshots');
+const VTEST = join(import.meta.dirname, 'fixtures', 'video', 'vtest-640x480.mp4');
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
+
+let fx: WebFixture;
+let browser: Browser;
+let context: BrowserContext;
+const foreign: string[] = [];
+const consoleErrors: string[] = [];
+
+async function page(viewport = { width: 1920, height: 1080 }): Promise<Page> {
+  const p = await context.newPage();
+  await p.setViewportSize(viewport);
+  p.on('console', (m) => m.type() === 'error' && consoleErrors.push(`${p.url()}: ${m.text()}`));
+  p.on('pageerror', (e) => consoleErrors.push(`${p.url()}: ${e.message}`));
+  return p;
+}
+
+async function signIn(p: Page, token: string, hash = ''): Promise<void> {
+  await p.goto(`${fx.url}/${hash}`);
+  await p.fill('#token', token);
+  await p.click('button[type=submit]');
+  await p.waitForSelector('header nav');
+}
+
+const api = async (path: string, token: string) => {
+  const r = await fetch(`${fx.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  expect(r.status, path).toBe(200);
+  return r.json() as Promise<any>;
+};
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  fx = await startWebFixture({ alerts: true, ais: false, cameras: false });
+  browser = await chromium.launch({ executablePath: '/usr/lib/chromium/chromium', args: CHROMIUM_ARGS });
+  context = await browser.newContext({ locale: 'zh-CN' });
+  context.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(`${fx.url}/`) && !u.startsWith('blob:') && !u.startsWith('data:')) foreign.push(u);
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await fx?.stop();
+});
+
+describe('web alerts and inspections', () => {
+  let alertId = '';
+
+  it('shows an alert live, acknowledges it from the page, and the API has the new state', async () => {
+    const p = await page();
+    await signIn(p, fx.tokens.operator, '#/alerts');
+    await p.waitForSelector('.empty');
+    // The evidence: a frame of the footage as the snapshot, written where the pipeline writes them.
+    mkdirSync(join(fx.dataDir, 'snapshots'), { recursive: true });
+    const r = spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-ss', '3', '-i', VTEST, '-frames:v', '1', join(fx.dataDir, 'snapshots', 'dock-001-1.jpg')]);
+    expect(r.status).toBe(0);
+    const time = new Date();
+    await fx.events!.publish({
+      id: eventId('web-test', 'dock-001', 'quay-edge', 1, time.getTime()),
+      time,
+      kind: 'unauthorized_access',
+      phase: 'start',
+      camera: 'dock-001',
+      zone: 'quay-edge',
+      track: 1,
+      class: 'person',
+      score: 0.91,
+      bbox: [40, 170, 100, 290],
+      snapshot: 'dock-001-1.jpg',
+    });
+    // Arrives over the live stream, without a reload.
+    const item = p.locator('[data-testid=alert-list] li').first();
+    await item.waitFor({ timeout: 30_000 });
+    expect(await item.getAttribute('class')).toContain('prio-high');
+    expect(await item.textContent()).toContain('非法闯入');
+    alertId = (await item.getAttribute('data-alert-id'))!;
+    await p.screenshot({ path: join(SHOTS, 'alerts-live.png') });
+    await item.locator('[data-testid=ack]').click();
+    await expect.poll(() => item.locator('.state').textContent()).toContain('已确认');
+    const fromApi = await api(`/api/alerts/${alertId}`, fx.tokens.operator);
+    expect(fromApi.state).toBe('acknowledged');
+    expect(fromApi.acknowledged_by).toBe('web test operator');
+    await p.close();
+  });
+
+  it("shows why the alert was raised, its snapshot with the zone, and plays its clip", async () => {
+    mkdirSync(join(fx.dataDir, 'clips'), { recursive: true });
+    copyFileSync(VTEST, join(fx.dataDir, 'clips', 'alert.mp4'));
+    await setAlertClip(fx.store, alertId, 'clips/alert.mp4');
+    const p = await page();
+    await signIn(p, fx.tokens.operator, `#/alerts/${alertId}`);
+    expect(await p.locator('[data-testid=alert-rule]').textContent()).toBe('quay-intrusion');
+    expect(await p.locator('[data-testid=alert-score]').textContent()).toBe('0.91');
+    const img = p.locator('[data-testid=snapshot]');
+    await expect.poll(() => img.evaluate((i: any) => (i.complete ? i.naturalWidth : 0) as number), { timeout: 15_000 }).toBe(640);
+    // The quay-edge zone from the site file, over the picture.
+    expect(await p.locator('[data-testid=snapshot-zone]').getAttribute('points')).toBe('0,158.4 179.20000000000002,158.4 179.20000000000002,240 0,240');
+    const clip = p.locator('[data-testid=clip]');
+    await clip.waitFor();
+    await clip.evaluate((v: any) => v.play());
+    await expect.poll(() => clip.evaluate((v: any) => v.currentTime as number), { timeout: 15_000 }).toBeGreaterThan(0.3);
+    expect(await p.locator('.history li').allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('确认')]));
+    await p.screenshot({ path: join(SHOTS, 'alert-detail.png'), fullPage: true });
+    await p.close();
+  });
+
+  it('lets an inspector acknowledge a job and record a result with a photo, on a phone', async () => {
+    const { inspection } = await createInspection(fx.store, { target_kind: 'vessel', target: '413000001', mmsi: 413000001, vessel_name: 'HAI XING', berth: 'D1', risk_level: 'HRS' }, 'web test');
+    const assigned = await assignInspector(fx.store, { roster: fx.site.inspectors.filter((i) => i.id === 'insp-01'), timeZone: fx.site.site.timezone, settings: fx.site.dispatch, actor: 'web test' }, inspection.id);
+    expect(assigned.inspection?.inspector ?? (await getInspection(fx.store, inspection.id))!.inspector).toBe('insp-01');
+    const p = await page({ width: 390, height: 844 });
+    await signIn(p, fx.tokens.inspector);
+    await p.locator('[data-testid=jobs] a', { hasText: 'HAI XING' }).click();
+    await p.locator('[data-testid=job-ack]').click();
+    await expect.poll(() => p.locator('[data-testid=job-state]').textContent()).toContain('已确认');
+    await p.setInputFiles('[data-testid=photos]', join(fx.dataDir, 'snapshots', 'dock-001-1.jpg'));
+    await p.fill('#findings', '冷藏集装箱温度记录缺失\n货物与申报一致');
+    await p.check('[data-testid=outcome-held]');
+    await p.screenshot({ path: join(SHOTS, 'inspector-390.png'), fullPage: true });
+    await p.click('[data-testid=submit-result]');
+    await p.locator('[data-testid=job-outcome]').waitFor({ timeout: 15_000 });
+    const done = await getInspection(fx.store, inspection.id);
+    expect(done).toMatchObject({ state: 'completed', result: 'pass', outcome: 'held' });
+    expect(done!.findings.map((f: { text: string }) => f.text)).toEqual(['冷藏集装箱温度记录缺失', '货物与申报一致']);
+    expect(done!.photos).toHaveLength(1);
+    expect(await p.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number)).toBeLessThanOrEqual(390);
+    await p.close();
+  });
+
+  it('made no request outside its own origin and logged no console error', () => {
+    expect(foreign.join('\n')).toBe('');
+    expect(consoleErrors.join('\n')).toBe('');
+  });
+});
