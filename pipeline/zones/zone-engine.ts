@@ -264,6 +264,9 @@ export class ZoneEngine {
     const out: PortEvent[] = [];
     const local = localTime(now, this.timeZone);
 
+    // Where each object was before this run: a person emerging from a merged box appears beside it.
+    const before = new Map<ObjectMemo, Box>();
+    for (const m of this.objects.values()) if (m.confirmed) before.set(m, m.box);
     const present = new Set<number>();
     for (const t of tracks) {
       present.add(t.id);
@@ -271,7 +274,7 @@ export class ZoneEngine {
       let m = this.objects.get(t.id);
       if (!m) {
         m = newMemo(t);
-        this.inheritEntry(m, t);
+        this.inheritEntry(m, t, before);
         this.objects.set(t.id, m);
       }
       m.class = t.class;
@@ -392,12 +395,15 @@ export class ZoneEngine {
    * it takes that object's zone entry times, so its dwell runs from when they
    * entered, not from when the tracker told them apart.
    */
-  private inheritEntry(m: ObjectMemo, t: Track): void {
+  private inheritEntry(m: ObjectMemo, t: Track, before: Map<ObjectMemo, Box>): void {
     let parent: ObjectMemo | null = null;
     let best = 0.5;
-    for (const o of this.objects.values()) {
-      if (o === m || !o.confirmed) continue;
-      const c = coverage(t.box, o.box);
+    for (const [o, b] of before) {
+      // The merged box, grown by half its width and a quarter of its height: the pair walked
+      // on since it was seen, and the one who comes out of it is at its side.
+      const gx = 0.5 * (b[2] - b[0]);
+      const gy = 0.25 * (b[3] - b[1]);
+      const c = coverage(t.box, [b[0] - gx, b[1] - gy, b[2] + gx, b[3] + gy]);
       if (c >= best) {
         best = c;
         parent = o;
