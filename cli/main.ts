@@ -32,6 +32,9 @@ group('draw', async () => (await import('./commands/draw.js')).registerDrawComma
 group('dispatch', async () => (await import('./commands/dispatch.js')).registerDispatchCommands);
 group('declarations', async () => (await import('./commands/declarations.js')).registerDeclarationsCommands);
 group('public', async () => (await import('./commands/public.js')).registerPublicCommands);
+group('api', async () => (await import('./commands/api.js')).registerApiCommands);
+group('token', async () => (await import('./commands/token.js')).registerTokenCommands);
+group('query', async () => (await import('./commands/query.js')).registerQueryCommands);
 
 try {
   const name = process.argv.slice(2).find((arg) => !arg.startsWith('-'));

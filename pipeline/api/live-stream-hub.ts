@@ -59,29 +59,35 @@ export class LiveStreamHub {
 
   /** Streams to `res` (headers already sent) until the client goes away or the hub closes. */
   async attach(res: ServerResponse, opts: LiveClientOptions = {}): Promise<void> {
-    const client: Client = { res, types: opts.types ?? null, lastSent: null, pending: opts.lastEventId ? [] : null };
+    // Every client replays from a pinned id: its Last-Event-ID, or the stream's end as it
+    // connects. Whatever is appended from then on reaches it, whichever way it comes.
+    const client: Client = { res, types: opts.types ?? null, lastSent: null, pending: [] };
     this.clients.add(client);
     res.once('close', () => this.clients.delete(client));
     this.ensureLoop();
-    res.write('retry: 2000\n\n');
-    if (!opts.lastEventId) return;
     try {
-      let after = opts.lastEventId;
+      let after = opts.lastEventId ?? (await this.o.board.lastId());
       client.lastSent = after;
-      let first = true;
-      for (;;) {
-        const page = await this.o.board.read(after, { count: 500 });
-        if (first && page.gap) res.write(`event: reset\ndata: ${JSON.stringify({ reason: 'the stream was trimmed past your last event; reload the current state' })}\n\n`);
-        first = false;
-        for (const m of page.messages) this.write(client, m);
-        if (page.messages.length < 500 || res.destroyed) break;
-        after = page.lastId;
+      // The first bytes (and with them the response headers) go out once the start is pinned.
+      res.write('retry: 2000\n\n');
+      if (opts.lastEventId) {
+        let first = true;
+        for (;;) {
+          const page = await this.o.board.read(after, { count: 500 });
+          if (first && page.gap) res.write(`event: reset\ndata: ${JSON.stringify({ reason: 'the stream was trimmed past your last event; reload the current state' })}\n\n`);
+          first = false;
+          for (const m of page.messages) this.write(client, m);
+          if (page.messages.length < 500 || res.destroyed) break;
+          after = page.lastId;
+        }
       }
     } catch (err) {
       this.o.logger.warn({ err: (err as Error).message }, 'live stream replay failed; the client will reconnect');
+      this.clients.delete(client);
       res.end();
       return;
     }
+    // The fan-out loop may have read messages after the pinned id before or during the replay: the id check drops repeats.
     const pending = client.pending ?? [];
     client.pending = null;
     for (const m of pending) this.write(client, m);

@@ -82,9 +82,9 @@ export async function buildApiServer(o: ApiServerOptions): Promise<ApiServer> {
     read: readWithTimeout(o.store, queryTimeoutMs),
   };
   const app = Fastify({
-    loggerInstance: o.logger.child({ stage: 'api' }),
+    // Request lines only at warn: a command center's polling would drown the log at info.
+    loggerInstance: o.logger.child({ stage: 'api' }, { level: o.logger.isLevelEnabled('debug') || o.logger.levelVal >= 40 ? o.logger.level : 'warn' }),
     bodyLimit: o.bodyLimit ?? 256 * 1024,
-    disableRequestLogging: true,
     // Long-lived SSE responses must not be cut by the request timeout; queries have their own.
     requestTimeout: 0,
     trustProxy: false,

@@ -1,4 +1,5 @@
 import { aisWorker } from './ais-worker.js';
+import { apiWorker } from './api-worker.js';
 import { alertsWorker } from './alerts-worker.js';
 import { cameraWorker } from './camera-worker.js';
 import { dispatchWorker } from './dispatch-worker.js';
@@ -14,6 +15,7 @@ export const WORKER_KINDS: readonly WorkerKind[] = [
   aisWorker,
   alertsWorker,
   dispatchWorker,
+  apiWorker,
 ];
 
 export function workerKind(name: string): WorkerKind {

@@ -55,6 +55,19 @@ export const workersSettingsSchema = z.strictObject({
       stats_every_seconds: z.number('stats_every_seconds is a number of seconds').min(0, 'stats_every_seconds cannot be negative (0 = never)').default(10),
     })
     .prefault({}),
+  /** The command-center API (pipeline/api): where it listens and its limits. */
+  api: z
+    .strictObject({
+      port: z.int('port is a whole number').min(0, 'port runs from 0 (any free port) to 65535').max(65535, 'port runs from 0 (any free port) to 65535').default(8080),
+      /** Loopback by default: put a reverse proxy with TLS in front before opening it wider. */
+      host: z.string().min(1, 'host must not be empty').default('127.0.0.1'),
+      query_timeout_seconds: seconds('query_timeout_seconds').max(600, 'query_timeout_seconds above 10 minutes holds connections too long').default(10),
+      /** Requests per token (per address without one) per minute. */
+      rate_limit_per_minute: count('rate_limit_per_minute').default(600),
+      /** Map tiles for the chart, e.g. https://tiles.example/{z}/{x}/{y}.png (no credentials: the browser sees it). */
+      tile_url: z.string().url('tile_url is a URL template such as https://tiles.example/{z}/{x}/{y}.png').optional(),
+    })
+    .prefault({}),
 });
 
 export type WorkersSettings = z.output<typeof workersSettingsSchema>;

@@ -42,7 +42,6 @@ export function registerStreamRoutes(app: FastifyInstance, ctx: ApiContext): Liv
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-      res.flushHeaders();
       await hub.attach(res, { lastEventId: req.headers['last-event-id'] ?? null, types: req.query.types ?? null });
     },
   );
