@@ -180,6 +180,20 @@ describe('restricted zone → unauthorized_access', () => {
     }
   });
 
+  it('flushing ends a vanished (held) object at its last sighting, a present one at the flush', () => {
+    const e = engine([restricted({ min_dwell_seconds: 0 })], { inertia: 1 });
+    const evs: PortEvent[] = [];
+    for (let s = 0; s < 3; s++) evs.push(...e.update([track(1, 'person', boxAt(0.7, 0.6), at(s)), track(2, 'person', boxAt(0.8, 0.6), at(s))], FRAME, at(s)));
+    // Track 1 vanishes in the middle of the picture (held for a successor); track 2 stays.
+    evs.push(...e.update([track(2, 'person', boxAt(0.8, 0.6), at(3))], FRAME, at(3)));
+    evs.push(...e.flush(at(5)));
+    const ends = evs.filter((x) => x.phase === 'end');
+    expect(ends.map((x) => [x.track, x.details!.reason, x.time.getTime()])).toEqual([
+      [1, 'track_lost', at(2)],
+      [2, 'shutdown', at(5)],
+    ]);
+  });
+
   it('a person who walked out of the picture is not waited for: the event ends when last seen, and a newcomer is a new visit', () => {
     const e = engine([restricted({ min_dwell_seconds: 0 })], { inertia: 1 });
     const coat = colours(3, 40);

@@ -317,9 +317,12 @@ export class ZoneEngine {
   flush(time: Date | number): PortEvent[] {
     const now = typeof time === 'number' ? time : time.getTime();
     const out: PortEvent[] = [];
-    const memos = [...this.objects.values(), ...this.held.map((h) => h.memo)];
-    for (const m of memos) {
+    for (const m of this.objects.values()) {
       for (const ev of m.events.values()) out.push(this.end(m, ev, 'shutdown', Math.max(now, ev.lastEmitted + 1)));
+    }
+    // Objects already gone (held for a successor) ended when they were last seen, not now.
+    for (const { memo } of this.held) {
+      for (const ev of memo.events.values()) out.push(this.end(memo, ev, 'track_lost', Math.max(memo.lastSeen, ev.lastEmitted + 1)));
     }
     this.objects.clear();
     this.merged.clear();
