@@ -134,6 +134,7 @@ describe('web alerts and inspections', () => {
     await p.fill('#findings', '冷藏集装箱温度记录缺失\n货物与申报一致');
     await p.check('[data-testid=outcome-held]');
     await p.screenshot({ path: join(SHOTS, 'inspector-390.png'), fullPage: true });
+    expect(await p.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number)).toBeLessThanOrEqual(390);
     await p.click('[data-testid=submit-result]');
     await p.locator('[data-testid=job-outcome]').waitFor({ timeout: 15_000 });
     const done = await getInspection(fx.store, inspection.id);

@@ -119,9 +119,17 @@ describe('web command center', () => {
     await p.close();
   });
 
-  it('plays a camera live with Media Source Extensions', async () => {
+  it('shows the cameras with their health and a recent still, and plays one live with Media Source Extensions', async () => {
     const p = await page();
-    await signIn(p, fx.tokens.operator, '#/cameras/dock-001');
+    await signIn(p, fx.tokens.operator, '#/cameras');
+    const tiles = p.locator('[data-testid=camera-grid] li');
+    await expect.poll(() => tiles.count()).toBe(fx.site.cameras.length);
+    // No camera worker runs here: no health row yet, and the page says so.
+    expect(await tiles.first().locator('.health').textContent()).toBe('状态未知');
+    const still = tiles.first().locator('img');
+    await expect.poll(() => still.evaluate((i: any) => (i.complete ? i.naturalWidth : 0) as number).catch(() => 0), { timeout: 30_000 }).toBe(480);
+    await shot(p, 'cameras');
+    await p.locator('[data-testid=camera-grid] a[href="#/cameras/dock-001"]').click();
     const video = p.locator('[data-testid=live-video]');
     await expect.poll(() => video.evaluate((v: any) => v.currentTime as number), { timeout: 30_000 }).toBeGreaterThan(0.5);
     expect(await video.evaluate((v: any) => [v.videoWidth, v.videoHeight])).toEqual([640, 480]);

@@ -111,9 +111,11 @@ function Shell() {
             </a>
           ))}
         </nav>
-        <span class={`stream stream-${stream}`} title={t(`stream.${stream}` as MessageKey)} aria-live="polite">
-          {t(`stream.${stream}` as MessageKey)}
-        </span>
+        {session.role !== 'inspector' && session.role !== 'enterprise' && (
+          <span class={`stream stream-${stream}`} title={t(`stream.${stream}` as MessageKey)} aria-live="polite">
+            {t(`stream.${stream}` as MessageKey)}
+          </span>
+        )}
         <span class="who">{t('who', { name: session.name, role: t(`role.${session.role}` as MessageKey) })}</span>
         <LanguageSwitch />
         <button type="button" onClick={signOut}>{t('signout')}</button>
