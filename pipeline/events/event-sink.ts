@@ -17,7 +17,7 @@ import type { PortEvent } from './types.js';
 export interface EventSink {
   /** Resolves once the event is committed (or refused for its own values, counted and logged). Publishing follows. */
   emit(event: PortEvent): Promise<WriteResult>;
-  /** Every event once it is on the queue (or stored, without a queue). */
+  /** Every event once it is on the queue (without a queue: once stored; AIS events only on the embedded store). */
   onPublished(listener: (event: PortEvent) => void): () => void;
   stats(): EventSinkStats;
   /** Writes what was accepted and publishes what it can within `timeoutMs`; what is left stays in the store's outbox. */
@@ -45,7 +45,12 @@ export interface EventSinkOptions {
 export function createEventSink(o: EventSinkOptions): EventSink {
   const log = o.logger.child({ stage: 'events' });
   const writer = createBatchWriter(o.store, eventsTable, { logger: log, flushIntervalMs: 100 });
-  const relay = new OutboxRelay({ store: o.store, queue: o.queue, logger: log, outages: o.outages ?? null, everyMs: o.relayEveryMs ?? 250 }).start();
+  // Without a queue: the embedded database belongs to this process alone, so its outbox is
+  // drained here (nothing else could publish it); a server's outbox is left to the processes
+  // on it that have Redis (a worker started without REDIS_URL must not eat their backlog).
+  const relay = o.queue || o.store.kind === 'embedded' ? new OutboxRelay({ store: o.store, queue: o.queue, logger: log, outages: o.outages ?? null, everyMs: o.relayEveryMs ?? 250 }).start() : null;
+  if (!relay) log.warn('no Redis: events are stored only; they wait in the outbox for a process with Redis on this database');
+  const direct = new Set<(e: PortEvent) => void>();
   const c = { stored: 0, refused: 0 };
   let closing: Promise<{ abandoned: number; unpublished: number }> | null = null;
   return {
@@ -53,13 +58,18 @@ export function createEventSink(o: EventSinkOptions): EventSink {
       const r = await writer.write(event);
       if (r.ok) {
         c.stored++;
-        void relay.kick();
+        if (relay) void relay.kick();
+        else for (const l of direct) l(event);
       } else c.refused++;
       return r;
     },
-    onPublished: (listener) => relay.onPublished(listener),
+    onPublished: (listener) => {
+      if (relay) return relay.onPublished(listener);
+      direct.add(listener);
+      return () => direct.delete(listener);
+    },
     stats: () => {
-      const r = relay.stats();
+      const r = relay?.stats() ?? { published: 0, pending: 0 };
       return { ...c, published: r.published, pending: r.pending };
     },
     close(options = {}) {
@@ -67,7 +77,7 @@ export function createEventSink(o: EventSinkOptions): EventSink {
         const timeoutMs = options.timeoutMs ?? 10_000;
         const t0 = Date.now();
         const w = await writer.close({ timeoutMs });
-        const unpublished = await relay.stop({ timeoutMs: Math.max(500, timeoutMs - (Date.now() - t0)) });
+        const unpublished = relay ? await relay.stop({ timeoutMs: Math.max(500, timeoutMs - (Date.now() - t0)) }) : 0;
         return { abandoned: w.abandoned, unpublished };
       })();
       return closing;
