@@ -407,10 +407,10 @@ export class AlertEngine {
       while (list[j]!.first.getTime() <= fi - this.floodWindowMs) j++;
       if (i - j >= this.floodMax) flooded.push(list[i]!);
     }
+    // One flood alert per flooding rule in the view: a flood of camera faults over forty cameras is one thing to look at.
     const byGroup = new Map<string, DerivedAlert[]>();
     for (const a of flooded) {
-      const g = this.alertGroup.get(a.id);
-      const k = `${a.rule}\u001f${g?.key ?? a.camera ?? ''}`;
+      const k = a.rule;
       const l = byGroup.get(k) ?? [];
       l.push(a);
       byGroup.set(k, l);
@@ -425,7 +425,7 @@ export class AlertEngine {
         floods.add(fa.id);
         for (const m of episode) floodOf.set(m.id, fa.id);
         const prev = this.alerts.get(fa.id);
-        if (!prev || fingerprint(prev) !== fingerprint(fa)) touched.add(fa.id);
+        if (!prev || floodSignature(prev) !== floodSignature(fa)) touched.add(fa.id);
         this.alerts.set(fa.id, fa);
         episode = [];
       };
@@ -466,9 +466,12 @@ export class AlertEngine {
     for (const m of members) if (m.last.getTime() > last) last = m.last.getTime();
     const id = eventId('flood', view, groupId, head.id);
     this.floodDue.set(id, due);
+    const cameras = new Set(members.map((m) => m.camera));
     return {
       ...head,
       id,
+      camera: cameras.size === 1 ? head.camera : null,
+      zone: cameras.size === 1 && new Set(members.map((m) => m.zone)).size === 1 ? head.zone : null,
       kind: FLOOD_KIND,
       kinds,
       objects: [],
@@ -521,6 +524,10 @@ export class AlertEngine {
 
 function stripInternal(a: DerivedAlert): DerivedAlert {
   return { ...a };
+}
+
+function floodSignature(a: DerivedAlert): string {
+  return `${a.flood_count}|${a.first.getTime()}|${a.last.getTime()}|${a.active}|${a.camera}|${a.kinds.join(',')}`;
 }
 
 function fingerprint(a: DerivedAlert): string {
