@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scoreRule, scoreVisits, rebuildEvents, type LabelledVisit, type ScoredEventRow } from '../pipeline/zones/visit-score.js';
+import { parseVisitLabels, scoreRule, scoreVisits, rebuildEvents, type LabelledVisit, type ScoredEventRow } from '../pipeline/zones/visit-score.js';
 import { analyzeLabelledClip, loadZoneLabels, scoreLabelledClip } from '../scripts/bench/zones.js';
 
 /**
@@ -70,6 +70,21 @@ describe('visit scoring', () => {
     const access = r.rules.find((x) => x.rule === 'unauthorized_access')!;
     expect(access).toMatchObject({ hits: 2, falseAlarms: 0 });
     expect(access.endError).toEqual({ median: 0.2, worst: 0.2 });
+  });
+});
+
+describe('labels file', () => {
+  it('names the file, the visit and the field of every bad label, and a zone the camera does not have', () => {
+    const good = { clip: 'c.mp4', site: 's.yaml', camera: 'cam', clip_seconds: 60, visits: [{ zone: 'gate', entry: 1, exit: 3 }] };
+    expect(parseVisitLabels(JSON.stringify(good), 'l.json', ['gate']).visits).toHaveLength(1);
+    const bad = { ...good, visits: [{ zone: 'gate', entry: 5, exit: 3 }, { zone: 'gate', entry: -1, exit: null }, { zone: 'gate', exit: 4 }] };
+    expect(() => parseVisitLabels(JSON.stringify(bad), 'l.json')).toThrow(
+      /l\.json: visits\[0\]\.exit: exit must be after entry[\s\S]*l\.json: visits\[1\]\.entry: [\s\S]*l\.json: visits\[2\]\.entry: /,
+    );
+    expect(() => parseVisitLabels(JSON.stringify({ ...good, visits: [{ zone: 'gaet', entry: 1, exit: 2 }] }), 'l.json', ['gate'])).toThrow(
+      'l.json: visits[0].zone: "gaet" is not a zone of camera cam (gate)',
+    );
+    expect(() => parseVisitLabels('{"clip": ', 'l.json')).toThrow(/^l\.json: not JSON/);
   });
 });
 

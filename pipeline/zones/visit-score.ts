@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { assign } from '../track/assignment.js';
 
 /**
@@ -17,6 +18,50 @@ export interface LabelledVisit {
   /** Already inside in the first frame: the entry is not a real entry and its error is not scored. */
   inside_at_start?: boolean;
   who?: string;
+}
+
+const visitSchema = z
+  .object({
+    zone: z.string().min(1),
+    entry: z.number().min(0),
+    exit: z.number().min(0).nullable(),
+    inside_at_start: z.boolean().optional(),
+    who: z.string().optional(),
+  })
+  .refine((v) => v.exit === null || v.exit > v.entry, { message: 'exit must be after entry (or null: still inside at the end)', path: ['exit'] });
+
+export const visitLabelsSchema = z.object({
+  clip: z.string().min(1),
+  site: z.string().min(1),
+  camera: z.string().min(1),
+  clip_seconds: z.number().positive(),
+  visits: z.array(visitSchema).min(1),
+});
+
+export type VisitLabels = z.infer<typeof visitLabelsSchema>;
+
+/**
+ * Reads a labels file (JSON: clip, site, camera, clip_seconds, visits). Every
+ * problem is reported as `FILE: visits[3].exit: reason`; a visit to a zone the
+ * camera does not have is one too (a renamed zone silently scoring nothing
+ * would read as a perfect run).
+ */
+export function parseVisitLabels(text: string, file: string, zoneIds?: readonly string[]): VisitLabels {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${file}: not JSON (${(err as Error).message})`);
+  }
+  const r = visitLabelsSchema.safeParse(raw);
+  if (!r.success) {
+    throw new Error(r.error.issues.map((i) => `${file}: ${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '')}: ${i.message}`).join('\n'));
+  }
+  if (zoneIds) {
+    const bad = r.data.visits.map((v, i) => [v, i] as const).filter(([v]) => !zoneIds.includes(v.zone));
+    if (bad.length > 0) throw new Error(bad.map(([v, i]) => `${file}: visits[${i}].zone: "${v.zone}" is not a zone of camera ${r.data.camera} (${zoneIds.join(', ')})`).join('\n'));
+  }
+  return r.data;
 }
 
 /** An event row as `portwatch analyze` prints it (t = seconds from the clip start). */

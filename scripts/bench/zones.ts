@@ -25,23 +25,20 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { loadSiteConfig } from '../../pipeline/config/index.js';
-import { scoreVisits, type LabelledVisit, type RuleScore, type ScoredEventRow } from '../../pipeline/zones/visit-score.js';
+import { parseVisitLabels, scoreVisits, type RuleScore, type ScoredEventRow, type VisitLabels } from '../../pipeline/zones/visit-score.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const ZONE_LABELS = 'test/fixtures/video/vtest-zone-visits.json';
 const START = '2026-12-07T10:00:00Z';
 
-interface Labels {
-  clip: string;
-  site: string;
-  camera: string;
-  clip_seconds: number;
-  visits: LabelledVisit[];
-}
-
-export function loadZoneLabels(path = `${ROOT}/${ZONE_LABELS}`): Labels {
-  return JSON.parse(readFileSync(path, 'utf8')) as Labels;
+/** The labels, checked against the site's zones (a label for a zone that no longer exists is an error, not a miss). */
+export function loadZoneLabels(path = `${ROOT}/${ZONE_LABELS}`): VisitLabels {
+  const labels = parseVisitLabels(readFileSync(path, 'utf8'), path);
+  const site = loadSiteConfig(`${ROOT}/${labels.site}`, { env: {}, allow_missing_env: true });
+  const camera = site.cameras.find((c) => c.id === labels.camera);
+  if (!camera) throw new Error(`${path}: camera: ${labels.camera} is not a camera of ${labels.site}`);
+  return parseVisitLabels(readFileSync(path, 'utf8'), path, camera.zones.map((z) => z.id));
 }
 
 /** One `portwatch analyze` process over the labelled clip; its event lines. */
