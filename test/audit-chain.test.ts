@@ -147,15 +147,31 @@ describe('audit trail on the PostgreSQL server', () => {
     }
   });
 
+  it('single appends from concurrent connections (one statement each, hashed by the database) form one chain', async () => {
+    const before = (await verifyAuditChain(store)).entries;
+    const other = await openStore({ databaseUrl: db.url, logger: silentLogger(), poolSize: 4 });
+    try {
+      const made = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => appendAudit(i % 2 ? store : other, { kind: 'test.concurrent', actor: 'w', subject: `ü-${i}`, payload: { i, text: 'Ωmega “quoted” \\ \n 港口', n: 1.5e-7 } })),
+      );
+      const seqs = made.map(([e]) => e!.seq).sort((a, b) => a - b);
+      expect(seqs).toEqual(Array.from({ length: 60 }, (_, i) => before + i + 1));
+      const v = await verifyAuditChain(store);
+      expect(v).toMatchObject({ ok: true, entries: before + 60 });
+    } finally {
+      await other.close();
+    }
+  });
+
   it('portwatch audit verify: exit 0 on an intact chain, 1 naming the edited entry', async () => {
     await appendAudit(store, Array.from({ length: 5 }, (_, i) => ({ kind: 'test.entry', actor: 'tester', payload: { i } })));
     const env = { PATH: process.env.PATH, DATABASE_URL: db.url, LOG_LEVEL: 'silent' };
     const ok = await runCli(['audit', 'verify'], env);
-    expect(ok.stdout).toMatch(/audit trail intact: 6 entries, head 6 [0-9a-f]{64}/);
+    expect(ok.stdout).toMatch(/audit trail intact: 66 entries, head 66 [0-9a-f]{64}/);
     expect(ok.code).toBe(0);
-    await tamper(store, `UPDATE audit_log SET actor = 'mallory' WHERE seq = 4`);
+    await tamper(store, `UPDATE audit_log SET actor = 'mallory' WHERE seq = 64`);
     const bad = await runCli(['audit', 'verify'], env);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/broken at entry 4: entry 4 \(test\.entry\) was edited/);
+    expect(bad.stderr).toMatch(/broken at entry 64: entry 64 \(test\.entry\) was edited/);
   });
 });

@@ -13,6 +13,8 @@ import { storeDeclaration, declarationSchema } from '../pipeline/declarations/in
 import { BoardStream } from '../pipeline/board/index.js';
 import {
   ALERT_DISPATCH_QUEUE,
+  acknowledgeInspection,
+  recordInspectionResult,
   getInspection,
   listInspections,
   publicInspections,
@@ -193,17 +195,31 @@ describe('event → alert → risk lift → draw → dispatch → ack → result
     expect((await getAlert(store, alert.id))!.state).toBe('resolved');
     expect(done).toMatchObject({ findings: [{ text: 'gangway unattended' }], photos: ['snapshots/b1/0001.jpg'] });
 
-    // One public: the completed inspection, with its inspector draw's record, which verifies on its own.
+    // The vessel's inspector passes it (library calls, as the API makes them).
+    await acknowledgeInspection(store, forVessel.id, { inspector: forVessel.inspector! });
+    await recordInspectionResult(store, forVessel.id, { inspector: forVessel.inspector!, result: 'pass' });
+
+    // One public: the completed inspections, with their draws' records, which verify on their own.
     const published = await publicInspections(store);
-    expect(published).toHaveLength(1);
-    expect(published[0]).toMatchObject({ inspection: forAlert.id, result: 'fail', outcome: 'held', risk_level: 'HRS', inspector: forAlert.inspector, drawn_by: 'alert' });
+    expect(published).toHaveLength(2);
+    expect(published[0]).toMatchObject({ inspection: forAlert.id, result: 'fail', outcome: 'held', risk_level: 'HRS', inspector: forAlert.inspector, drawn_by: 'alert', target_draw: null });
+    expect(published[1]).toMatchObject({ inspection: forVessel.id, result: 'pass', outcome: 'released', drawn_by: 'target draw', target: `IMO${IMO}` });
     expect(verifyDraw(published[0]!.inspector_draw as never)).toEqual({ ok: true, problems: [] });
     const exported = await runCli(['public', 'export', '--format', 'json'], env());
     const doc = JSON.parse(exported.stdout);
+    expect(doc.draws.map((d: { kind: string }) => d.kind).sort()).toEqual(['inspector', 'inspector', 'target']);
     const dir = mkdtempSync(join(tmpdir(), 'pw-public-'));
-    writeFileSync(join(dir, 'draw.json'), JSON.stringify(doc.draws[0]));
-    const verified = await runCli(['draw', 'verify', join(dir, 'draw.json')], env());
-    expect(verified.stdout).toMatch(/^genuine: inspector draw/);
+    for (const kind of ['inspector', 'target']) {
+      writeFileSync(join(dir, `${kind}.json`), JSON.stringify(doc.draws.find((d: { kind: string }) => d.kind === kind)));
+      const verified = await runCli(['draw', 'verify', join(dir, `${kind}.json`)], env());
+      expect(verified.stdout).toMatch(new RegExp(`^genuine: ${kind} draw`));
+    }
+    // A published record with a vessel's level lowered in its list no longer verifies.
+    const target = doc.draws.find((d: { kind: string }) => d.kind === 'target');
+    writeFileSync(join(dir, 'forged.json'), JSON.stringify({ ...target, candidate_list: target.candidate_list.map((c: object) => ({ ...c, profile: 'LRS' })) }));
+    const forged = await runCli(['draw', 'verify', join(dir, 'forged.json')], env());
+    expect(forged.code).toBe(1);
+    expect(forged.stdout).toMatch(/does not match: the candidate list changed/);
     const csv = await runCli(['public', 'export', '--format', 'csv'], env());
     expect(csv.stdout.split('\n')[0]).toBe('inspection,date,target_kind,target,imo,vessel,berth,risk_level,drawn_by,inspector,result,outcome,findings,target_draw,inspector_draw');
     expect(csv.stdout).toContain(`${forAlert.id},`);

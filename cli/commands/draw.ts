@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { checkSeed, runTargetDraw, verifyDraw } from '../../pipeline/dispatch/draw.js';
-import { DEFAULT_RATES, parseRates, readDrawRecord, readInspectorCandidates, readTargetCandidates } from '../../pipeline/dispatch/draw-files.js';
+import { checkSeed, runTargetDraw, verifyDraw, type TargetCandidate } from '../../pipeline/dispatch/draw.js';
+import { DEFAULT_RATES, parseRates, readDrawRecord, readInspectorCandidates, readTargetCandidates, targetCandidateSchema } from '../../pipeline/dispatch/draw-files.js';
 import { CliError } from '../cli-error.js';
 
 const RATES_TEXT = Object.entries(DEFAULT_RATES).map(([k, v]) => `${k}=${v}`).join(',');
@@ -37,7 +37,7 @@ export function registerDrawCommands(program: Command): void {
   draw
     .command('verify <record>')
     .description('recompute a published draw: exit 0 when genuine, 1 naming what does not match')
-    .option('--candidates <file>', 'the candidate list the draw was made over (an inspector draw carries its own)')
+    .option('--candidates <file>', 'the candidate list the draw was made over (inspector draws, and target draws from public export, carry their own)')
     .action(async (recordFile: string, opts: { candidates?: string }) => {
       const read = readDrawRecord(recordFile);
       if ('problems' in read) {
@@ -54,7 +54,13 @@ export function registerDrawCommands(program: Command): void {
           throw new CliError(`${opts.candidates}: ${r.problems.length} bad line(s); cannot verify against it`, 2);
         }
         list = r.candidates;
-      } else if (record.kind === 'target') throw new CliError('a target draw is verified against its candidate list: add --candidates FILE.jsonl', 2);
+      } else if (record.kind === 'target') {
+        // A record from `public export` carries the list it was drawn over.
+        const carried = (record as { candidate_list?: unknown }).candidate_list;
+        const parsed = Array.isArray(carried) ? carried.map((c) => targetCandidateSchema.safeParse(c)) : null;
+        if (!parsed || parsed.some((p) => !p.success)) throw new CliError('a target draw is verified against its candidate list: add --candidates FILE.jsonl', 2);
+        list = parsed.map((p) => p.data!) as TargetCandidate[];
+      }
       const v = verifyDraw(record, list);
       if (v.ok) {
         process.stdout.write(`genuine: ${record.kind} draw over ${Array.isArray(record.candidates) ? record.candidates.length : record.candidates} candidates, ${record.selected.length} selected; the seed matches its commitment and selects exactly these\n`);

@@ -39,6 +39,19 @@ export function auditEntryHash(e: Pick<AuditEntry, 'time' | 'kind' | 'actor' | '
   );
 }
 
+/**
+ * The hashed text split around the previous hash: `before + prev_hash + after`
+ * is exactly the canonical JSON auditEntryHash hashes (keys in sorted order:
+ * actor, kind, payload, prev_hash, subject, time), so the database can hash an
+ * entry once it knows the head.
+ */
+export function auditHashText(e: Pick<AuditEntry, 'time' | 'kind' | 'actor' | 'subject' | 'payload'>): { before: string; after: string } {
+  return {
+    before: `{"actor":${canonicalJson(e.actor)},"kind":${canonicalJson(e.kind)},"payload":${canonicalJson(e.payload)},"prev_hash":"`,
+    after: `","subject":${canonicalJson(e.subject)},"time":${canonicalJson(e.time.toISOString())}}`,
+  };
+}
+
 /** Validate and complete one input; the error says which field is wrong. */
 export function normaliseAuditInput(input: AuditEntryInput): Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'> {
   if (!KIND.test(input.kind)) throw new Error(`audit entry kind "${input.kind}" is not a dotted lower-case name such as "inspection.assigned"`);

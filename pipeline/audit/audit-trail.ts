@@ -1,5 +1,5 @@
 import type { Queryable, Store } from '../store/index.js';
-import { auditEntryHash, GENESIS_HASH, normaliseAuditInput, type AuditEntry, type AuditEntryInput } from './audit-chain.js';
+import { auditEntryHash, auditHashText, GENESIS_HASH, normaliseAuditInput, type AuditEntry, type AuditEntryInput } from './audit-chain.js';
 
 /**
  * The advisory lock every audit writer takes, in whichever process it runs:
@@ -38,9 +38,46 @@ export async function appendAuditInTransaction(tx: Queryable, inputs: AuditEntry
   return entries;
 }
 
-/** Append entries in their own transaction. */
-export function appendAudit(store: Pick<Store, 'transaction'>, inputs: AuditEntryInput | readonly AuditEntryInput[]): Promise<AuditEntry[]> {
-  return store.transaction((tx) => appendAuditInTransaction(tx, inputs));
+/**
+ * One entry in one statement: the advisory lock, the head, the hash and the
+ * INSERT together, the hash computed by the database from the entry's
+ * canonical JSON around the head's hash (the same text the verifier hashes).
+ * The lock is held until the statement's own transaction ends; a head read
+ * before another writer's commit became visible makes the INSERT collide on
+ * seq / prev_hash (unique), and the entry is appended again.
+ */
+const APPEND_ONE = `
+WITH lock AS MATERIALIZED (SELECT pg_advisory_xact_lock($1::bigint) AS locked),
+     head AS MATERIALIZED (SELECT a.seq, a.hash FROM lock, LATERAL (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) a)
+INSERT INTO audit_log (seq, time, kind, actor, subject, payload, prev_hash, hash)
+SELECT coalesce((SELECT seq FROM head), 0) + 1, $2, $3, $4, $5, $6::jsonb, p.prev,
+       encode(sha256(convert_to($7::text || p.prev || $8::text, 'UTF8')), 'hex')
+  FROM (SELECT coalesce((SELECT hash FROM head), $9::text) AS prev FROM lock) p
+RETURNING seq, prev_hash, hash`;
+
+async function appendOne(store: Queryable, input: AuditEntryInput): Promise<AuditEntry> {
+  const p = normaliseAuditInput(input);
+  const { before, after } = auditHashText(p);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const r = (
+        await store.query<{ seq: number; prev_hash: string; hash: string }>(APPEND_ONE, [AUDIT_LOCK, p.time, p.kind, p.actor, p.subject, JSON.stringify(p.payload), before, after, GENESIS_HASH])
+      ).rows[0]!;
+      const e: AuditEntry = { ...p, seq: Number(r.seq), prevHash: r.prev_hash, hash: r.hash };
+      // The database hashed what this code would: a difference would be a chain nobody could verify.
+      if (auditEntryHash(e) !== e.hash) throw new Error(`audit entry ${e.seq}: the database computed hash ${e.hash}, this code ${auditEntryHash(e)}; check that the database encoding is UTF8`);
+      return e;
+    } catch (err) {
+      if ((err as { code?: string }).code !== '23505' || attempt >= 20) throw err;
+    }
+  }
+}
+
+/** Append entries: one entry in one statement, several in one transaction. */
+export async function appendAudit(store: Pick<Store, 'transaction'> & Queryable, inputs: AuditEntryInput | readonly AuditEntryInput[]): Promise<AuditEntry[]> {
+  const list = (Array.isArray(inputs) ? inputs : [inputs]) as readonly AuditEntryInput[];
+  if (list.length === 1) return [await appendOne(store, list[0]!)];
+  return store.transaction((tx) => appendAuditInTransaction(tx, list));
 }
 
 export interface AuditQuery {
@@ -103,6 +140,7 @@ export class AuditTrail {
   private running: Promise<void> | null = null;
 
   constructor(private readonly store: Pick<Store, 'transaction'> & Queryable) {}
+
 
   append(input: AuditEntryInput): Promise<AuditEntry> {
     return new Promise((resolve, reject) => {

@@ -12,9 +12,10 @@
  * 2. A target draw and its verification over N candidates (ms), against hashing
  *    the canonical candidate list alone (the floor both pay).
  * 3. Audit appends per second with the hash chain (appendAudit: advisory lock,
- *    head read, hash, INSERT, one transaction per entry; and AuditTrail with 32
+ *    head read, hash and INSERT in one statement per entry; and AuditTrail with 32
  *    concurrent callers, which groups them) against a plain INSERT of the same
- *    rows, one statement each, into a table of the same shape. Goal: the chain
+ *    rows, one statement each, into a table of the same shape and indexes (LIKE
+ *    audit_log INCLUDING ALL; no triggers, no lock, no head read). Goal: the chain
  *    costs under 2× the plain insert. On the embedded store (in memory) and on
  *    the local PostgreSQL server (a database created and dropped here; PG_BENCH_URL
  *    points at another server's admin database).
@@ -153,7 +154,7 @@ function drawBench() {
 const entry = (i: number) => ({ kind: 'inspection.assigned', actor: 'dispatch@bench', subject: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`, payload: { inspection: i, inspector: `insp-${i % 30}`, draw_id: `d-${i}`, ack_deadline: '2026-12-06T10:00:00.000Z' }, time: new Date(Date.UTC(2026, 11, 6, 0, 0, 0, i)) });
 
 async function auditBench(store: Store, label: string) {
-  await store.exec('CREATE TABLE IF NOT EXISTS audit_plain (LIKE audit_log INCLUDING DEFAULTS)');
+  await store.exec('CREATE TABLE IF NOT EXISTS audit_plain (LIKE audit_log INCLUDING ALL)');
   const rows = Array.from({ length: N_APPENDS }, (_, i) => entry(i));
   const results: Record<string, number> = {};
   const reset = async () => {
