@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,6 +91,28 @@ describe('portwatch analyze', () => {
     });
     expect(east).toHaveLength(0);
     expect(stderr).toMatch(/^analyze: 60 frames at 2 fps, detector on \d+/m);
+  }, 120_000);
+
+  it('--labels scores the events against visits labelled by eye, and refuses labels for zones the camera does not have', async () => {
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'cli/main.ts', 'analyze', CLIP, '--site', 'test/fixtures/sites/vtest-zones.yaml', '--camera', 'vtest-zones', '--duration', '24', '--labels', 'test/fixtures/video/vtest-zone-visits.json'],
+      { cwd: ROOT, maxBuffer: 8 << 20 },
+    );
+    expect(stdout.trim().split('\n').length).toBeGreaterThan(10);
+    const scores = stderr.trim().split('\n').map((l) => JSON.parse(l) as { score: { zone: string; rule: string; expected: number; hits: number; recall: number | null; merges: number } });
+    const total = scores.find((x) => x.score.zone === 'total' && x.score.rule === 'unauthorized_access')!.score;
+    // In 24 s: L, K into the west end; the man at the start, the one from the lamp, L, K and M across the footpath; two on the van's road.
+    expect(total.expected).toBeGreaterThanOrEqual(8);
+    expect(total.recall).toBeGreaterThanOrEqual(0.95);
+    expect(total.merges).toBe(0);
+    expect(scores.map((x) => `${x.score.zone}/${x.score.rule}`)).toContain('lawn/loitering');
+
+    const bad = join(snapshots, 'labels.json');
+    writeFileSync(bad, JSON.stringify({ clip: CLIP, site: SITE, camera: 'vtest-cam', clip_seconds: 30, visits: [{ zone: 'footpath', entry: 1, exit: 2 }] }));
+    const err = await run(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'analyze', CLIP, '--site', SITE, '--camera', 'vtest-cam', '--labels', bad], { cwd: ROOT }).catch((e: { code: number; stderr: string }) => e);
+    expect(err).toMatchObject({ code: 2 });
+    expect((err as { stderr: string }).stderr).toContain('visits[0].zone: "footpath" is not a zone of camera vtest-cam (west-path)');
   }, 120_000);
 
   it('refuses an unknown camera with the cameras it knows, and a missing clip, with exit code 2', async () => {

@@ -1,9 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { analyzeClip } from '../../pipeline/camera/index.js';
 import { ConfigError, loadSiteConfig, type CameraConfig } from '../../pipeline/config/index.js';
 import { loadDetector, manifestPath, type Detector } from '../../pipeline/detect/index.js';
 import { createLogger } from '../../pipeline/log/index.js';
+import { parseVisitLabels, scoreVisits, type ScoredEventRow, type VisitLabels } from '../../pipeline/zones/visit-score.js';
 import { CliError } from '../cli-error.js';
 
 interface AnalyzeCliOptions {
@@ -17,6 +18,7 @@ interface AnalyzeCliOptions {
   threshold?: number;
   duration?: number;
   stats?: boolean;
+  labels?: string;
 }
 
 const round = (v: number, digits = 3) => Number(v.toFixed(digits));
@@ -49,6 +51,7 @@ export function registerAnalyzeCommand(program: Command): void {
     .option('--start <iso>', 'wall time of the first frame, for zone schedules (default: now)')
     .option('--snapshots <dir>', 'write event snapshots (JPEG with boxes and zones) under this folder')
     .option('--stats', 'print a summary line on stderr at the end')
+    .option('--labels <file>', 'visits labelled by eye (JSON, see test/fixtures/video/vtest-zone-visits.json): score the events against them, one JSON line per zone and rule on stderr')
     .action(async (video: string, opts: AnalyzeCliOptions) => {
       if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(video) && !existsSync(video)) throw new CliError(`${video}: no such file`, 2);
       let site;
@@ -72,6 +75,14 @@ export function registerAnalyzeCommand(program: Command): void {
         start = new Date(opts.start);
         if (Number.isNaN(start.getTime())) throw new CliError(`--start must be an ISO date-time such as 2026-11-27T08:00:00+08:00, got "${opts.start}"`, 2);
       }
+      let labels: VisitLabels | null = null;
+      if (opts.labels) {
+        try {
+          labels = parseVisitLabels(readFileSync(opts.labels, 'utf8'), opts.labels, camera.zones.map((z) => z.id));
+        } catch (err) {
+          throw new CliError((err as Error).message, 2);
+        }
+      }
       const model = opts.model ?? camera.detect.model;
       const logger = createLogger({ level: 'warn', name: 'portwatch-analyze' });
       let detector: Detector;
@@ -83,6 +94,8 @@ export function registerAnalyzeCommand(program: Command): void {
       }
       const spec = { ...camera, detect: { ...camera.detect, ...(opts.fps ? { fps: opts.fps } : {}) } };
       const counts = { frames: 0, detectorRuns: 0, fullFrame: 0, events: 0 };
+      const rows: ScoredEventRow[] = [];
+      const clipStart = start ?? new Date();
       try {
         for await (const { event: e, t } of analyzeClip(video, {
           camera: spec,
@@ -90,7 +103,7 @@ export function registerAnalyzeCommand(program: Command): void {
           detector,
           labels: detector.labels,
           logger,
-          ...(start ? { start } : {}),
+          start: clipStart,
           ...(opts.threshold ? { threshold: opts.threshold } : {}),
           ...(opts.duration ? { durationS: opts.duration } : {}),
           ...(opts.snapshots ? { snapshotRoot: opts.snapshots } : {}),
@@ -116,11 +129,24 @@ export function registerAnalyzeCommand(program: Command): void {
             details: e.details ?? {},
           };
           process.stdout.write(`${JSON.stringify(line)}\n`);
+          if (labels) rows.push({ t, id: e.id, kind: e.kind, phase: e.phase, zone: e.zone ?? null, track: e.track ?? null, details: e.details ?? {} });
         }
       } catch (err) {
         throw new CliError((err as Error).message, 1);
       } finally {
         await detector.release?.();
+      }
+      if (labels) {
+        // Scored up to where the clip was analysed: later visits are not held against it.
+        const clipSeconds = Math.min(labels.clip_seconds, counts.frames / spec.detect.fps);
+        const visits = labels.visits.filter((v) => v.entry < clipSeconds).map((v) => (v.exit !== null && v.exit > clipSeconds ? { ...v, exit: null } : v));
+        const score = scoreVisits(camera.zones, visits, rows, { clipSeconds, clipStartMs: clipStart.getTime() });
+        for (const r of [...score.rules, score.totals.unauthorized_access, score.totals.loitering]) {
+          const { pairs: _p, missed, unmatched, ...figures } = r;
+          process.stderr.write(
+            `${JSON.stringify({ score: figures, missed: missed.map((v) => ({ entry: v.entry, exit: v.exit, who: v.who })), unmatched: unmatched.map((e) => ({ id: e.id, track: e.track, entered: round(e.entered), end: round(e.end) })) })}\n`,
+          );
+        }
       }
       if (opts.stats) {
         process.stderr.write(
