@@ -38,8 +38,9 @@ const DEBIAN_PACKAGES = [
   'gstreamer1.0-plugins-good',
   'gstreamer1.0-plugins-bad',
 ];
-// The browser tests drive Debian's Chromium headless (test/web-*.test.ts).
-if (forTest) DEBIAN_PACKAGES.push('chromium', 'postgresql', 'mosquitto');
+// The browser tests drive Debian's Chromium headless (test/web-*.test.ts); a CJK font makes
+// their Chinese screenshots readable.
+if (forTest) DEBIAN_PACKAGES.push('chromium', 'fonts-wqy-microhei', 'postgresql', 'mosquitto');
 
 function run(cmd, argv, opts = {}) {
   return spawnSync(cmd, argv, { cwd: root, encoding: 'utf8', ...opts });
