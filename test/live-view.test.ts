@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../pipeline/log/index.js';
-import { buildLiveArgs, LiveViewHub, Mp4BoxScanner, type LiveViewer, type Mp4Piece } from '../pipeline/live/index.js';
+import { buildLiveArgs, CameraStills, LiveViewHub, Mp4BoxScanner, type LiveViewer, type Mp4Piece } from '../pipeline/live/index.js';
 import { startRtspServer, type RtspServer } from './helpers/rtsp-server.js';
 
 // The live view against the real RTSP simulator and a real ffmpeg: one shared
@@ -128,6 +128,16 @@ describe('live view', () => {
     expect(v.chunks).toHaveLength(0);
     expect(v.ended).toMatch(/camera stream ended/);
     expect(hub.pids()).toEqual([]);
+  });
+
+  it('grabs a recent still, shares it while fresh, and says why a camera gives none', async () => {
+    const stills = new CameraStills({ maxAgeMs: 60_000 });
+    const streams = { main: server.url('/dock-001') };
+    const a = stills.get('dock-001', streams);
+    expect(stills.get('dock-001', streams)).toBe(a);
+    const jpeg = await a;
+    expect(jpeg.subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]))).toBe(true);
+    await expect(stills.get('ghost', { main: server.url('/no-such-camera') })).rejects.toThrow(/no still from the camera/);
   });
 
   it('refuses a stream that is not fragmented MP4 with the box at fault', () => {
