@@ -255,3 +255,28 @@ describe('SIGTERM while Redis is down', () => {
     expect([...queued.keys()].sort()).toEqual([...after.ids].sort());
   }, 240_000);
 });
+
+describe('Redis down at start', () => {
+  let db: TestDatabase;
+  beforeAll(async () => void (db = await createTestDatabase('pw_outage_start')), 30_000);
+  afterAll(async () => db?.drop());
+
+  it('the process starts and handles SIGTERM; the cameras start once Redis is up', async () => {
+    const prefix = `pwtest-outage-${randomUUID().slice(0, 8)}`;
+    await redisServer.kill();
+    const run = startRun(db.url, prefix);
+    try {
+      await until('started without Redis', () => run.logs.find((l) => /^started: /.test(l.msg)), 90_000, detail(run));
+      await until('AIS ingesting', () => run.logs.some((l) => l.msg === 'AIS ingest stats' && (l.lines as number) > 0), 30_000, detail(run));
+      expect(run.frames()).toBe(0);
+      redisServer = await startPrivateRedis(join(dir, 'redis'), { port: redisServer.port });
+      await until('frames analysed once Redis is up', () => run.frames() > 0, 60_000, detail(run));
+      const stopped = await stopRun(run);
+      expect(stopped.ms).toBeLessThan(10_000);
+      expect(stopped.code, detail(run)()).toBe(0);
+      expect(run.raw()).not.toMatch(/Unhandled error event/);
+    } finally {
+      if (run.child.exitCode === null) run.child.kill('SIGKILL');
+    }
+  }, 240_000);
+});

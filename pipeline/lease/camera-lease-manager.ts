@@ -178,7 +178,7 @@ export class CameraLeaseManager {
     return Math.min(this.capacity, Math.ceil(this.cameras.length / n));
   }
 
-  /** Register and start heartbeating. Resolves after the first heartbeat attempt (it never throws for Redis trouble: the loop retries). */
+  /** Register and start heartbeating. Resolves after the first heartbeat, or after one heartbeat period when Redis does not answer (it never throws for Redis trouble: the loop retries). */
   async start(): Promise<void> {
     if (this.started) return;
     if (this.stopped) throw new Error('CameraLeaseManager: cannot start again after stop(); create a new manager');
@@ -186,7 +186,10 @@ export class CameraLeaseManager {
     this.acquireAfter = performance.now() + this.joinDelayMs;
     this.log.info({ cameras: this.cameras.length, ttlMs: this.ttlMs, heartbeatMs: this.heartbeatMs }, 'lease manager starting');
     this.tick();
-    await this.inFlight;
+    // Redis down at start: the first beat waits for it (commands queue until it is back); the
+    // worker must still start (its other stages run, its signals are handled). Cameras follow
+    // as soon as a beat gets through.
+    if (this.inFlight) await withTimeout(this.inFlight, this.heartbeatMs);
     this.schedule();
   }
 
