@@ -91,7 +91,7 @@ async function main(): Promise<void> {
       const ms = (await p.waitForFunction(() => ((globalThis as any).document.querySelector('[data-testid=alert-list] li') ? performance.now() : 0), undefined, { polling: 'raf', timeout: 30_000 })).jsonValue();
       const t = await ms;
       count = await p.locator('[data-testid=alert-list] li').count();
-      if (process.env.BENCH_WEB_DEBUG) console.log(await p.evaluate(() => performance.getEntriesByType('resource').map((e) => `${e.name.replace(/^https?:\/\/[^/]+/, '')} ${e.startTime.toFixed(0)}→${(e as { responseEnd: number }).responseEnd.toFixed(0)}`).join('\n')));
+      if (process.env.BENCH_WEB_DEBUG) console.log(await p.evaluate(() => performance.getEntriesByType('resource').map((e) => `${e.name.replace(/^https?:\/\/[^/]+/, '')} ${e.startTime.toFixed(0)}→${(e as unknown as { responseEnd: number }).responseEnd.toFixed(0)}`).join('\n')));
       await ctx.close();
       const t0 = performance.now();
       const res = await fetch(`${url}/api/alerts?limit=200`, { headers: { authorization: `Bearer ${token}` } });
