@@ -56,7 +56,8 @@ export function siteGeometry(ctx: ApiContext, tileUrl: string | null): SiteGeome
     port_area: anomalies?.port_area ?? null,
     channels: (anomalies?.channels ?? []).map((c) => ({ id: c.id, polygon: c.polygon, speed_limit_kn: c.speed_limit_kn ?? null })),
     inspectors: site.inspectors.map((i) => ({ id: i.id, name: i.name })),
-    chart: { tile_url: tileUrl },
+    // The server option wins over the site file's chart.tile_url (one deployment, several sites).
+    chart: { tile_url: tileUrl ?? site.chart.tile_url ?? null },
   };
 }
 
