@@ -214,12 +214,22 @@ async function openServer(databaseUrl: string, poolSize: number, logger: Logger)
   async function withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await pool.connect();
     let broken: Error | undefined;
+    // The pool listens for errors on idle clients only. A server that goes away while this
+    // client is checked out but between statements (a fast shutdown, a restart) emits 'error'
+    // on the client itself: without a listener that kills the process. The statement that
+    // follows fails with the connection error and the batch is retried.
+    const onError = (err: Error) => {
+      broken = err;
+      logger.warn({ err: err.message }, `database connection lost: ${err.message}`);
+    };
+    client.on('error', onError);
     try {
       return await fn(client);
     } catch (err) {
-      broken = isConnectionError(err) ? (err as Error) : undefined;
+      broken = isConnectionError(err) ? (err as Error) : broken;
       throw err;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
