@@ -1,0 +1,85 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClipBuffer, clipPath, muxClip, pruneClips } from '../pipeline/clips/index.js';
+import { AccessUnitSplitter, type AccessUnit } from '../pipeline/video/annexb.js';
+
+const exec = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'pw-clips-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** vtest's first 30 s as the camera worker receives it: H.264 access units (10 frames/s, a keyframe every second), times 100 ms apart. */
+let units: AccessUnit[] = [];
+const T0 = Date.parse('2026-12-06T02:00:00Z');
+const timeOf = (i: number) => T0 + i * 100;
+
+beforeAll(async () => {
+  const { stdout } = await exec(
+    'ffmpeg',
+    ['-hide_banner', '-loglevel', 'error', '-i', 'test/fixtures/video/vtest-640x480.mp4', '-t', '30', '-an', '-c:v', 'copy', '-bsf:v', 'h264_mp4toannexb,h264_metadata=aud=insert', '-f', 'h264', 'pipe:1'],
+    { encoding: 'buffer', maxBuffer: 64 << 20 },
+  );
+  const splitter = new AccessUnitSplitter();
+  // The last picture stays in the splitter (a unit ends at the next AUD): 30 s less one frame is plenty.
+  units = splitter.push(stdout as unknown as Buffer);
+}, 60_000);
+
+async function probe(path: string) {
+  const { stdout } = await exec('ffprobe', ['-v', 'error', '-show_entries', 'format=format_name,duration:stream=codec_name,codec_type,nb_frames', '-of', 'json', path]);
+  return JSON.parse(stdout) as { format: { format_name: string; duration: string }; streams: Array<{ codec_name: string; codec_type: string; nb_frames: string }> };
+}
+
+describe('evidence clips', () => {
+  it('keeps the pre-roll from a keyframe while an alert waits, and writes H.264 copied into an MP4 of the right length', async () => {
+    expect(units.length).toBeGreaterThan(250);
+    // An event from 10.0 s to 12.0 s: the clip runs from 5 s before to 5 s after (12 s), starting on a keyframe.
+    const buffer = new ClipBuffer({ keepMs: 5_000 });
+    const eventFrom = timeOf(100);
+    const eventTo = timeOf(120);
+    units.forEach((u, i) => {
+      if (timeOf(i) <= eventTo + 5_000) buffer.push(u, timeOf(i), i >= 100 ? eventFrom - 5_000 : Infinity);
+    });
+    const span = buffer.slice(eventFrom - 5_000, eventTo + 5_000);
+    expect(span[0]!.unit.key).toBe(true);
+    expect(span[0]!.timeMs).toBe(eventFrom - 5_000);
+    expect(span.at(-1)!.timeMs).toBe(eventTo + 5_000);
+    const path = clipPath(join(dir, 'clips'), '0f8fad5b-d9cb-469f-a165-70867728950e', new Date(eventFrom));
+    const clip = await muxClip(span, path);
+    expect(clip.frames).toBe(121);
+    const p = await probe(path);
+    expect(p.format.format_name).toContain('mp4');
+    expect(p.streams.map((s) => [s.codec_type, s.codec_name])).toEqual([['video', 'h264']]);
+    expect(Number(p.streams[0]!.nb_frames)).toBe(121);
+    expect(Number(p.format.duration)).toBeCloseTo(12.1, 1);
+    // The pictures are the camera's own bytes: decoding the clip finds no error.
+    const { stderr } = await exec('ffmpeg', ['-v', 'error', '-i', path, '-f', 'null', '-']);
+    expect(stderr).toBe('');
+  }, 60_000);
+
+  it('without a waiting alert the buffer holds only the pre-roll, from the keyframe before it', () => {
+    const buffer = new ClipBuffer({ keepMs: 5_000 });
+    units.forEach((u, i) => buffer.push(u, timeOf(i)));
+    const { fromMs, toMs } = buffer.size;
+    expect(toMs! - fromMs!).toBeGreaterThanOrEqual(5_000);
+    expect(toMs! - fromMs!).toBeLessThan(6_000 + 100);
+    // Asking for older video gives what is left, from its first keyframe.
+    const old = buffer.slice(T0, T0 + 10_000);
+    expect(old).toEqual([]);
+  });
+
+  it('a clip of nothing is refused with the reason; retention removes day folders past the limit', async () => {
+    await expect(muxClip([], join(dir, 'x.mp4'))).rejects.toThrow(/no video in the requested span/);
+    const clips = join(dir, 'retention');
+    for (const d of ['2026-11-01', '2026-11-30', '2026-12-06']) {
+      mkdirSync(join(clips, d), { recursive: true });
+      writeFileSync(join(clips, d, 'a.mp4'), 'x');
+    }
+    const removed = pruneClips(clips, 30, new Date('2026-12-06T12:00:00Z'));
+    expect(removed).toEqual([join(clips, '2026-11-01')]);
+    expect(existsSync(join(clips, '2026-11-30'))).toBe(true);
+    expect(() => clipPath(clips, '../../etc/passwd', new Date())).toThrow(/not an alert id/);
+  });
+});
