@@ -6,10 +6,16 @@
  * up, looped for the demo.
  *
  * With `retime` (default on), tag-block times are rewritten so the stream
- * runs on today's clock: the first loop starts now, each further loop carries
- * on after the last, and a loop never repeats a (vessel, time) that the
- * store's deterministic ids would fold away. Lines without a tag block are
- * sent unchanged.
+ * runs on today's clock and never ahead of it: berth arrivals and departures
+ * are in the past or present, never in the future. At `speed` ≤ 1 the first
+ * loop starts now. Sped up, a loop is placed in the past so that its last
+ * line is due exactly when it is sent (the data clock runs faster than the
+ * wall and catches up with it at the end). Each further loop carries on
+ * after the last, so a loop never repeats a (vessel, time) that the store's
+ * deterministic ids would fold away, and a time that would still lie ahead
+ * of the wall clock is held at the wall clock. Unpaced (`speed` 0) the
+ * stream keeps its recorded spacing from now on. Lines without a tag block
+ * are sent unchanged.
  *
  *   node --import tsx scripts/sim/ais-replay.ts --scenario --tcp 10110 --loop --speed 10
  *   node --import tsx scripts/sim/ais-replay.ts --file test/fixtures/ais/libais/test.aivdm --udp 127.0.0.1:10111
@@ -133,12 +139,17 @@ export class AisReplay {
     if (this.server && (o.waitForClient ?? true) && this.clients.size === 0) {
       await new Promise<void>((r) => this.clientWaiters.push(r));
     }
-    const firstRecorded = o.lines.map(lineTime).find((t) => t !== null) ?? null;
-    // The data clock of the retimed stream: starts now, runs `speed` times faster than the wall.
-    let loopBase = Date.now();
-    let lastRetimed = loopBase;
+    const times = o.lines.map(lineTime).filter((t): t is number => t !== null);
+    const firstRecorded = times[0] ?? null;
+    // One pass in data time (ms): recorded times rise through the file.
+    const passMs = times.length ? Math.max(...times) - firstRecorded! : 0;
+    // The data clock of the retimed stream runs `speed` times faster than the wall.
+    let lastRetimed = -Infinity;
     do {
       const wallStart = Date.now();
+      // Sped up, the pass ends on the wall clock: it starts passMs - passMs/speed in the past.
+      const anchored = speed > 1 ? wallStart + passMs / speed - passMs : wallStart;
+      const loopBase = Math.max(anchored, lastRetimed + 1000);
       for (const raw of o.lines) {
         if (this.stopped) return;
         const recorded = lineTime(raw);
@@ -152,7 +163,9 @@ export class AisReplay {
             if (this.stopped) return;
           }
           if (retime) {
-            lastRetimed = loopBase + offset;
+            // Never ahead of the wall clock (a later loop that had to carry on after the last).
+            // Unpaced (speed 0: tests, benchmarks) the stream cannot follow any clock; it keeps its spacing.
+            lastRetimed = speed > 0 ? Math.max(lastRetimed, Math.min(loopBase + offset, Date.now())) : loopBase + offset;
             line = retimeLine(raw, lastRetimed / 1000);
           }
         }
@@ -160,7 +173,6 @@ export class AisReplay {
       }
       this.stats.passes++;
       o.onPass?.(this.stats.passes);
-      loopBase = lastRetimed + 1000;
     } while (o.loop && !this.stopped);
   }
 
