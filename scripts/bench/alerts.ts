@@ -125,14 +125,14 @@ async function rawThroughput(redis: Redis, events: PortEvent[]): Promise<number>
   for (let i = 0; i < events.length; i += 1000) await q.publishMany(events.slice(i, i + 1000));
   let done = 0;
   const t0 = performance.now();
-  const finished = new Promise<void>((resolve) => {
-    const w = new Worker('events', async () => {
-      if (++done === events.length) resolve();
-    }, { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix, concurrency: CONCURRENCY });
-    void finished.then(() => w.close());
-  });
+  let release: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (release = resolve));
+  const w = new Worker('events', async () => {
+    if (++done === events.length) release();
+  }, { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix, concurrency: CONCURRENCY });
   await finished;
   const rate = events.length / ((performance.now() - t0) / 1000);
+  await w.close();
   await q.close();
   await cleanup(redis, prefix);
   return rate;
