@@ -12,6 +12,7 @@ interface ApiFlags {
   dataDir?: string;
   redis?: string;
   logLevel?: string;
+  metricsPort?: string;
 }
 
 /**
@@ -29,6 +30,7 @@ export function registerApiCommands(program: Command): void {
     .option('--data-dir <dir>', 'data folder: embedded database in pglite/, snapshots, clips, photos (default ./data)')
     .option('--redis <url>', 'Redis (or REDIS_URL): live stream, shared rate limits')
     .option('--log-level <level>', 'pino level (or LOG_LEVEL; default info)')
+    .option('--metrics-port <n>', 'also serve GET /metrics on this port (the API serves it at /metrics to admin and operator tokens)')
     .action(async (flags: ApiFlags) => {
       const logger = createLogger({ name: 'api', level: flags.logLevel ?? process.env.LOG_LEVEL ?? 'info' });
       const siteFile = flags.site ?? process.env.PORTWATCH_SITE;
@@ -60,6 +62,7 @@ export function registerApiCommands(program: Command): void {
           redisUrl,
           redisSource: flags.redis ? '--redis' : 'REDIS_URL',
           kinds: ['api'],
+          ...(flags.metricsPort !== undefined ? { metricsPort: Number(flags.metricsPort) } : {}),
         });
       } catch (err) {
         throw new CliError((err as Error).message, 1);

@@ -111,6 +111,8 @@ export async function buildApiServer(o: ApiServerOptions): Promise<ApiServer> {
     max: o.rateLimitPerMinute ?? 600,
     timeWindow: 60_000,
     keyGenerator: rateLimitKey,
+    // Redis away: serve without limits rather than fail every request (health must still answer).
+    skipOnError: true,
     ...(o.redis ? { redis: o.redis, nameSpace: 'portwatch:api-rate:' } : {}),
     errorResponseBuilder: (_req, c) => ({ statusCode: 429, error: 'too_many_requests', message: `rate limit: at most ${c.max} requests per minute per token; retry in ${Math.ceil(c.ttl / 1000)} s` }),
   });

@@ -1,4 +1,6 @@
+import type { Registry } from 'prom-client';
 import type { Logger } from '../log/index.js';
+import { createMetricsRegistry, registerPortwatchMetrics, runtimeSources, startMetricsServer, type MetricsServer } from '../metrics/index.js';
 import type { Store } from '../store/index.js';
 import { WORKER_KINDS, workerKind } from './kinds.js';
 import { openWorkerContext, type OpenWorkerContext, type RunningWorker, type WorkerContextOptions, type WorkerOptions } from './worker-context.js';
@@ -7,6 +9,8 @@ export interface RuntimeOptions extends WorkerContextOptions {
   /** Kinds to start, by name; default: every registered kind the site wants (`portwatch run`). */
   kinds?: readonly string[];
   worker?: WorkerOptions;
+  /** Serve this process's metrics on GET http://127.0.0.1:PORT/metrics (pipeline/metrics). */
+  metricsPort?: number;
 }
 
 export interface StopReport {
@@ -41,9 +45,14 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const ctx = await openWorkerContext(o);
   const workers = new Map<string, RunningWorker>();
   const log: Logger = ctx.logger;
+  // One registry per process, read from the workers' stats at scrape time (the API serves it at /metrics too).
+  ctx.metricsRegistry ??= processMetrics({ workers, ctx }, { labels: { worker: ctx.workerId } });
+  let metricsServer: MetricsServer | null = null;
   try {
+    if (o.metricsPort !== undefined) metricsServer = await startMetricsServer({ registry: ctx.metricsRegistry as Registry, port: o.metricsPort, logger: log });
     for (const k of kinds) workers.set(k.name, await k.start(ctx, o.worker ?? {}));
   } catch (err) {
+    await metricsServer?.close();
     await Promise.allSettled([...workers.values()].map((w) => w.stop()));
     await ctx.close({ timeoutMs: 2_000 });
     throw err;
@@ -71,6 +80,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
         };
         const all = (async () => {
           // Reverse start order: producers of events stop before what carries them.
+          await metricsServer?.close();
           await Promise.all(
             [...workers].reverse().map(([name, w]) =>
               step(
@@ -100,4 +110,10 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       return stopping;
     },
   };
+}
+
+function processMetrics(rt: Parameters<typeof runtimeSources>[0], o: { labels: Record<string, string> }): Registry {
+  const registry = createMetricsRegistry(o);
+  registerPortwatchMetrics(registry, runtimeSources(rt));
+  return registry;
 }
