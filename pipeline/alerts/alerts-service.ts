@@ -13,6 +13,7 @@ import {
   activeRuleShelves,
   applyAlertChanges,
   escalateAlert,
+  shelvedAlerts,
   unshelveAlert,
   type AppliedChange,
   type RuleShelf,
@@ -167,7 +168,12 @@ export class AlertsService {
     for (const r of this.o.site.alerts.routes) {
       if (r.kind === 'mqtt') this.mqtt.set(r.id, new MqttPublisher({ url: r.url, prefix: r.topic_prefix, logger: this.log }));
     }
-    this.shelvesTimer = setInterval(() => void this.refreshShelves(), 5_000);
+    // Shelvings made elsewhere (API, CLI) get their expiry job here; job ids make this idempotent.
+    await this.sweepShelved();
+    this.shelvesTimer = setInterval(() => {
+      void this.refreshShelves();
+      if (++this.sweeps % 6 === 0) void this.sweepShelved();
+    }, 5_000);
     this.shelvesTimer.unref();
     // Floods end by themselves: move the rules' clock while no events come.
     this.tick = setInterval(() => void this.record(this.engine.advance(new Date())).catch((err) => this.log.warn({ err }, 'alerts tick failed')), 5_000);
@@ -297,6 +303,16 @@ export class AlertsService {
       this.shelves = await activeRuleShelves(this.o.store);
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'could not read rule shelves');
+    }
+  }
+
+  private sweeps = 0;
+
+  private async sweepShelved(): Promise<void> {
+    try {
+      for (const a of await shelvedAlerts(this.o.store)) await this.scheduleUnshelve(a);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'could not schedule shelving expiries');
     }
   }
 
