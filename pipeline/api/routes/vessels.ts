@@ -95,7 +95,7 @@ export function registerVesselRoutes(app: FastifyInstance, ctx: ApiContext): voi
     async (req, reply) => {
       const { mmsi } = req.params;
       const { from, to, format } = req.query;
-      const known = await ctx.read(async (db) => (await db.query('SELECT 1 FROM vessels WHERE mmsi = $1', [mmsi])).rowCount);
+      const known = await ctx.read(async (db) => (await db.query('SELECT 1 FROM vessels WHERE mmsi = $1', [mmsi])).rows.length > 0);
       if (!known) throw notFound(`vessel ${mmsi}`);
       if (format === 'csv') {
         reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="track-${mmsi}.csv"`);
