@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import jpeg from 'jpeg-js';
 import type { Box, PortEvent } from '../events/types.js';
@@ -94,7 +94,14 @@ export async function writeSnapshot(options: WriteSnapshotOptions): Promise<stri
   const full = path.join(root, rel);
   await mkdir(path.dirname(full), { recursive: true });
   const tmp = `${full}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, full);
+  try {
+    await writeFile(tmp, bytes);
+    await rename(tmp, full);
+  } catch (err) {
+    // A full disk leaves an empty or partial temporary file: take it away, or every failed
+    // event adds one (an inode each) to the folder that is already in trouble.
+    await rm(tmp, { force: true }).catch(() => {});
+    throw err;
+  }
   return rel;
 }
