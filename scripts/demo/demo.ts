@@ -12,6 +12,7 @@
  * (JSON) go to data/logs/portwatch.log; the terminal shows where to look, the
  * events as they happen and a status line.
  */
+import { createApiToken } from '../../pipeline/api/index.js';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -96,6 +97,13 @@ async function main(): Promise<number> {
   if (cameras) out(`  cameras    ${site.cameras.map((c) => cameras.url(cameraPath(c.streams.main))).join('  ')}  (ffplay -rtsp_transport tcp URL)`);
   if (replay && tcpFeed) out(`  AIS feed   tcp://127.0.0.1:${tcpFeed.port}  (nc 127.0.0.1 ${tcpFeed.port} | node bin/portwatch.js ais decode -)`);
   out(`  queue      ${redisUrl}  BullMQ queue "events"`);
+  const apiUrl = (runtime.workers.get('api') as { url?: string } | undefined)?.url;
+  if (apiUrl) {
+    // The embedded database is this process's alone while the demo runs: the demo hands out a day's admin token itself.
+    const { token } = await createApiToken(runtime.ctx.store, { role: 'admin', name: 'demo', expiresAt: new Date(Date.now() + 86_400_000) });
+    out(`  API        ${apiUrl}  (OpenAPI at ${apiUrl}openapi.json)`);
+    out(`             admin token for today: ${token}`);
+  }
   out(`  snapshots  ${rel(join(dataDir, 'snapshots'))}/`);
   out(`  logs       ${rel(logFile)}`);
   out(duration ? `  running for ${duration} s` : '  Ctrl-C stops it; everything accepted is flushed first');
