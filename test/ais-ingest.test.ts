@@ -18,7 +18,7 @@ import {
 } from '../pipeline/ais-ingest/index.js';
 import type { AisMessage } from '../pipeline/ais/index.js';
 import { loadSiteConfig } from '../pipeline/config/index.js';
-import { insidePolygon } from '../pipeline/berths/index.js';
+import { pointInPolygon } from '../pipeline/berths/index.js';
 import { silentLogger } from '../pipeline/log/index.js';
 import { EventQueue } from '../pipeline/queue/index.js';
 import { migrate, openStore, type Store } from '../pipeline/store/index.js';
@@ -232,7 +232,7 @@ describe.each(targets)('ingest into the %s store', (target) => {
     for (const r of decodeAisLines(scenario.lines).records) {
       if (r.kind !== 'ais' || !POSITION_TYPES.has(r.message.type)) continue;
       const p: [number, number] = [Number(r.message.lat), Number(r.message.lon)];
-      const b = scenario.berths.find((x) => insidePolygon(p, x.polygon));
+      const b = scenario.berths.find((x) => pointInPolygon(p, x.polygon));
       if (b) expectedAtBerth[b.id] = (expectedAtBerth[b.id] ?? 0) + 1;
     }
     expect(Object.keys(expectedAtBerth).sort()).toEqual(['D1', 'D2']);

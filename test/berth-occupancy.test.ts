@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BerthOccupancy, distanceMetres, insidePolygon, type BerthArea, type LatLon } from '../pipeline/berths/index.js';
+import { BerthOccupancy, distanceMetres, pointInPolygon, type BerthArea, type LatLon } from '../pipeline/berths/index.js';
 
 // A berth about 300 m along a quay, as a lat/lon rectangle.
 const B1: LatLon[] = [
@@ -23,9 +23,9 @@ describe('geo', () => {
     expect(distanceMetres([24, 118], [24 + 1 / 60, 118])).toBeLessThan(1860);
   });
   it('tells inside from outside a berth polygon', () => {
-    expect(insidePolygon(inB1, B1)).toBe(true);
-    expect(insidePolygon(outside, B1)).toBe(false);
-    expect(insidePolygon(inB2, B1)).toBe(false);
+    expect(pointInPolygon(inB1, B1)).toBe(true);
+    expect(pointInPolygon(outside, B1)).toBe(false);
+    expect(pointInPolygon(inB2, B1)).toBe(false);
   });
 });
 

@@ -1,5 +1,6 @@
 import { eventId, type PortEvent } from '../events/index.js';
-import { distanceMetres, impliedKnots, insidePolygon, type LatLon } from '../berths/geo.js';
+import { distanceMetres, impliedKnots, type LatLon } from '../berths/geo.js';
+import { pointInPolygon } from '../geometry/index.js';
 import type { VesselPosition } from '../berths/occupancy.js';
 import { checkMmsi, isValidImo } from './identity.js';
 
@@ -113,7 +114,7 @@ export class AisAnomalyDetector {
     events.push(...this.checkSpeeding(s, fix, at));
     s.time = fix.time;
     s.at = at;
-    s.inPort = this.options.port_area ? insidePolygon(at, this.options.port_area) : true;
+    s.inPort = this.options.port_area ? pointInPolygon(at, this.options.port_area) : true;
     return events;
   }
 
@@ -171,7 +172,7 @@ export class AisAnomalyDetector {
   }
 
   private checkSpeeding(s: Seen, fix: VesselPosition, at: LatLon): PortEvent[] {
-    const channel = (this.options.channels ?? []).find((c) => insidePolygon(at, c.polygon));
+    const channel = (this.options.channels ?? []).find((c) => pointInPolygon(at, c.polygon));
     const over = channel && fix.speed !== null && fix.speed > channel.speed_limit_kn;
     if (!over) {
       const ended = s.speeding?.id

@@ -12,22 +12,6 @@ export function distanceMetres(a: LatLon, b: LatLon): number {
   return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(h)));
 }
 
-/**
- * Ray casting on lat/lon treated as a plane. A berth is a few hundred metres
- * across, far from the poles and the antimeridian, so the distortion is
- * negligible next to AIS position error.
- */
-export function insidePolygon(p: LatLon, polygon: readonly LatLon[]): boolean {
-  let inside = false;
-  const [y, x] = p;
-  for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
-    const [yi, xi] = polygon[i]!;
-    const [yj, xj] = polygon[j]!;
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
-}
-
 export const METRES_PER_NAUTICAL_MILE = 1852;
 
 /** Speed in knots implied by two fixes; Infinity when no time passed but the position moved. */

@@ -1,4 +1,5 @@
-export { distanceMetres, insidePolygon, impliedKnots, METRES_PER_NAUTICAL_MILE, type LatLon } from './geo.js';
+export { distanceMetres, impliedKnots, METRES_PER_NAUTICAL_MILE, type LatLon } from './geo.js';
+export { pointInPolygon } from '../geometry/index.js';
 export {
   BerthOccupancy,
   type BerthArea,

@@ -1,5 +1,6 @@
 import { eventId, type PortEvent } from '../events/index.js';
-import { insidePolygon, type LatLon } from './geo.js';
+import { pointInPolygon } from '../geometry/index.js';
+import type { LatLon } from './geo.js';
 
 /** One position fix of one vessel, the part of an AIS position report occupancy needs. */
 export interface VesselPosition {
@@ -86,7 +87,7 @@ export class BerthOccupancy {
   }
 
   berthAt(lat: number, lon: number): BerthArea | undefined {
-    return this.berths.find((b) => insidePolygon([lat, lon], b.polygon));
+    return this.berths.find((b) => pointInPolygon([lat, lon], b.polygon));
   }
 
   /** Vessels lying at each berth now: berth id → visits. */

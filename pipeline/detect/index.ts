@@ -29,7 +29,8 @@ export {
   type DecoderKind,
 } from './manifest.js';
 export { fillInput, placeRegion, toSourceBox, itemSize, type Placement } from './preprocess.js';
-export { iou, nmsByClass, type RawDetection } from './nms.js';
+export { nmsByClass, type RawDetection } from './nms.js';
+export { iou } from '../geometry/index.js';
 export {
   decoderFor,
   centernetDecoder,

@@ -1,19 +1,11 @@
 import type { Box } from '../events/types.js';
+import { iou } from '../geometry/index.js';
 
 /** A detection before labels and source mapping: box in model-input pixels. */
 export interface RawDetection {
   classIndex: number;
   score: number;
   box: Box;
-}
-
-export function iou(a: Box, b: Box): number {
-  const ix = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
-  const iy = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
-  if (ix <= 0 || iy <= 0) return 0;
-  const inter = ix * iy;
-  const union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
-  return union > 0 ? inter / union : 0;
 }
 
 /**

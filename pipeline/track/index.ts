@@ -16,5 +16,5 @@ export {
   type KalmanState,
 } from './kalman.js';
 export { assign, type Assignment } from './assignment.js';
-export { iou, bufferedIou, coverage, isValidBox } from './box.js';
+export { iou, bufferedIou, coverage, isValidBox } from '../geometry/index.js';
 export { colourHistogram, histogramSimilarity, blendHistogram, sameObject, HISTOGRAM_BINS, type AppearanceImage, type ObjectEvidence } from './appearance.js';

@@ -2,7 +2,7 @@ import type { Detection } from '../detect/types.js';
 import type { Box } from '../events/types.js';
 import { blendHistogram, colourHistogram, histogramSimilarity, sameObject } from './appearance.js';
 import { assign } from './assignment.js';
-import { bufferedIou, coverage, isValidBox } from './box.js';
+import { bufferedIou, coverage, isValidBox } from '../geometry/index.js';
 import { BoxKalmanFilter, boxToMeasurement, measurementToBox, type KalmanSettings, type KalmanState } from './kalman.js';
 import {
   DEFAULT_TRACKER_SETTINGS,

@@ -9,5 +9,6 @@ export {
   type ZoneOccupancy,
   type TripwireCount,
 } from './zone-engine.js';
-export { bottomCentre, pointInPolygon, cross, sideOf, onSegment, segmentsIntersect } from './geometry.js';
+export { bottomCentre } from './geometry.js';
+export { pointInPolygon, cross, sideOf, onSegment, segmentsIntersect } from '../geometry/index.js';
 export { compileSchedule, isArmed, localTime, parseClock, scheduleArmed, assertTimeZone, type CompiledWindow, type LocalTime } from './schedule.js';

@@ -1,9 +1,9 @@
 import { eventId } from '../events/event-id.js';
 import type { Box, EventKind, PortEvent } from '../events/types.js';
 import { sameObject } from '../track/appearance.js';
-import { bufferedIou, coverage } from '../track/box.js';
+import { bufferedIou, coverage, pointInPolygon, segmentsIntersect, sideOf } from '../geometry/index.js';
 import type { Track } from '../track/types.js';
-import { bottomCentre, pointInPolygon, segmentsIntersect, sideOf } from './geometry.js';
+import { bottomCentre } from './geometry.js';
 import { assertTimeZone, compileSchedule, isArmed, localTime, type CompiledWindow, type LocalTime } from './schedule.js';
 import type { Point, TripwireDirection, TripwireSpec, ZoneKind, ZoneSpec } from './types.js';
 
