@@ -14,6 +14,7 @@ export interface RunFlags {
   site?: string;
   dataDir?: string;
   dbDir?: string;
+  metricsPort?: string;
   redis?: string;
   workerId?: string;
   duration?: string;
@@ -70,7 +71,8 @@ function addRunOptions(cmd: Command): Command {
     .option('--clock <clock>', 'AIS clock: wall (live feeds) or data (recorded; default when every feed is a file)')
     .option('--speed <n>', 'AIS file feeds: replay speed factor')
     .option('--replay <mode>', 'AIS file feeds: fast or realtime')
-    .option('--sweep-every <s>', 'AIS silent-vessel sweep (workers.ais.sweep_every_seconds)');
+    .option('--sweep-every <s>', 'AIS silent-vessel sweep (workers.ais.sweep_every_seconds)')
+    .option('--metrics-port <port>', "serve this process's Prometheus metrics on http://127.0.0.1:PORT/metrics");
 }
 
 /** `portwatch run` and `portwatch worker KIND`: one code path, the runtime in pipeline/runtime. */
@@ -96,6 +98,12 @@ function number(flag: string, v: string | undefined, scale = 1): number | undefi
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n)) throw new CliError(`--${flag}: "${v}" is not a number`, 2);
   return n * scale;
+}
+
+function metricsPort(v: string): number {
+  const port = number('metrics-port', v)!;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CliError(`--metrics-port: "${v}" is not a port (1-65535)`, 2);
+  return port;
 }
 
 /** The site's `workers:` section with the flags applied, validated again (a flag gets the same checks as the file). */
@@ -204,6 +212,7 @@ async function runProcess(kinds: string[] | undefined, flags: RunFlags): Promise
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
+  const metricsAt = flags.metricsPort !== undefined ? metricsPort(flags.metricsPort) : undefined;
   let runtime: Runtime;
   try {
     runtime = await startRuntime({
@@ -213,6 +222,7 @@ async function runProcess(kinds: string[] | undefined, flags: RunFlags): Promise
       logger,
       dataDir,
       ...(flags.dbDir ? { dbDir: flags.dbDir } : {}),
+      ...(metricsAt !== undefined ? { metricsPort: metricsAt } : {}),
       ...(flags.snapshots ? { snapshotDir: resolve(flags.snapshots) } : {}),
       databaseUrl: process.env.DATABASE_URL || null,
       redisUrl,
