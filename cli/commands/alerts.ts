@@ -19,9 +19,9 @@ import {
 } from '../../pipeline/alerts/index.js';
 import { ConfigError, loadSiteConfig, type SiteConfig } from '../../pipeline/config/index.js';
 import { ALERT_SETTINGS_DEFAULTS } from '../../pipeline/config/schema.js';
-import { DEFAULT_DATA_DIR, migrate } from '../../pipeline/store/index.js';
+import { DEFAULT_DATA_DIR } from '../../pipeline/store/index.js';
 import { CliError } from '../cli-error.js';
-import { withStore } from './db.js';
+import { withMigratedStore, withStore } from './db.js';
 
 interface EvaluateOptions {
   site: string;
@@ -85,8 +85,7 @@ interface StoreCliOptions {
 }
 
 async function withAlertStore<T>(opts: StoreCliOptions, fn: Parameters<typeof withStore<T>>[1]): Promise<T> {
-  return withStore(opts, async (store, logger) => {
-    await migrate(store, { logger });
+  return withMigratedStore(opts, async (store, logger) => {
     try {
       return await fn(store, logger);
     } catch (err) {

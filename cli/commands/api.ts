@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadSiteConfig, type SiteConfig } from '../../pipeline/config/index.js';
 import { createLogger } from '../../pipeline/log/index.js';
 import { startRuntime, workersSettingsSchema } from '../../pipeline/runtime/index.js';
 import { CliError } from '../cli-error.js';
+import { loadSiteFile } from '../site-file.js';
 
 interface ApiFlags {
   port?: string;
@@ -33,14 +33,7 @@ export function registerApiCommands(program: Command): void {
     .option('--metrics-port <n>', 'also serve GET /metrics on this port (the API serves it at /metrics to admin and operator tokens)')
     .action(async (flags: ApiFlags) => {
       const logger = createLogger({ name: 'api', level: flags.logLevel ?? process.env.LOG_LEVEL ?? 'info' });
-      const siteFile = flags.site ?? process.env.PORTWATCH_SITE;
-      if (!siteFile) throw new CliError('no site file: pass --site FILE or set PORTWATCH_SITE', 2);
-      let site: SiteConfig;
-      try {
-        site = loadSiteConfig(siteFile, { env: process.env });
-      } catch (err) {
-        throw new CliError((err as Error).message, 2);
-      }
+      const { site, siteFile } = loadSiteFile(flags.site);
       const s = structuredClone(site.workers);
       if (flags.port !== undefined) s.api.port = Number(flags.port);
       if (flags.host !== undefined) s.api.host = flags.host;

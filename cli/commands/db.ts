@@ -56,6 +56,14 @@ export async function withStore<T>(opts: DbOptions, fn: (store: Store, logger: R
   }
 }
 
+/** `withStore` on a store brought up to the code's migrations first (commands that read or write application tables). */
+export async function withMigratedStore<T>(opts: DbOptions, fn: (store: Store, logger: ReturnType<typeof createLogger>) => Promise<T>): Promise<T> {
+  return withStore(opts, async (store, logger) => {
+    await migrate(store, { logger });
+    return fn(store, logger);
+  });
+}
+
 const TARGET_HELP = `
 Target: DATABASE_URL (postgres://user:pass@host:5432/db) selects a server, with or
 without TimescaleDB; unset, the embedded database under --data-dir (default ${DEFAULT_DATA_DIR}).`;

@@ -13,7 +13,7 @@ import {
 import { loadSiteConfig } from '../../pipeline/config/index.js';
 import { DEFAULT_DATA_DIR } from '../../pipeline/store/index.js';
 import { CliError } from '../cli-error.js';
-import { withApiStore } from './token.js';
+import { withMigratedStore } from './db.js';
 
 const iso = z.iso.datetime({ offset: true });
 
@@ -50,7 +50,7 @@ export function registerQueryCommands(program: Command): void {
         if (!site.berths.some((b) => b.id === o.berth)) throw new CliError(`--berth: no berth "${o.berth}" in ${siteFile}`, 2);
         cameras = site.cameras.filter((c) => c.berth === o.berth).map((c) => c.id);
       }
-      await withApiStore(o, async (store) => {
+      await withMigratedStore(o, async (store) => {
         const read = <T>(fn: (db: typeof store) => Promise<T>) => fn(store);
         const chunks = berthActivityChunks(read as never, store.capabilities, { berth: o.berth, from, to, bucket: o.bucket as Bucket, cameras });
         if (o.format === 'csv') {

@@ -3,11 +3,12 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { parseAisIngestSettings } from '../../pipeline/ais-ingest/index.js';
-import { loadSiteConfig, type SiteConfig } from '../../pipeline/config/index.js';
+import { type SiteConfig } from '../../pipeline/config/index.js';
 import { createLogger, type Logger } from '../../pipeline/log/index.js';
 import { redisOptionsFromUrl } from '../../pipeline/redis/index.js';
 import { WORKER_KINDS, killChildren, startRuntime, workersSettingsSchema, type Runtime, type WorkerOptions, type WorkersSettings } from '../../pipeline/runtime/index.js';
 import { CliError } from '../cli-error.js';
+import { loadSiteFile } from '../site-file.js';
 
 /** Flags shared by `portwatch run` and `portwatch worker KIND`; each overrides one field of the site's `workers:` section or the environment. */
 export interface RunFlags {
@@ -173,14 +174,7 @@ function workerOptions(flags: RunFlags): WorkerOptions {
 async function runProcess(kinds: string[] | undefined, flags: RunFlags): Promise<void> {
   const name = kinds?.length === 1 ? `${kinds[0]}-worker` : 'portwatch';
   const logger: Logger = createLogger({ name, level: flags.logLevel ?? process.env.LOG_LEVEL ?? 'info' });
-  const siteFile = flags.site ?? process.env.PORTWATCH_SITE;
-  if (!siteFile) throw new CliError('no site file: pass --site FILE or set PORTWATCH_SITE', 2);
-  let site: SiteConfig;
-  try {
-    site = loadSiteConfig(siteFile, { env: process.env });
-  } catch (err) {
-    throw new CliError((err as Error).message, 2);
-  }
+  const { site, siteFile } = loadSiteFile(flags.site);
   const settings = workersSettingsWithFlags(site, flags);
   const worker = workerOptions(flags);
   const duration = number('duration', flags.duration);

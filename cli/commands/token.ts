@@ -1,29 +1,8 @@
 import type { Command } from 'commander';
-import { createLogger } from '../../pipeline/log/index.js';
 import { ROLES, TokenError, createApiToken, listApiTokens, parseExpiry, revokeApiToken, type Role } from '../../pipeline/api/index.js';
-import { DEFAULT_DATA_DIR, migrate, openStore, type Store } from '../../pipeline/store/index.js';
+import { DEFAULT_DATA_DIR } from '../../pipeline/store/index.js';
+import { withMigratedStore, type DbOptions } from './db.js';
 import { CliError } from '../cli-error.js';
-
-interface StoreFlags {
-  dataDir?: string;
-}
-
-/** The store the API uses (DATABASE_URL, else the embedded one), migrated. */
-export async function withApiStore<T>(opts: StoreFlags, fn: (store: Store) => Promise<T>): Promise<T> {
-  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
-  let store: Store;
-  try {
-    store = await openStore({ databaseUrl: process.env.DATABASE_URL || undefined, dataDir: opts.dataDir ?? DEFAULT_DATA_DIR, logger });
-  } catch (err) {
-    throw new CliError((err as Error).message, 1);
-  }
-  try {
-    await migrate(store, { logger });
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
 
 const iso = (d: Date | null) => (d ? d.toISOString() : '-');
 
@@ -49,7 +28,7 @@ export function registerTokenCommands(program: Command): void {
       } catch (err) {
         throw new CliError((err as Error).message, 2);
       }
-      await withApiStore(o, async (store) => {
+      await withMigratedStore(o, async (store) => {
         try {
           const { token: secret, info } = await createApiToken(store, { role: o.role as Role, name: o.name ?? o.role, company: o.company ?? null, inspector: o.inspector ?? null, expiresAt });
           if (o.json) process.stdout.write(`${JSON.stringify({ token: secret, id: info.tokenId, name: info.name, role: info.role, company: info.company, inspector: info.inspector, expires_at: iso(info.expiresAt) })}\n`);
@@ -69,8 +48,8 @@ export function registerTokenCommands(program: Command): void {
     .description('every token: id, name, role, binding, expiry, revoked, last use (never the tokens)')
     .option(...dataDir)
     .option('--json', 'one JSON object per line')
-    .action(async (o: StoreFlags & { json?: boolean }) => {
-      await withApiStore(o, async (store) => {
+    .action(async (o: DbOptions & { json?: boolean }) => {
+      await withMigratedStore(o, async (store) => {
         for (const t of await listApiTokens(store)) {
           if (o.json) process.stdout.write(`${JSON.stringify(t)}\n`);
           else {
@@ -86,8 +65,8 @@ export function registerTokenCommands(program: Command): void {
     .description('revoke a token by id or by name (every live token of that name)')
     .argument('<id-or-name>')
     .option(...dataDir)
-    .action(async (idOrName: string, o: StoreFlags) => {
-      await withApiStore(o, async (store) => {
+    .action(async (idOrName: string, o: DbOptions) => {
+      await withMigratedStore(o, async (store) => {
         const n = await revokeApiToken(store, idOrName);
         if (n === 0) throw new CliError(`no live token "${idOrName}" (portwatch token list shows them)`, 1);
         process.stdout.write(`revoked ${n} token${n === 1 ? '' : 's'}\n`);
