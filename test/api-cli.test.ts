@@ -86,3 +86,32 @@ describe('portwatch token and query', () => {
     expect(bad.stderr).toContain('--to');
   }, CLI_TIMEOUT);
 });
+
+describe('portwatch token on the embedded store after the workers set its policies', () => {
+  it("creates a token without resetting the site's retention to the defaults", async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'pw-token-embedded-'));
+    try {
+      const retention = async (s: Store) =>
+        (await s.query(`SELECT config->>'drop_after' AS d FROM timescaledb_information.jobs WHERE proc_name = 'policy_retention' AND hypertable_name = 'events'`)).rows[0]?.d;
+      let store = await openStore({ dataDir: dir, logger: silentLogger() });
+      await migrate(store, { logger: silentLogger(), settings: { retain_for: { events: '45 days' } } });
+      expect(await retention(store)).toBe('45 days');
+      await store.close();
+
+      const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+      const r = await runCli(['token', 'create', '--role', 'analyst', '--data-dir', dir, '--json'], env);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).role).toBe('analyst');
+
+      store = await openStore({ dataDir: dir, logger: silentLogger() });
+      expect(await retention(store)).toBe('45 days');
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -56,10 +56,14 @@ export async function withStore<T>(opts: DbOptions, fn: (store: Store, logger: R
   }
 }
 
-/** `withStore` on a store brought up to the code's migrations first (commands that read or write application tables). */
+/**
+ * `withStore` on a store brought up to the code's migrations first (commands
+ * that read or write application tables). The store's policies are left as the
+ * workers set them from the site file (`db migrate --settings` changes them).
+ */
 export async function withMigratedStore<T>(opts: DbOptions, fn: (store: Store, logger: ReturnType<typeof createLogger>) => Promise<T>): Promise<T> {
   return withStore(opts, async (store, logger) => {
-    await migrate(store, { logger });
+    await migrate(store, { logger, applySettings: false });
     return fn(store, logger);
   });
 }

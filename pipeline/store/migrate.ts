@@ -77,7 +77,17 @@ function verify(applied: AppliedMigration[], migrations: readonly Migration[], l
  */
 export async function migrate(
   store: Store,
-  options: { logger: Logger; settings?: Partial<StoreSettings>; migrations?: readonly Migration[] },
+  options: {
+    logger: Logger;
+    settings?: Partial<StoreSettings>;
+    migrations?: readonly Migration[];
+    /**
+     * False leaves chunk intervals and policies as they are: for commands that
+     * only need the tables (tokens, queries), which do not know the site's
+     * store settings and must not reset them to the defaults.
+     */
+    applySettings?: boolean;
+  },
 ): Promise<MigrateResult> {
   const { logger } = options;
   const migrations = [...(options.migrations ?? MIGRATIONS)].sort((a, b) => a.version - b.version);
@@ -109,7 +119,7 @@ export async function migrate(
     verify(await appliedMigrations(store), migrations, logger);
   }
 
-  const settingsChanged = await applySettings(store, options.settings ?? {}, logger);
+  const settingsChanged = options.applySettings === false ? [] : await applySettings(store, options.settings ?? {}, logger);
   return { applied, settingsChanged };
 }
 
