@@ -1,12 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setAlertClip } from '../pipeline/alerts/index.js';
 import { assignInspector, createInspection, getInspection } from '../pipeline/dispatch/inspection-store.js';
 import { eventId } from '../pipeline/events/index.js';
 import { startWebFixture, type WebFixture } from './helpers/web-server.js';
+import { launchChromium } from '../scripts/chromium.js';
 
 // Alerts and inspections in Debian's Chromium against the real API, store,
 // Redis and alerts service: an event published on the events queue becomes an
@@ -15,7 +16,6 @@ import { startWebFixture, type WebFixture } from './helpers/web-server.js';
 
 const SHOTS = join(import.meta.dirname, '.cache', 'web-screenshots');
 const VTEST = join(import.meta.dirname, 'fixtures', 'video', 'vtest-640x480.mp4');
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
 
 let fx: WebFixture;
 let browser: Browser;
@@ -47,7 +47,7 @@ const api = async (path: string, token: string) => {
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   fx = await startWebFixture({ alerts: true, ais: false, cameras: false });
-  browser = await chromium.launch({ executablePath: '/usr/lib/chromium/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   context = await browser.newContext({ locale: 'zh-CN' });
   context.on('request', (r) => {
     const u = r.url();

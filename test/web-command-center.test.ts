@@ -1,15 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebFixture, type WebFixture } from './helpers/web-server.js';
+import { launchChromium } from '../scripts/chromium.js';
 
 // The command center in Debian's Chromium, headless, against the real API,
 // PostgreSQL and Redis, the AIS replay feeding the real AIS ingest, and the
 // RTSP simulator behind the live view. Screenshots go to test/.cache/web-screenshots.
 
 const SHOTS = join(import.meta.dirname, '.cache', 'web-screenshots');
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
 
 let fx: WebFixture;
 let browser: Browser;
@@ -39,7 +39,7 @@ const shot = (p: Page, name: string) => p.screenshot({ path: join(SHOTS, `${name
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   fx = await startWebFixture();
-  browser = await chromium.launch({ executablePath: '/usr/lib/chromium/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   context = await browser.newContext({ locale: 'zh-CN' });
   // Every request the pages make, whatever its kind: none may leave the page's own origin.
   context.on('request', (r) => {

@@ -20,7 +20,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { Redis } from 'ioredis';
-import { chromium } from 'playwright-core';
 import { AlertEngine, applyAlertChanges } from '../../pipeline/alerts/index.js';
 import { buildApiServer } from '../../pipeline/api/server.js';
 import { createApiToken } from '../../pipeline/api/tokens.js';
@@ -31,10 +30,10 @@ import { silentLogger } from '../../pipeline/log/index.js';
 import { migrate } from '../../pipeline/store/migrate.js';
 import { openStore } from '../../pipeline/store/index.js';
 import { startPrivateRedis } from '../demo/private-redis.js';
+import { launchChromium } from '../chromium.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dist = join(root, 'web', 'dist');
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -79,7 +78,7 @@ async function main(): Promise<void> {
     const url = await api.app.listen({ host: '127.0.0.1', port: 0 });
     const { token } = await createApiToken(store, { name: 'bench', role: 'operator' });
 
-    const browser = await chromium.launch({ executablePath: '/usr/lib/chromium/chromium', args: CHROMIUM_ARGS });
+    const browser = await launchChromium();
     const page: number[] = [];
     const apiOnly: number[] = [];
     let count = 0;
