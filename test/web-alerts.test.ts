@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setAlertClip } from '../pipeline/alerts/index.js';
+import { WEEKDAYS } from '../pipeline/config/schema.js';
 import { assignInspector, createInspection, getInspection } from '../pipeline/dispatch/inspection-store.js';
 import { eventId } from '../pipeline/events/index.js';
 import { startWebFixture, type WebFixture } from './helpers/web-server.js';
@@ -122,8 +123,10 @@ describe('web alerts and inspections', () => {
   });
 
   it('lets an inspector acknowledge a job and record a result with a photo, on a phone', async () => {
+    // Insp-01 works 08:00–20:00 port time in the demo site; on duty all day here,
+    // so the test does not depend on the hour it runs at.
     const { inspection } = await createInspection(fx.store, { target_kind: 'vessel', target: '413000001', mmsi: 413000001, vessel_name: 'HAI XING', berth: 'D1', risk_level: 'HRS' }, 'web test');
-    const assigned = await assignInspector(fx.store, { roster: fx.site.inspectors.filter((i) => i.id === 'insp-01'), timeZone: fx.site.site.timezone, settings: fx.site.dispatch, actor: 'web test' }, inspection.id);
+    const assigned = await assignInspector(fx.store, { roster: fx.site.inspectors.filter((i) => i.id === 'insp-01').map((i) => ({ ...i, shifts: [{ days: [...WEEKDAYS], from: '00:00', to: '24:00' }] })), timeZone: fx.site.site.timezone, settings: fx.site.dispatch, actor: 'web test' }, inspection.id);
     expect(assigned.inspection?.inspector ?? (await getInspection(fx.store, inspection.id))!.inspector).toBe('insp-01');
     const p = await page({ width: 390, height: 844 });
     await signIn(p, fx.tokens.inspector);
