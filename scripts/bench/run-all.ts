@@ -12,8 +12,10 @@
  *   npm run bench -- --out /tmp/bench.md --timeout-min 40
  *
  * Benchmarks that need a PostgreSQL server get a private cluster (as the
- * tests do) through PG_BENCH_URL unless it is set; the machine's own server is
- * not used. Each benchmark's own output is shown as it runs.
+ * tests do) through PG_BENCH_URL unless it is set, and a private TimescaleDB
+ * cluster through TSDB_BENCH_URL (built from the vendored source once, as for
+ * the tests; without it those rows say why they were skipped); the machine's
+ * own server is not used. Each benchmark's own output is shown as it runs.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,6 +24,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startPrivatePostgres, type PrivatePostgres } from '../test-services/private-postgres.js';
+import { TIMESCALEDB_PG_MAJOR, defaultTarball, ensureTimescaleDb } from '../test-services/timescaledb.js';
 import { parseBenchLines, type BenchResult } from './report.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -127,12 +130,23 @@ const startedAt = new Date();
 const before = machine();
 process.stdout.write(`benchmarks: ${chosen.join(', ')}\nmachine: ${before.cpu}, ${before.cores} cores, load ${before.load}\n`);
 let pgServer: PrivatePostgres | null = null;
+let tsdbServer: PrivatePostgres | null = null;
 const env: NodeJS.ProcessEnv = { ...process.env };
 try {
   if (!env.PG_BENCH_URL) {
     pgServer = await startPrivatePostgres({ name: 'bench' });
     env.PG_BENCH_URL = pgServer.url;
     process.stdout.write(`private PostgreSQL for the benchmarks: ${pgServer.url}\n`);
+  }
+  if (!env.TSDB_BENCH_URL) {
+    const tsdb = ensureTimescaleDb({ tarball: defaultTarball(root), log: (line) => process.stdout.write(`${line}\n`) });
+    if (tsdb.ok) {
+      tsdbServer = await startPrivatePostgres({ name: 'bench-tsdb', major: TIMESCALEDB_PG_MAJOR, preload: ['timescaledb'], settings: { 'timescaledb.telemetry_level': 'off' } });
+      env.TSDB_BENCH_URL = tsdbServer.url;
+      process.stdout.write(`private TimescaleDB server for the benchmarks: ${tsdbServer.url}\n`);
+    } else {
+      process.stdout.write(`!!! no TimescaleDB server for the benchmarks: ${tsdb.reason}; set TSDB_BENCH_URL to include its rows\n`);
+    }
   }
   const outcomes: Outcome[] = [];
   for (const name of chosen) outcomes.push(await runOne(name, env));
@@ -142,4 +156,5 @@ try {
   process.exitCode = outcomes.every((o) => o.code === 0) ? 0 : 1;
 } finally {
   await pgServer?.stop();
+  await tsdbServer?.stop();
 }
