@@ -27,6 +27,8 @@ export const inspectionSchema = z.object({
   photos: z.array(z.string()).describe('URLs of the photos, served by inspection and index'),
   completed_at: z.string().nullable(),
   updated_at: z.string(),
+  target_draw_id: z.string().nullable().describe('the draw that selected the target (null for an alert): its record at /api/public/draws/:id'),
+  inspector_draw_id: z.string().nullable().describe('the draw that chose the inspector: its record at /api/public/draws/:id'),
 });
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
@@ -59,5 +61,7 @@ export function inspectionView(i: Inspection): z.infer<typeof inspectionSchema> 
     photos: i.photos.map((_, n) => `/api/inspections/${i.id}/photos/${n}`),
     completed_at: iso(i.completed_at),
     updated_at: new Date(i.updated_at).toISOString(),
+    target_draw_id: i.target_draw_id,
+    inspector_draw_id: i.inspector_draw_id,
   };
 }

@@ -24,6 +24,7 @@ import { registerEnterpriseRoutes } from './routes/enterprise.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerInspectorRoutes } from './routes/inspector.js';
 import { registerPublicRoutes } from './routes/public.js';
+import { registerRiskRoutes } from './routes/risk.js';
 import { registerSiteRoutes } from './routes/site.js';
 import { registerStreamRoutes, type LiveStreamHub } from './routes/stream.js';
 import { registerTokenRoutes } from './routes/tokens.js';
@@ -127,6 +128,7 @@ export async function buildApiServer(o: ApiServerOptions): Promise<ApiServer> {
   registerCameraRoutes(app, ctx);
   registerBerthRoutes(app, ctx);
   registerVesselRoutes(app, ctx);
+  registerRiskRoutes(app, ctx);
   registerAnalyticsRoutes(app, ctx);
   registerDispatchRoutes(app, ctx);
   registerInspectorRoutes(app, ctx);

@@ -11,6 +11,7 @@ import { BerthsView } from './views/berths.js';
 import { CamerasView, LiveCameraView } from './views/cameras.js';
 import { ChartView } from './views/chart.js';
 import { DispatchView } from './views/dispatch.js';
+import { DrawView } from './views/draw.js';
 import { InspectorView } from './views/inspector.js';
 import { RiskView } from './views/risk.js';
 import './style.css';
@@ -138,7 +139,7 @@ function Page({ view, args }: { view: View; args: string[] }) {
     case 'berths':
       return <BerthsView />;
     case 'dispatch':
-      return <DispatchView />;
+      return args[0] === 'draws' && args[1] ? <DrawView id={args[1]} /> : <DispatchView />;
     case 'risk':
       return <RiskView mmsi={args[0] ?? null} />;
     case 'inspector':

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { publicInspections } from '../../dispatch/index.js';
+import { publicInspections, verifyDraw, type DrawRecord, type TargetCandidate } from '../../dispatch/index.js';
 import { access } from '../access.js';
 import type { ApiContext } from '../context.js';
 import { getPublicDraw, listPublicDraws } from '../draw-records.js';
@@ -34,6 +34,22 @@ const drawSchema = z.object({
   candidates_sha256: z.string().nullable(),
   record: z.record(z.string(), z.unknown()).nullable(),
 });
+const verifiedDrawSchema = drawSchema.extend({
+  verification: z
+    .object({ ok: z.boolean(), problems: z.array(z.string()) })
+    .describe('the draw recomputed by the server from its record: the seed against its commitment, the candidate list against its hash, the selection against the seed'),
+});
+
+/** Recompute a published draw from its own record (a target draw keeps its candidate list there, an inspector draw its candidates). */
+export function verifyPublishedDraw(record: Record<string, unknown> | null): { ok: boolean; problems: string[] } {
+  if (!record) return { ok: false, problems: ['the draw has no published record'] };
+  const list = Array.isArray(record.candidate_list) ? (record.candidate_list as TargetCandidate[]) : undefined;
+  try {
+    return verifyDraw(record as unknown as DrawRecord, list);
+  } catch (err) {
+    return { ok: false, problems: [`the record cannot be recomputed: ${(err as Error).message}`] };
+  }
+}
 
 const range = z
   .strictObject({ from: isoTime.optional(), to: isoTime.optional(), limit: limitParam(10_000, 1000) })
@@ -67,11 +83,11 @@ export function registerPublicRoutes(app: FastifyInstance, ctx: ApiContext): voi
   );
   r.get(
     '/api/public/draws/:id',
-    { schema: { ...access('public'), tags: ['public'], summary: 'one closed draw', params: z.strictObject({ id: uuidParam }), response: { 200: drawSchema } } },
+    { schema: { ...access('public'), tags: ['public'], summary: 'one closed draw, with the server recomputing it', params: z.strictObject({ id: uuidParam }), response: { 200: verifiedDrawSchema } } },
     async (req) => {
       const d = await ctx.read((db) => getPublicDraw(db, req.params.id));
       if (!d) throw notFound(`draw ${req.params.id}`);
-      return d;
+      return { ...d, verification: verifyPublishedDraw(d.record) };
     },
   );
 }

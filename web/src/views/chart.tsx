@@ -6,7 +6,8 @@ import { siteStore, vesselsStore } from '../live.js';
 import { useStore } from '../store.js';
 import type { LatLon, Vessel } from '../types.js';
 
-const RISK_COLOUR: Record<string, string> = { low: '#2e9d5b', medium: '#d89a1c', high: '#d9412b', critical: '#b0208f' };
+// SRP profiles (HRS, SRS, LRS) and the four-level scale of other models.
+const RISK_COLOUR: Record<string, string> = { LRS: '#2e9d5b', SRS: '#d89a1c', HRS: '#d9412b', low: '#2e9d5b', medium: '#d89a1c', high: '#d9412b', critical: '#b0208f' };
 export const riskColour = (level: string | null | undefined) => (level && RISK_COLOUR[level]) || '#3d7fc4';
 
 interface View {

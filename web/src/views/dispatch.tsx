@@ -6,6 +6,7 @@ import { dispatchTick, siteStore } from '../live.js';
 import { may } from '../roles.js';
 import { useStore } from '../store.js';
 import { riskColour } from './chart.js';
+import { levelName } from './risk.js';
 
 /** An inspection as GET /api/dispatch and /api/inspector/jobs carry it. */
 export interface Inspection {
@@ -56,7 +57,7 @@ export function Countdown({ until }: { until: string | null | undefined }) {
   return <span class={s < 0 ? 'overdue' : s < 120 ? 'due-soon' : ''}>{s < 0 ? t('dispatch.overdue', { t: text }) : text}</span>;
 }
 
-/** Links to the public records of the draws that chose this job: anyone can check them. */
+/** Links to the draws that chose this job, each shown with its record and recomputed (the record itself is public). */
 function DrawLinks({ job }: { job: Inspection }) {
   const { t } = useI18n();
   const links = [
@@ -69,7 +70,7 @@ function DrawLinks({ job }: { job: Inspection }) {
       {links.map((l, i) => (
         <>
           {i > 0 && ' · '}
-          <a href={`/api/public/draws/${encodeURIComponent(l.id)}`} target="_blank" rel="noopener">
+          <a href={`#/dispatch/draws/${encodeURIComponent(l.id)}`} data-testid="draw-link">
             {l.label}
           </a>
         </>
@@ -119,7 +120,15 @@ export function DispatchView() {
                     {targetLabel(j)}
                   </button>
                 </td>
-                <td style={{ color: riskColour(j.risk_level) }}>{j.risk_level ? t(`risk.level.${j.risk_level}` as MessageKey) : '—'}</td>
+                <td>
+                  {j.mmsi != null ? (
+                    <a href={`#/risk/${j.mmsi}`} style={{ color: riskColour(j.risk_level) }} data-testid="job-risk">
+                      {j.risk_level ? levelName(t, j.risk_level) : t('risk.none')}
+                    </a>
+                  ) : (
+                    <span style={{ color: riskColour(j.risk_level) }}>{j.risk_level ? levelName(t, j.risk_level) : '—'}</span>
+                  )}
+                </td>
                 <td>
                   <DrawLinks job={j} />
                 </td>
@@ -136,6 +145,12 @@ export function DispatchView() {
           <h2 id="job-title">{t('dispatch.job', { target: targetLabel(job) })}</h2>
           <p>
             {t(`job.${job.state}` as MessageKey)} · {inspectorName(job.inspector)}
+            {job.mmsi != null && (
+              <>
+                {' · '}
+                <a href={`#/risk/${job.mmsi}`}>{t('dispatch.view_risk')}</a>
+              </>
+            )}
             {job.alert_id && (
               <>
                 {' · '}
