@@ -95,6 +95,7 @@ export class CameraRunner {
       ...(o.backoff ? { backoff: o.backoff } : {}),
       logger: this.log,
       onStatus: (s) => this.onStatus(s),
+      onSourceSize: (size) => this.health.observeSourceSize(size.width, size.height),
     });
   }
 

@@ -92,6 +92,12 @@ export interface CameraHealthRecord {
   shift_px: [number, number] | null;
   /** Why the stream is down (refused, unauthorized, not_found, timeout…), when it is. */
   reason: string | null;
+  /** Connections that ended since the last record (a camera that keeps dropping its stream), and the last one's reason. */
+  stream_drops: number;
+  last_drop_reason: string | null;
+  /** The camera's own picture size (`WxH`, before scaling), when the decoder told it, and how often it changed. */
+  source_size: string | null;
+  size_changes: number;
 }
 
 const SEVERITY: CameraFault[] = ['offline', 'blackout', 'covered', 'frozen', 'moved', 'defocused'];
@@ -138,6 +144,10 @@ export class CameraHealthMonitor {
   private connected = false;
   private streamReason: string | null = null;
   private framesSinceRecord = 0;
+  private dropsSinceRecord = 0;
+  private lastDropReason: string | null = null;
+  private sourceSize: string | null = null;
+  private sizeChanges = 0;
   private lastRecordMs: number;
 
   constructor(
@@ -174,9 +184,28 @@ export class CameraHealthMonitor {
 
   /** Ingest status: connected or not, and why not (never a URL). */
   observeStream(connected: boolean, reason: string | null, at: Date = new Date()): PortEvent[] {
+    if (this.connected && !connected) {
+      this.dropsSinceRecord++;
+      this.lastDropReason = reason;
+    }
     this.connected = connected;
     if (!connected) this.streamReason = reason;
     return this.tick(at);
+  }
+
+  /**
+   * The camera's own picture size (from the decoder). A change re-learns the
+   * baseline and reference: the same scene at another resolution or aspect
+   * would otherwise look moved or defocused.
+   */
+  observeSourceSize(width: number, height: number): void {
+    const size = `${width}x${height}`;
+    if (this.sourceSize !== null && this.sourceSize !== size) {
+      this.sizeChanges++;
+      this.relearn();
+      this.prev = null;
+    }
+    this.sourceSize = size;
   }
 
   /** One sampled grey frame. Returns the events it started or ended. */
@@ -272,6 +301,8 @@ export class CameraHealthMonitor {
     const fps = this.framesSinceRecord / span;
     this.framesSinceRecord = 0;
     this.lastRecordMs = now;
+    const drops = this.dropsSinceRecord;
+    this.dropsSinceRecord = 0;
     const s = this.stats;
     const offline = this.faults.get('offline')!.active;
     return {
@@ -288,6 +319,10 @@ export class CameraHealthMonitor {
       unchanged_s: this.lastChangeMs !== null && this.lastFrameMs !== null ? round2((this.lastFrameMs - this.lastChangeMs) / 1000) : null,
       shift_px: this.shift,
       reason: offline || !this.connected ? this.streamReason : null,
+      stream_drops: drops,
+      last_drop_reason: this.lastDropReason,
+      source_size: this.sourceSize,
+      size_changes: this.sizeChanges,
     };
   }
 

@@ -105,6 +105,9 @@ export function sampleFilter(fps: number): string {
  */
 const RAW_OUT = ['-threads', '1', '-fps_mode', 'passthrough', '-f', 'rawvideo'] as const;
 
+/** The ingest's ffmpeg log level; `parseFfmpegLine` reads its lines. */
+export const INGEST_LOG_LEVEL = 'level+verbose';
+
 export function buildFfmpegArgs(o: IngestArgsOptions): IngestPlan {
   if (!(o.detectFps > 0) || o.detectFps > 60) throw new RangeError(`detectFps must be in (0, 60], got ${o.detectFps}`);
   if (!o.rgb && !o.gray) throw new RangeError('ask for rgb frames, gray frames or both');
@@ -115,7 +118,11 @@ export function buildFfmpegArgs(o: IngestArgsOptions): IngestPlan {
   const keyframeOnly = (o.allowKeyframeOnly ?? true) && keyframeOnlyAllowed(o.detectFps, o.keyframeIntervalS);
   const timeoutUs = Math.round((o.timeoutMs ?? 10_000) * 1000);
 
-  const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error'];
+  // `level+verbose`: each line tagged with its level, so errors are told from the rest, and the
+  // decoder's `Reinit context to WxH` line says when the camera's resolution changes (ffmpeg
+  // re-initialises the decoder and the scalers by itself; nothing at the error level says so).
+  // The ingest keeps the error lines and that one; the few others (start-up listing) are dropped.
+  const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', INGEST_LOG_LEVEL];
   const isRtsp = /^rtsps?:/i.test(url);
   if (isRtsp) {
     // TCP: UDP loses packets under load and through NAT, and smeared frames look like motion.

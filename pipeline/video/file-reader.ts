@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { buildFfmpegArgs, type FrameSize, type IngestArgsOptions } from './ffmpeg-args.js';
 import { FrameCutter } from './frame-cutter.js';
-import { classifyFfmpegExit, StderrTail } from './ingest-reason.js';
+import { classifyFfmpegExit, errorLinesOnly, StderrTail } from './ingest-reason.js';
 import type { VideoFrame } from './ingest.js';
 import { redactCredentials } from './redact.js';
 
@@ -29,7 +29,7 @@ export async function* readVideoFrames(source: string, o: ReadVideoOptions): Asy
   const child = spawn(o.ffmpegPath ?? 'ffmpeg', plan.args, {
     stdio: ['ignore', 'pipe', 'pipe', ...(plan.grayFd === 3 ? (['pipe'] as const) : [])],
   });
-  const tail = new StderrTail(10);
+  const tail = new StderrTail(10, errorLinesOnly);
   child.stderr!.on('data', (d: Buffer) => tail.push(d));
   const outs: Array<{ stream: Readable; cut: FrameCutter; q: Buffer[]; ended: boolean; kind: 'rgb' | 'gray' }> = [];
   const add = (fd: number, size: FrameSize, bpp: number, kind: 'rgb' | 'gray') =>

@@ -14,7 +14,7 @@ export { FrameCutter } from './frame-cutter.js';
 export { yuv420pBytes, yuv420pToRgb, type PixelRect } from './yuv.js';
 export { LatestSlot } from './frame-slot.js';
 export { Backoff, type BackoffOptions } from './backoff.js';
-export { classifyFfmpegExit, StderrTail, type ExitContext, type IngestReason } from './ingest-reason.js';
+export { classifyFfmpegExit, errorLinesOnly, parseFfmpegLine, StderrTail, ERROR_LEVELS, type ExitContext, type FfmpegLogLine, type IngestReason } from './ingest-reason.js';
 export {
   CameraIngest,
   type CameraIngestOptions,

@@ -53,18 +53,55 @@ export function classifyFfmpegExit(stderr: readonly string[] | string, code: num
   return reason;
 }
 
-/** Keeps the last few stderr lines, credentials removed, for a reason and a log line. */
+/** One line of ffmpeg's log started with `-loglevel level+…`: `[h264 @ 0x…] [error] text`. */
+export interface FfmpegLogLine {
+  /** `error`, `warning`, `info`, `verbose`…; null for a continuation line (an SDP dump, a stream listing). */
+  level: string | null;
+  /** The line without its level tag (the component, e.g. `[h264 @ 0x…]`, kept). */
+  text: string;
+}
+
+const LEVEL_TAG = /^((?:\[[^\]]* @ [^\]]*\] )?)\[(trace|debug|verbose|info|warning|error|fatal|panic)\] /;
+
+export function parseFfmpegLine(line: string): FfmpegLogLine {
+  const m = LEVEL_TAG.exec(line);
+  if (!m) return { level: null, text: line };
+  return { level: m[2]!, text: m[1]! + line.slice(m[0].length) };
+}
+
+/** The levels a reason is read from (what `-loglevel error` alone would have printed). */
+export const ERROR_LEVELS: ReadonlySet<string> = new Set(['error', 'fatal', 'panic']);
+
+/** A `StderrTail` filter for ffmpeg run with `-loglevel level+…`: its error lines, level tag removed. */
+export function errorLinesOnly(line: string): string | null {
+  const l = parseFfmpegLine(line);
+  return l.level !== null && ERROR_LEVELS.has(l.level) ? l.text : null;
+}
+
+/**
+ * Keeps the last few stderr lines, credentials removed, for a reason and a log
+ * line. With `keep`, each complete line goes through it first: it returns the
+ * text to keep, or null to drop the line (ffmpeg run at a chattier level than
+ * the lines kept).
+ */
 export class StderrTail {
   private lines: string[] = [];
   private rest = '';
-  constructor(private readonly max = 20) {}
+  constructor(
+    private readonly max = 20,
+    private readonly keep?: (line: string) => string | null,
+  ) {}
 
   push(chunk: Buffer | string): void {
     const text = this.rest + chunk.toString();
     const parts = text.split(/\r?\n|\r/);
     this.rest = parts.pop() ?? '';
     if (this.rest.length > 4096) this.rest = this.rest.slice(-4096);
-    for (const p of parts) if (p.trim()) this.add(p);
+    for (const p of parts) {
+      if (!p.trim()) continue;
+      const kept = this.keep ? this.keep(p) : p;
+      if (kept !== null) this.add(kept);
+    }
   }
 
   private add(line: string): void {
@@ -74,7 +111,9 @@ export class StderrTail {
 
   /** The last `max` lines, an unterminated last line included. */
   get(): string[] {
-    const all = this.rest.trim() ? [...this.lines, redactCredentials(this.rest.trim()).slice(0, 500)] : [...this.lines];
+    const rest = this.rest.trim() && this.keep ? parseFfmpegLine(this.rest.trim()) : null;
+    const last = !this.rest.trim() ? null : !this.keep ? this.rest.trim() : rest!.level !== null && ERROR_LEVELS.has(rest!.level) ? rest!.text : null;
+    const all = last ? [...this.lines, redactCredentials(last.trim()).slice(0, 500)] : [...this.lines];
     return all.slice(-this.max);
   }
 

@@ -13,9 +13,12 @@ import { FrameCutter } from './frame-cutter.js';
 import { terminate } from './terminate.js';
 import type { StartLimiter } from './start-limiter.js';
 import { LatestSlot } from './frame-slot.js';
-import { classifyFfmpegExit, StderrTail, type IngestReason } from './ingest-reason.js';
+import { classifyFfmpegExit, ERROR_LEVELS, parseFfmpegLine, StderrTail, type IngestReason } from './ingest-reason.js';
 import { describeStream, redactCredentials } from './redact.js';
 import { yuv420pBytes } from './yuv.js';
+
+/** Decoding errors and no picture for this long after ffmpeg started: the stream is reported undecodable. */
+const UNDECODABLE_AFTER_MS = 5000;
 
 /** One sampled picture from one camera. */
 export interface VideoFrame {
@@ -77,6 +80,10 @@ export interface IngestStats {
   rtp: H264DepacketizerStats | null;
   /** On demand: socket reads over all connections (fewer while quiet: OnDemandOptions.quietReadEveryMs). */
   reads: number;
+  /** The size the camera sends (before scaling to the detect size), once the decoder told it. */
+  sourceSize: FrameSize | null;
+  /** Times the camera's resolution changed while watched (the decoder and scalers re-initialised). */
+  sizeChanges: number;
 }
 
 export interface OnDemandOptions {
@@ -100,8 +107,18 @@ export interface CameraIngestOptions extends IngestArgsOptions {
   /** Restart ffmpeg when no frame came for this long (alive but stuck). Default 20 s. */
   stallTimeoutMs?: number;
   backoff?: BackoffOptions;
-  /** Called on every connect and disconnect; health monitoring listens here. */
+  /**
+   * Called on every connect and disconnect; health monitoring listens here. A
+   * connection whose data cannot be decoded (no picture yet, decoding errors)
+   * is reported once, as not connected with reason `codec`, while it goes on.
+   */
   onStatus?: (status: IngestStatus) => void;
+  /**
+   * The camera's own picture size, when first known and whenever it changes
+   * (`previous` then set). Frames keep their detect size: ffmpeg re-initialises
+   * its decoder and scalers by itself.
+   */
+  onSourceSize?: (size: FrameSize, previous: FrameSize | null, at: Date) => void;
   /**
    * Decode keyframes on demand (rtsp:// H.264, only where keyframe-only
    * decoding is allowed): this process receives the stream (RtspClient,
@@ -131,7 +148,11 @@ export class CameraIngest {
   private readonly log: Logger;
   private readonly slot = new LatestSlot<VideoFrame>();
   private readonly backoff: Backoff;
-  private readonly stderr = new StderrTail(20);
+  private readonly stderr = new StderrTail(20, (line) => this.ffmpegLine(line));
+  private sourceSize: FrameSize | null = null;
+  private sizeChanges = 0;
+  /** This connection was reported undecodable (once per connection). */
+  private undecodableReported = false;
   private readonly stallTimeoutMs: number;
   private child: ChildProcess | null = null;
   private running = false;
@@ -239,6 +260,8 @@ export class CameraIngest {
       decoder: this.decoder?.stats() ?? null,
       rtp: this.rtpStats(),
       reads: this.readsEnded + (this.rtsp?.stats().reads ?? 0),
+      sourceSize: this.sourceSize,
+      sizeChanges: this.sizeChanges,
     };
   }
 
@@ -247,6 +270,7 @@ export class CameraIngest {
     if (!this.running) return;
     this.stderr.clear();
     this.killReason = null;
+    this.undecodableReported = false;
     this.spawns++;
     this.spawnedAtMono = performance.now();
     if (this.onDemand) {
@@ -276,14 +300,57 @@ export class CameraIngest {
       if (spawnError) reason = 'spawn';
       else if (this.killReason === 'stopped') reason = 'stopped';
       else {
-        const silentMs = performance.now() - Math.max(this.lastFrameMono, this.spawnedAtMono);
-        reason = classifyFfmpegExit(lines, code, { silentMs, timeoutMs: this.o.timeoutMs ?? 10_000 });
+        // Stopped by the watchdog, ffmpeg was alive: its socket timeout did not end it, and
+        // decoding errors then mean data came that could not be decoded (garbage), not a silence.
+        const silentMs = this.killReason === 'stalled' ? undefined : performance.now() - Math.max(this.lastFrameMono, this.spawnedAtMono);
+        reason = classifyFfmpegExit(lines, code, silentMs === undefined ? {} : { silentMs, timeoutMs: this.o.timeoutMs ?? 10_000 });
         if (this.killReason && (reason === 'other' || reason === 'ended')) reason = this.killReason;
+        // Pictures came and ffmpeg saw the end of its input: the camera closed the connection. A
+        // picture cut short by it leaves a decoding error as the last line (the detail says so).
+        else if (!this.killReason && code === 0 && this.connected && reason === 'codec') reason = 'ended';
       }
       const detail = spawnError ? `cannot start ffmpeg: ${(spawnError as Error).message}` : (lines.at(-1) ?? null);
       this.connectionEnded(reason, detail, { code, signal });
       done();
     });
+  }
+
+  /**
+   * Every complete stderr line of the ingest's ffmpeg (`INGEST_LOG_LEVEL`): the
+   * decoder's size line is read, error lines are kept for the reason, the rest
+   * dropped. Decoding errors before the connection's first picture are
+   * reported at once (reason `codec`): a camera sending garbage keeps ffmpeg
+   * alive and silent until the stall watchdog, which is far longer.
+   */
+  private ffmpegLine(line: string): string | null {
+    const { level, text } = parseFfmpegLine(line);
+    const size = /Reinit context to (\d+)x(\d+)/.exec(text);
+    if (size) this.observeSourceSize({ width: Number(size[1]), height: Number(size[2]) });
+    if (level === null || !ERROR_LEVELS.has(level)) return null;
+    // Not at once: a stream joined between keyframes gives such errors until its next keyframe.
+    const undecodable = !this.connected && !this.undecodableReported && this.child && performance.now() - this.spawnedAtMono >= UNDECODABLE_AFTER_MS;
+    if (undecodable && classifyFfmpegExit([text], 1) === 'codec') {
+      this.undecodableReported = true;
+      const detail = text.slice(0, 500);
+      this.log.warn({ detail }, 'camera stream cannot be decoded');
+      this.status({ connected: false, reason: 'codec', detail, retryInMs: null });
+    }
+    return text;
+  }
+
+  private observeSourceSize(size: FrameSize): void {
+    const previous = this.sourceSize;
+    if (previous && previous.width === size.width && previous.height === size.height) return;
+    this.sourceSize = size;
+    if (previous) {
+      this.sizeChanges++;
+      this.log.warn({ from: `${previous.width}x${previous.height}`, to: `${size.width}x${size.height}`, changes: this.sizeChanges }, 'camera stream resolution changed');
+    }
+    try {
+      this.o.onSourceSize?.(size, previous, new Date());
+    } catch (err) {
+      this.log.error({ err }, 'onSourceSize handler threw');
+    }
   }
 
   /** After a connection (ffmpeg or RTSP session) ended: count, report, schedule the next attempt. */
