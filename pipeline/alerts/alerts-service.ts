@@ -6,6 +6,7 @@ import { SEVERITIES } from '../config/schema.js';
 import type { PortEvent } from '../events/index.js';
 import type { Logger } from '../log/index.js';
 import { consumeEvents, reviveEvent, type EventConsumer } from '../queue/index.js';
+import { quietBullmqErrors } from '../redis/index.js';
 import type { Store } from '../store/index.js';
 import { AlertEngine } from './alert-engine.js';
 import { alertMessage, type AlertChangeReason } from './alert-message.js';
@@ -150,10 +151,11 @@ export class AlertsService {
     this.dispatchQueue = new Queue(ALERT_DISPATCH_QUEUE, { ...this.bull('alert-dispatch'), defaultJobOptions: { removeOnComplete: { age: 86_400, count: 10_000 }, removeOnFail: { age: 7 * 86_400 } } });
     this.timers = new Queue(ALERT_TIMERS_QUEUE, { ...this.bull('alert-timers'), defaultJobOptions: { removeOnComplete: true, removeOnFail: { age: 7 * 86_400 }, attempts: 5, backoff: { type: 'exponential', delay: 1_000 } } });
     this.webhooks = new Queue(ALERT_WEBHOOK_QUEUE, { ...this.bull('alert-webhook'), defaultJobOptions: { removeOnComplete: { age: 3_600, count: 1_000 }, removeOnFail: { age: 7 * 86_400, count: 10_000 } } });
-    for (const q of [this.dispatchQueue, this.timers, this.webhooks]) q.on('error', (err) => this.log.warn({ err: err.message }, 'alerts queue Redis error'));
+    // Connection errors are the outage tracker's one warning, not one line per queue and retry.
+    for (const q of [this.dispatchQueue, this.timers, this.webhooks]) quietBullmqErrors(q, this.log, 'alerts queue');
     this.timerWorker = new Worker(ALERT_TIMERS_QUEUE, (job) => this.onTimer(job), { ...this.bull('alert-timers-worker'), concurrency: 8 });
     this.webhookWorker = new Worker(ALERT_WEBHOOK_QUEUE, (job) => this.onWebhook(job), { ...this.bull('alert-webhook-worker'), concurrency: 8 });
-    for (const w of [this.timerWorker, this.webhookWorker]) w.on('error', (err) => this.log.warn({ err: err.message }, 'alerts worker Redis error'));
+    for (const w of [this.timerWorker, this.webhookWorker]) quietBullmqErrors(w, this.log, 'alerts worker');
     this.webhookWorker.on('failed', (job, err) => {
       if (!job) return;
       if (job.attemptsMade >= (job.opts.attempts ?? 1)) {
@@ -402,17 +404,19 @@ export class AlertsService {
     if (this.stats.rebuilt_from_events > 0) this.log.info({ events: this.stats.rebuilt_from_events, since: since.toISOString() }, 'alert rules rebuilt from stored events');
   }
 
-  async stop(): Promise<void> {
+  /** `force`: Redis is unreachable, do not wait for jobs in hand (they stay on their queues for the next start). */
+  async stop(options: { force?: boolean } = {}): Promise<void> {
+    const force = options.force ?? false;
     if (this.shelvesTimer) clearInterval(this.shelvesTimer);
     if (this.tick) clearInterval(this.tick);
-    await this.consumer?.close();
+    await this.consumer?.close(force);
     await this.flushing;
     if (this.flushTimer) {
       clearTimeout(this.flushTimer);
       this.flushTimer = null;
       await this.flush();
     }
-    await Promise.all([this.timerWorker?.close(), this.webhookWorker?.close()]);
+    await Promise.all([this.timerWorker?.close(force), this.webhookWorker?.close(force)]);
     await Promise.all([this.dispatchQueue?.close(), this.timers?.close(), this.webhooks?.close()]);
     for (const m of this.mqtt.values()) await m.close();
     await this.board.close();

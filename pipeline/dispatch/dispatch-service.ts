@@ -59,7 +59,8 @@ export interface DispatchService {
   queue: DispatchQueue;
   ctx: DispatchContext;
   stats(): DispatchStats;
-  stop(): Promise<void>;
+  /** `force`: Redis is unreachable, do not wait for jobs in hand (they stay on the queue for the next start). */
+  stop(options?: { force?: boolean }): Promise<void>;
 }
 
 /**
@@ -188,8 +189,9 @@ export async function startDispatchService(o: DispatchServiceOptions): Promise<D
     queue,
     ctx,
     stats: () => ({ ...stats }),
-    async stop() {
-      await Promise.allSettled([dispatchWorker.close(), alertWorker.close()]);
+    async stop(stopOptions = {}) {
+      const force = stopOptions.force ?? false;
+      await Promise.allSettled([dispatchWorker.close(force), alertWorker.close(force)]);
       await queue.close();
     },
   };

@@ -31,8 +31,12 @@ export interface ConsumeEventsOptions {
 
 export interface EventConsumer {
   readonly worker: Worker;
-  /** Waits for the jobs in hand to finish, then disconnects. */
-  close(): Promise<void>;
+  /**
+   * Waits for the jobs in hand to finish, then disconnects. `force` (Redis
+   * unreachable: no job in hand can be completed anyway) disconnects at once;
+   * the jobs stay on the queue and are handled again once Redis is back.
+   */
+  close(force?: boolean): Promise<void>;
 }
 
 /**
@@ -70,6 +74,6 @@ export function consumeEvents(handler: EventHandler, opts: ConsumeEventsOptions)
   let closing: Promise<void> | undefined;
   return {
     worker,
-    close: () => (closing ??= worker.close()),
+    close: (force = false) => (closing ??= worker.close(force)),
   };
 }

@@ -34,8 +34,8 @@ export const aisWorker: WorkerKind = {
       ended: service.ended,
       stats: () => ({ ...service.summary() }),
       summary: () => ({ ...(final ?? service.summary()), store: ctx.store.kind, reject_samples: service.ingest.rejectSamples().slice(0, 10) }),
-      async stop() {
-        const stats = await service.stop({ timeoutMs: ctx.settings.stop_deadline_seconds * 1000 });
+      async stop(options = {}) {
+        const stats = await service.stop({ timeoutMs: options.timeoutMs ?? ctx.settings.stop_deadline_seconds * 1000 });
         final = service.summary();
         const abandoned = stats.writers.ais_positions.abandoned + stats.writers.events.abandoned;
         log.info({ positions: stats.writers.ais_positions.written, events: stats.writers.events.written, abandoned }, 'AIS worker stopped');

@@ -1,4 +1,5 @@
 import { AlertsService } from '../alerts/index.js';
+import { WorkerRedis } from './redis-stop.js';
 import type { RunningWorker, WorkerKind } from './worker-context.js';
 
 /**
@@ -14,11 +15,12 @@ export const alertsWorker: WorkerKind = {
       ctx.logger.warn('no Redis: the alerts worker does not run (events are stored; set REDIS_URL for alerts)');
       return { stop: async () => undefined, stats: () => ({ running: false }) };
     }
+    const redis = new WorkerRedis(ctx);
     const service = new AlertsService({
       site: ctx.site,
       store: ctx.store,
       logger: ctx.logger,
-      connect: (name) => ctx.connectRedis(name),
+      connect: redis.connect,
       queuePrefix: ctx.settings.queue_prefix,
       boardPrefix: ctx.settings.lease_prefix,
     });
@@ -27,8 +29,8 @@ export const alertsWorker: WorkerKind = {
       service,
       stats: () => ({ ...service.stats, alerts: service.engine.current().length }),
       summary: () => ({ ...service.stats, alerts: service.engine.current().length }),
-      async stop() {
-        await service.stop();
+      async stop(options = {}) {
+        await redis.stopWithin((o) => service.stop(o), options.timeoutMs ?? ctx.settings.stop_deadline_seconds * 1000);
       },
     };
     return worker;

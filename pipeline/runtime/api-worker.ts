@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import { buildApiServer } from '../api/index.js';
 import { BoardStream } from '../board/index.js';
+import { WorkerRedis } from './redis-stop.js';
 import type { RunningWorker, WorkerKind } from './worker-context.js';
 
 /**
@@ -15,7 +16,8 @@ export const apiWorker: WorkerKind = {
   async start(ctx) {
     const log = ctx.logger.child({ stage: 'api', worker: ctx.workerId });
     const settings = ctx.settings.api;
-    const redis = ctx.redisUrl ? ctx.connectRedis('api') : null;
+    const workerRedis = new WorkerRedis(ctx);
+    const redis = ctx.redisUrl ? workerRedis.connect('api') : null;
     const board = redis ? new BoardStream({ redis, prefix: ctx.settings.lease_prefix }) : null;
     if (!redis) log.warn('no Redis: /api/stream answers 503 and rate limits count per process (set REDIS_URL)');
     const server = await buildApiServer({
@@ -47,9 +49,11 @@ export const apiWorker: WorkerKind = {
       url,
       stats: () => ({ url, stream_clients: server.live.clientCount }),
       summary: () => ({ url }),
-      async stop() {
-        await server.close();
-        await board?.close();
+      async stop(options = {}) {
+        await workerRedis.stopWithin(async () => {
+          await server.close();
+          await board?.close();
+        }, options.timeoutMs ?? ctx.settings.stop_deadline_seconds * 1000);
       },
     };
     return worker;

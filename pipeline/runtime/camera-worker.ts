@@ -36,9 +36,9 @@ export const cameraWorker: WorkerKind = {
     return {
       stats: () => ({ ...service.stats() }),
       summary: () => ({ ...service.stats() }),
-      async stop() {
+      async stop(options = {}) {
         clearInterval(statsTimer);
-        const { abandoned } = await service.stop({ timeoutMs: ctx.settings.stop_deadline_seconds * 1000 });
+        const { abandoned } = await service.stop({ timeoutMs: options.timeoutMs ?? ctx.settings.stop_deadline_seconds * 1000 });
         log.info({ ...service.stats(), abandoned }, 'camera worker stopped');
         return { abandoned };
       },

@@ -4,6 +4,7 @@ import { appendAudit, sha256Hex } from '../audit/index.js';
 import { BoardStream } from '../board/index.js';
 import { startDispatchService } from '../dispatch/index.js';
 import { loadRiskModel } from '../risk/index.js';
+import { WorkerRedis } from './redis-stop.js';
 import type { RunningWorker, WorkerKind } from './worker-context.js';
 
 /** The port model shipped with portwatch, used when the site file names none (`risk.model`). */
@@ -38,13 +39,14 @@ export const dispatchWorker: WorkerKind = {
       log.warn('no Redis: the dispatch worker does not run (set REDIS_URL for inspector dispatch)');
       return { stop: async () => undefined, stats: () => ({ running: false }) };
     }
-    const board = new BoardStream({ redis: ctx.connectRedis('dispatch-board'), prefix: ctx.settings.lease_prefix });
+    const redis = new WorkerRedis(ctx);
+    const board = new BoardStream({ redis: redis.connect('dispatch-board'), prefix: ctx.settings.lease_prefix });
     const service = await startDispatchService({
       store: ctx.store,
       site: ctx.site,
       logger: log,
-      connection: ctx.connectRedis('dispatch-queue'),
-      workerConnection: () => ctx.connectRedis('dispatch-worker'),
+      connection: redis.connect('dispatch-queue'),
+      workerConnection: () => redis.connect('dispatch-worker'),
       prefix: ctx.settings.queue_prefix,
       model,
       board,
@@ -54,8 +56,11 @@ export const dispatchWorker: WorkerKind = {
       service,
       stats: () => ({ ...service.stats() }),
       summary: () => ({ ...service.stats() }),
-      async stop() {
-        await service.stop();
+      async stop(options = {}) {
+        await redis.stopWithin(async (o) => {
+          await service.stop(o);
+          await board.close();
+        }, options.timeoutMs ?? ctx.settings.stop_deadline_seconds * 1000);
       },
     };
     return worker;

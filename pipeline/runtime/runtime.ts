@@ -70,6 +70,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       stopping ??= (async () => {
         const t0 = Date.now();
         const deadlineMs = options.deadlineMs ?? ctx.settings.stop_deadline_seconds * 1000;
+        const budget = stopBudget(deadlineMs);
         const unfinished = new Set<string>();
         let abandoned = 0;
         let unpublished = 0;
@@ -81,15 +82,19 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
         const all = (async () => {
           // Reverse start order: producers of events stop before what carries them.
           await metricsServer?.close();
-          await Promise.all(
+          const workersStopped = Promise.all(
             [...workers].reverse().map(([name, w]) =>
               step(
                 name,
-                w.stop().then((r) => void (abandoned += (r && r.abandoned) || 0)),
+                w.stop({ timeoutMs: budget.workersMs }).then((r) => void (abandoned += (r && r.abandoned) || 0)),
               ),
             ),
           );
-          const left = Math.max(1_000, deadlineMs - (Date.now() - t0) - 500);
+          // A worker stuck past its share (a drain waiting on something down) must not eat the spine's: the spine closes anyway.
+          let workersTimer: NodeJS.Timeout | undefined;
+          await Promise.race([workersStopped, new Promise((r) => (workersTimer = setTimeout(r, budget.workersMs + 250)))]);
+          clearTimeout(workersTimer);
+          const left = Math.max(500, budget.finishMs - (Date.now() - t0) - 250);
           await step(
             'event spine',
             ctx.close({ timeoutMs: left, ...(options.beforeClose ? { beforeClose: options.beforeClose } : {}) }).then((r) => {
@@ -97,19 +102,43 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
               unpublished = r.unpublished;
             }),
           );
+          await workersStopped;
         })();
         let timer: NodeJS.Timeout | undefined;
-        const timedOut = await Promise.race([all.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), deadlineMs)))]);
+        const timedOut = await Promise.race([all.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), Math.max(0, budget.finishMs - (Date.now() - t0)))))]);
         clearTimeout(timer);
         const report: StopReport = { clean: !timedOut && abandoned === 0, abandoned, unpublished, unfinished: [...unfinished], ms: Date.now() - t0 };
-        if (timedOut) log.error(report, `stop deadline of ${deadlineMs} ms passed; not finished: ${report.unfinished.join(', ')}; stored events not yet published stay in the outbox`);
-        else if (unpublished > 0) log.warn(report, `stopped; ${unpublished} stored events are not on the queue yet: they stay in the outbox and are published at the next start`);
-        else log.info(report, 'stopped');
+        const message = stopMessage(report, timedOut, deadlineMs);
+        if (timedOut) log.error(report, message);
+        else if (abandoned > 0 || unpublished > 0) log.warn(report, message);
+        else log.info(report, message);
         return report;
       })();
       return stopping;
     },
   };
+}
+
+/**
+ * How a drain deadline is shared: the workers (cameras released, feeds stopped,
+ * their writers flushed) get 60 % of it, the event spine (events written, the
+ * outbox published, Redis and the store closed) what is left, and the last
+ * tenth (at most 1 s) is kept for the process to kill its children and exit,
+ * so that the process itself is gone within the deadline.
+ */
+export function stopBudget(deadlineMs: number): { workersMs: number; finishMs: number } {
+  const finishMs = deadlineMs - Math.min(1_000, deadlineMs * 0.1);
+  return { workersMs: Math.round(finishMs * 0.6), finishMs };
+}
+
+/** The one line a stop ends with: "stopped", or what was not flushed and where it stays. */
+export function stopMessage(report: StopReport, timedOut: boolean, deadlineMs: number): string {
+  const left: string[] = [];
+  if (timedOut) left.push(`not finished within the ${deadlineMs} ms deadline: ${report.unfinished.join(', ')}`);
+  if (report.abandoned > 0) left.push(`${report.abandoned} rows not written (the database did not take them in time)`);
+  if (timedOut) left.push('stored events not yet published stay in the outbox');
+  else if (report.unpublished > 0) left.push(`${report.unpublished} stored events not on the queue yet (they stay in the outbox and are published at the next start)`);
+  return left.length > 0 ? `stopped; ${left.join('; ')}` : 'stopped';
 }
 
 function processMetrics(rt: Parameters<typeof runtimeSources>[0], o: { labels: Record<string, string> }): Registry {

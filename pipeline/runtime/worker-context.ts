@@ -59,8 +59,12 @@ export interface WorkerOptions {
 }
 
 export interface RunningWorker {
-  /** Drains: cameras released, feeds stopped, jobs finished or returned. Bounded by the runtime's deadline. Rows given up are counted in `abandoned`. */
-  stop(): Promise<{ abandoned?: number } | void>;
+  /**
+   * Drains: cameras released, feeds stopped, jobs finished or returned, within
+   * `timeoutMs` (the worker's share of the runtime's deadline; default the whole
+   * `workers.stop_deadline_seconds`). Rows given up are counted in `abandoned`.
+   */
+  stop(options?: { timeoutMs?: number }): Promise<{ abandoned?: number } | void>;
   /** A status object for the stats line and the demo. */
   stats?(): Record<string, unknown>;
   /** The worker's summary at the end (`--duration`). */

@@ -55,7 +55,8 @@ async function main(): Promise<number> {
 
   out('portwatch demo: starting Redis, the RTSP camera simulator, the AIS replay and the workers…');
   const redis: PrivateRedis | null = process.env.REDIS_URL ? null : await startPrivateRedis(join(dataDir, 'redis'));
-  const redisUrl = process.env.REDIS_URL ?? redis!.url;
+  // An empty REDIS_URL counts as unset (the demo then has a Redis of its own), as in `portwatch run`.
+  const redisUrl = process.env.REDIS_URL || redis!.url;
   const cameras: RtspServer | null =
     site.cameras.length > 0
       ? await startRtspServer({ port: rtspPort, mounts: Object.fromEntries(site.cameras.map((c) => [cameraPath(c.streams.main), 'vtest' as const])) })
@@ -136,9 +137,14 @@ async function main(): Promise<number> {
   await replay?.stop();
   let summary: StoreSummary | null = null;
   // The totals are read back from the store after everything is flushed, before it closes.
-  const report = await runtime.stop({ beforeClose: async (store) => void (summary = await summariseStore(store)) });
-  await cameras?.stop();
-  await redis?.stop();
+  // The whole stop fits the site's drain deadline: the workers get all of it but the last
+  // 1.5 s, in which the simulators and Redis stop; whatever still runs then goes with us.
+  const deadlineMs = site.workers.stop_deadline_seconds * 1000;
+  const report = await runtime.stop({ deadlineMs: Math.max(1_000, deadlineMs - 1_500), beforeClose: async (store) => void (summary = await summariseStore(store)) });
+  let simulatorsTimer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all([cameras?.stop(), redis?.stop()]), new Promise((r) => (simulatorsTimer = setTimeout(r, 1_000)))]);
+  clearTimeout(simulatorsTimer);
+  killChildren();
   if (summary) printSummary(summary, byKind, last);
   if (report.unpublished > 0) out(`  ${report.unpublished} stored events were not on the queue yet; they stay in the outbox and go out at the next start`);
   return report.clean ? 0 : 1;
