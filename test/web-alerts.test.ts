@@ -6,7 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setAlertClip } from '../pipeline/alerts/index.js';
 import { WEEKDAYS } from '../pipeline/config/schema.js';
 import { assignInspector, createInspection, getInspection } from '../pipeline/dispatch/inspection-store.js';
-import { eventId } from '../pipeline/events/index.js';
+import { eventId, type PortEvent } from '../pipeline/events/index.js';
+import { createEventSink } from '../pipeline/events/event-sink.js';
+import { silentLogger } from '../pipeline/log/index.js';
+import { ZoneEngine } from '../pipeline/zones/index.js';
+import { FRAME, boxAt, track } from './helpers/zone-tracks.js';
 import { startWebFixture, type WebFixture } from './helpers/web-server.js';
 import { launchChromium } from '../scripts/chromium.js';
 
@@ -119,6 +123,47 @@ describe('web alerts and inspections', () => {
     await expect.poll(() => clip.evaluate((v: any) => v.currentTime as number), { timeout: 15_000 }).toBeGreaterThan(0.3);
     expect(await p.locator('.history li').allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('确认')]));
     await p.screenshot({ path: join(SHOTS, 'alert-detail.png'), fullPage: true });
+    await p.close();
+  });
+
+  it("draws on the snapshot the track path the camera pipeline's event carried, with the zone", async () => {
+    // A person walks from the square into the quay-edge zone and along it: the
+    // zone engine (as the camera worker runs it) makes the events, the event
+    // sink stores them and publishes them to the alerts service.
+    const cam = fx.site.cameras.find((c) => c.id === 'dock-001')!;
+    const engine = new ZoneEngine({ camera: cam.id, zones: cam.zones, tripwires: cam.tripwires, timeZone: fx.site.site.timezone });
+    const walk: [number, number][] = [[0.45, 0.42], [0.4, 0.43], [0.35, 0.44], [0.3, 0.45], [0.25, 0.46], [0.2, 0.46], [0.15, 0.47], [0.1, 0.47]];
+    const t0 = Date.now() - 30_000;
+    const events: PortEvent[] = [];
+    walk.forEach(([x, y], i) => events.push(...engine.update([track(7, 'person', boxAt(x, y), t0 + i * 1000, { score: 0.88 })], FRAME, t0 + i * 1000)));
+    const start = events.find((e) => e.phase === 'start' && e.kind === 'unauthorized_access')!;
+    expect(start).toBeDefined();
+    start.snapshot = 'dock-001-1.jpg';
+    const sink = createEventSink({ store: fx.store, logger: silentLogger(), queue: fx.events!, relayEveryMs: 100 });
+    for (const e of events) expect((await sink.emit(e)).ok).toBe(true);
+    await sink.close({ timeoutMs: 10_000 });
+    // The stored row's path: what the page must draw, scaled to the 640×480 snapshot.
+    const stored = (await fx.store.query(`SELECT details->'track_path' AS path FROM events WHERE id = $1 ORDER BY time DESC LIMIT 1`, [start.id])).rows[0]!.path as [number, number][];
+    expect(stored.length).toBeGreaterThan(4);
+    expect(stored[0]).toEqual([0.45, 0.42]);
+    let alert: any;
+    await expect.poll(async () => (alert = (await api('/api/alerts?limit=50', fx.tokens.operator)).alerts.find((a: any) => a.objects.some((o: any) => o.event === start.id))), { timeout: 30_000 }).toBeDefined();
+    const detail = await api(`/api/alerts/${alert.id}`, fx.tokens.operator);
+    expect(detail.track_paths).toEqual([{ event: start.id, track: 7, points: stored }]);
+    const p = await page();
+    await signIn(p, fx.tokens.operator, `#/alerts/${alert.id}`);
+    // This object's snapshot (the alert may hold the earlier one too).
+    const figure = p.locator('figure.snapshot', { has: p.locator('[data-testid=snapshot-track]') });
+    const img = figure.locator('[data-testid=snapshot]');
+    await expect.poll(() => img.evaluate((i: any) => (i.complete ? i.naturalWidth : 0) as number), { timeout: 15_000 }).toBe(640);
+    const drawn = (await figure.locator('[data-testid=snapshot-track]').getAttribute('points'))!.split(' ').map((xy) => xy.split(',').map(Number));
+    expect(drawn).toHaveLength(stored.length);
+    drawn.forEach(([x, y], i) => {
+      expect(x).toBeCloseTo(stored[i]![0] * 640, 6);
+      expect(y).toBeCloseTo(stored[i]![1] * 480, 6);
+    });
+    await figure.locator('[data-testid=snapshot-zone]').waitFor();
+    await p.screenshot({ path: join(SHOTS, 'alert-track-path.png'), fullPage: true });
     await p.close();
   });
 

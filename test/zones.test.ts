@@ -105,6 +105,31 @@ describe('inertia', () => {
   });
 });
 
+describe('track path carried by the events', () => {
+  it("each event holds the object's recent ground points, oldest first, a standing object adding none, at most 32", () => {
+    const e = engine([restricted({ min_dwell_seconds: 0 })], { inertia: 1 });
+    // Walks from x 0.3 to 0.7 in steps of 0.05, then stands at 0.7.
+    const xs = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.7, 0.7];
+    const events = run(e, xs.map((x, s) => [s, [track(1, 'person', boxAt(x, 0.5), at(s))]] as [number, ReturnType<typeof track>[]]));
+    const start = events.find((x) => x.phase === 'start')!;
+    expect(start.time.getTime()).toBe(at(4)); // first observation inside the right half
+    expect(start.details!.track_path).toEqual(xs.slice(0, 5).map((x) => [x, 0.5]));
+    // Later rows carry the whole walk, and the standing still adds nothing.
+    const last = run(e, [[30, [track(1, 'person', boxAt(0.3, 0.5), at(30))]]]).find((x) => x.phase === 'end' || x.phase === 'update');
+    expect(last?.details!.track_path).toEqual([...xs.slice(0, 9), 0.3].map((x) => [x, 0.5]));
+    // Pacing to and fro for a minute keeps the last 32 points up to the row's time.
+    const f = engine([restricted({ min_dwell_seconds: 0 })], { inertia: 1 });
+    const walk = Array.from({ length: 65 }, (_, i) => 0.6 + (i % 2) * 0.02);
+    const rows = run(f, walk.map((x, s) => [s, [track(2, 'person', boxAt(x, 0.5), at(s))]] as [number, ReturnType<typeof track>[]]));
+    const lastRow = rows[rows.length - 1]!;
+    const upTo = (lastRow.time.getTime() - at(0)) / 1000;
+    expect(upTo).toBeGreaterThan(32);
+    const path = lastRow.details!.track_path as number[][];
+    expect(path).toHaveLength(32);
+    expect(path.map((q) => q[0])).toEqual(walk.slice(upTo - 31, upTo + 1).map((x) => Math.round(x * 10_000) / 10_000));
+  });
+});
+
 describe('restricted zone → unauthorized_access', () => {
   it('one event per person with dwell, start after the minimum dwell, end when they leave', () => {
     const e = engine([restricted({ min_dwell_seconds: 3 })]);

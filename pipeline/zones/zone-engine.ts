@@ -119,6 +119,15 @@ interface PathPoint {
  */
 const MAX_TENTATIVE_PATH = 64;
 
+/**
+ * The track path an event carries (`details.track_path`, normalised ground
+ * points, oldest first) so that the alert's detail can draw where the object
+ * went: the last points at least TRAIL_STEP apart (a standing object adds
+ * none), at most MAX_TRAIL of them (about 0.5 kB per event row).
+ */
+const MAX_TRAIL = 32;
+const TRAIL_STEP = 0.01;
+
 interface OpenEvent {
   id: string;
   kind: EventKind;
@@ -149,6 +158,8 @@ interface ObjectMemo {
   wires: Map<string, WireMemo>;
   /** Ground points seen while the track was tentative; replayed through the tripwires at confirmation. */
   path: PathPoint[];
+  /** Recent ground points, normalised, oldest first (see MAX_TRAIL). */
+  trail: Point[];
   /** The tracker says it left the picture: nothing waits for it to come back. */
   leaving: boolean;
   appearance: readonly number[] | null;
@@ -379,6 +390,7 @@ export class ZoneEngine {
     for (const [k, v] of old.zones) if (v.inside || !m.zones.get(k)?.inside) m.zones.set(k, v);
     for (const [k, v] of old.wires) m.wires.set(k, v);
     m.events = old.events;
+    m.trail = [...old.trail, ...m.trail].slice(-MAX_TRAIL);
   }
 
   /**
@@ -431,6 +443,11 @@ export class ZoneEngine {
     m.stationary = (now - m.anchorTime) / 1000 >= this.o.stationarySeconds;
 
     const p = bottomCentre(t.box, frame);
+    const lastTrail = m.trail[m.trail.length - 1];
+    if (!lastTrail || Math.hypot(p[0] - lastTrail[0], p[1] - lastTrail[1]) >= TRAIL_STEP) {
+      if (m.trail.length >= MAX_TRAIL) m.trail.shift();
+      m.trail.push([round4(p[0]), round4(p[1])]);
+    }
     const n = this.o.inertia;
     for (const z of this.zones) {
       let zm = m.zones.get(z.spec.id);
@@ -542,6 +559,7 @@ export class ZoneEngine {
         count: w.counts.left_to_right + w.counts.right_to_left,
         counts: { ...w.counts },
         track_ids: [...m.trackIds],
+        track_path: m.trail.map((q) => [...q]),
       },
     });
   }
@@ -647,7 +665,7 @@ export class ZoneEngine {
       score: m.score,
       bbox: [...m.box],
       snapshot: null,
-      details: { ...details, started: new Date(ev.start).toISOString(), stationary: m.stationary, track_ids: [...m.trackIds] },
+      details: { ...details, started: new Date(ev.start).toISOString(), stationary: m.stationary, track_ids: [...m.trackIds], track_path: m.trail.map((q) => [...q]) },
     };
   }
 }
@@ -682,6 +700,7 @@ function newMemo(t: Track): ObjectMemo {
     zones: new Map(),
     wires: new Map(),
     path: [],
+    trail: [],
     leaving: t.leaving ?? false,
     appearance: t.appearance ?? null,
     events: new Map(),
@@ -696,6 +715,8 @@ function classSet(classes: readonly string[] | undefined, fallback: readonly str
 function classMatches(classes: Set<string> | null, cls: string): boolean {
   return classes === null || classes.has(cls);
 }
+
+const round4 = (v: number) => Math.round(v * 10_000) / 10_000;
 
 function round(v: number): number {
   return Math.round(v * 1000) / 1000;

@@ -70,5 +70,7 @@ export interface Alert {
   snapshots?: string[];
   clip?: string | null;
   procedure?: string[];
+  /** Where each object went (GET /api/alerts/:id): normalised ground points, oldest first. */
+  track_paths?: { event: string; track: number | null; points: Point[] }[];
   history?: { at: string; action: string; by?: string | null; from_state?: string | null; to_state?: string | null; comment?: string | null }[];
 }

@@ -20,6 +20,7 @@ import { access, principalOf } from '../access.js';
 import type { ApiContext } from '../context.js';
 import { ApiError, notFound } from '../errors.js';
 import { sendEvidenceFile } from '../evidence-file.js';
+import { eventTrackPaths } from '../event-track-paths.js';
 import { idParam, isoTime, limitParam, mmsiParam, uuidParam } from '../params.js';
 
 /** A comma-separated list of allowed values, e.g. state=open,acknowledged. */
@@ -86,7 +87,12 @@ export const alertSchema = z.object({
   procedure: z.array(z.string()),
 });
 const historySchema = z.object({ at: z.string(), action: z.string(), by: z.string(), from_state: z.string().nullable(), to_state: z.string().nullable(), comment: z.string().nullable() });
-const detailSchema = alertSchema.extend({ history: z.array(historySchema) });
+const trackPathSchema = z.object({
+  event: z.string(),
+  track: z.number().nullable(),
+  points: z.array(z.tuple([z.number(), z.number()])).describe("the object's ground points (bottom-centre of its box), normalised to the picture, oldest first"),
+});
+const detailSchema = alertSchema.extend({ history: z.array(historySchema), track_paths: z.array(trackPathSchema).describe("where each object went, from its event's stored track path") });
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -222,10 +228,15 @@ export function registerAlertRoutes(app: FastifyInstance, ctx: ApiContext): void
       },
     },
     async (req) => {
-      const a = await ctx.read((db) => getAlert(db, req.params.id));
-      if (!a) throw notFound(`alert ${req.params.id}`);
+      const found = await ctx.read(async (db) => {
+        const alert = await getAlert(db, req.params.id);
+        return alert ? { alert, paths: await eventTrackPaths(db, alert.objects) } : null;
+      });
+      if (!found) throw notFound(`alert ${req.params.id}`);
+      const a = found.alert;
       return {
         ...alertView(a),
+        track_paths: found.paths,
         history: a.history.map((h) => ({ at: h.time.toISOString(), action: h.action, by: h.actor, from_state: h.from_state, to_state: h.to_state, comment: h.comment })),
       };
     },

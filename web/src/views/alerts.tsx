@@ -192,6 +192,9 @@ export function AlertDetail({ id }: { id: string }) {
   const objects = a.objects ?? [];
   const scores = objects.map((o) => o.score).filter((x): x is number => x != null);
   const score = scores.length ? Math.max(...scores) : null;
+  // Each object's snapshot, with that object's track path drawn over it; an
+  // alert read from the live list (no objects yet) still shows its snapshots.
+  const snapshots = objects.some((o) => o.snapshot) ? objects.filter((o) => o.snapshot) : (a.snapshots ?? []).map((s) => ({ snapshot: s, event: '' }));
   return (
     <article class={`alert-detail prio-${a.severity}`} aria-labelledby="alert-title">
       <p>
@@ -255,9 +258,9 @@ export function AlertDetail({ id }: { id: string }) {
         </section>
         <section aria-labelledby="evidence">
           <h2 id="evidence">{t('alert.evidence')}</h2>
-          {(a.snapshots ?? []).length === 0 && <p class="empty">{t('alert.no_snapshot')}</p>}
-          {(a.snapshots ?? []).map((s, i) => (
-            <Snapshot key={s} src={s} zone={zone} line={tripwire} label={t('alert.snapshot', { n: i + 1 })} />
+          {snapshots.length === 0 && <p class="empty">{t('alert.no_snapshot')}</p>}
+          {snapshots.map((o, i) => (
+            <Snapshot key={`${o.event}:${i}`} src={o.snapshot!} zone={zone} line={tripwire} path={a.track_paths?.find((p) => p.event === o.event)?.points ?? null} label={t('alert.snapshot', { n: i + 1 })} />
           ))}
           {a.clip && <Clip src={a.clip} label={t('alert.clip')} />}
         </section>
@@ -299,10 +302,11 @@ function useBlob(src: string): string | null {
 
 /**
  * The snapshot (its boxes are drawn into the JPEG by pipeline/snapshot) with
- * the zone or tripwire that raised the alert drawn over it, in the image's
+ * the zone or tripwire that raised the alert and the object's track path
+ * (where its feet went, ending in a dot) drawn over it, in the image's
  * normalised coordinates.
  */
-function Snapshot({ src, zone, line, label }: { src: string; zone: Point[] | null; line: [Point, Point] | null; label: string }) {
+function Snapshot({ src, zone, line, path, label }: { src: string; zone: Point[] | null; line: [Point, Point] | null; path: Point[] | null; label: string }) {
   const url = useBlob(src);
   const [size, setSize] = useState<[number, number]>([16, 9]);
   return (
@@ -312,6 +316,12 @@ function Snapshot({ src, zone, line, label }: { src: string; zone: Point[] | nul
         <svg viewBox={`0 0 ${size[0]} ${size[1]}`} preserveAspectRatio="none" aria-hidden="true">
           {zone && <polygon class="zone" data-testid="snapshot-zone" points={zone.map(([x, y]) => `${x * size[0]},${y * size[1]}`).join(' ')} />}
           {line && <polyline class="zone" points={line.map(([x, y]) => `${x * size[0]},${y * size[1]}`).join(' ')} />}
+          {path && path.length > 1 && (
+            <>
+              <polyline class="track" data-testid="snapshot-track" points={path.map(([x, y]) => `${x * size[0]},${y * size[1]}`).join(' ')} />
+              <circle class="track-end" cx={path[path.length - 1]![0] * size[0]} cy={path[path.length - 1]![1] * size[1]} r={Math.max(3, size[0] / 160)} />
+            </>
+          )}
         </svg>
       </div>
       <figcaption>{label}</figcaption>
