@@ -222,7 +222,7 @@ async function startAll(kase: string, demoDatabaseUrl: string | null): Promise<P
 /** SIGTERM to every process at once; the checks every process must pass whatever is down. */
 async function stopAll(what: string, procs: Proc[]): Promise<Map<string, { code: number | null; ms: number }>> {
   const results = await Promise.all(procs.map((p) => stop(p)));
-  console.info(`SIGTERM to exit with ${what}: ${procs.map((p, i) => `${p.name} ${results[i]!.ms} ms (exit ${results[i]!.code})`).join(', ')}`);
+  console.info(`SIGTERM to exit with ${what}:\n${procs.map((p, i) => `  ${p.name} ${results[i]!.ms} ms, exit ${results[i]!.code}: ${stopLines(p).map((l) => l.msg).join(' | ')}`).join('\n')}`);
   await sleep(300);
   const out = new Map<string, { code: number | null; ms: number }>();
   procs.forEach((p, i) => {

@@ -108,7 +108,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
         const timedOut = await Promise.race([all.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), Math.max(0, budget.finishMs - (Date.now() - t0)))))]);
         clearTimeout(timer);
         const report: StopReport = { clean: !timedOut && abandoned === 0, abandoned, unpublished, unfinished: [...unfinished], ms: Date.now() - t0 };
-        const message = stopMessage(report, timedOut, deadlineMs);
+        const message = stopMessage(report, timedOut);
         if (timedOut) log.error(report, message);
         else if (abandoned > 0 || unpublished > 0) log.warn(report, message);
         else log.info(report, message);
@@ -120,21 +120,21 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
 }
 
 /**
- * How a drain deadline is shared: the workers (cameras released, feeds stopped,
- * their writers flushed) get 60 % of it, the event spine (events written, the
- * outbox published, Redis and the store closed) what is left, and the last
- * tenth (at most 1 s) is kept for the process to kill its children and exit,
- * so that the process itself is gone within the deadline.
+ * How a drain deadline is shared. The last tenth (at most 1 s) is kept for the
+ * process to kill its children and exit, so that the process itself is gone
+ * within the deadline; of the rest, the workers (cameras released, feeds
+ * stopped, their writers flushed) get 60 % and the event spine (events
+ * written, the outbox published, Redis and the store closed) what is left.
  */
-export function stopBudget(deadlineMs: number): { workersMs: number; finishMs: number } {
+function stopBudget(deadlineMs: number): { workersMs: number; finishMs: number } {
   const finishMs = deadlineMs - Math.min(1_000, deadlineMs * 0.1);
   return { workersMs: Math.round(finishMs * 0.6), finishMs };
 }
 
 /** The one line a stop ends with: "stopped", or what was not flushed and where it stays. */
-export function stopMessage(report: StopReport, timedOut: boolean, deadlineMs: number): string {
+function stopMessage(report: StopReport, timedOut: boolean): string {
   const left: string[] = [];
-  if (timedOut) left.push(`not finished within the ${deadlineMs} ms deadline: ${report.unfinished.join(', ')}`);
+  if (timedOut) left.push(`not finished in time (stopped waiting after ${(report.ms / 1000).toFixed(1)} s): ${report.unfinished.join(', ')}`);
   if (report.abandoned > 0) left.push(`${report.abandoned} rows not written (the database did not take them in time)`);
   if (timedOut) left.push('stored events not yet published stay in the outbox');
   else if (report.unpublished > 0) left.push(`${report.unpublished} stored events not on the queue yet (they stay in the outbox and are published at the next start)`);
