@@ -25,11 +25,18 @@ export const inspectionSchema = z.object({
   outcome: z.string().nullable(),
   findings: z.array(z.object({ code: z.string().optional(), text: z.string() })),
   photos: z.array(z.string()).describe('URLs of the photos, served by inspection and index'),
+  clips: z.array(z.string()).describe("URLs of the inspector's body-worn recording while the job was open (MP4), kept with the result"),
   completed_at: z.string().nullable(),
   updated_at: z.string(),
   target_draw_id: z.string().nullable().describe('the draw that selected the target (null for an alert): its record at /api/public/draws/:id'),
   inspector_draw_id: z.string().nullable().describe('the draw that chose the inspector: its record at /api/public/draws/:id'),
 });
+
+/** The body-worn recording kept with the result (relative to the data folder). */
+export const bodyWornClips = (i: Pick<Inspection, 'details'>): string[] => {
+  const c = i.details?.body_worn_clips;
+  return Array.isArray(c) ? c.filter((x): x is string => typeof x === 'string') : [];
+};
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
@@ -59,6 +66,7 @@ export function inspectionView(i: Inspection): z.infer<typeof inspectionSchema> 
     outcome: i.outcome,
     findings: i.findings.map((f) => ({ ...(f.code ? { code: f.code } : {}), text: f.text })),
     photos: i.photos.map((_, n) => `/api/inspections/${i.id}/photos/${n}`),
+    clips: bodyWornClips(i).map((_, n) => `/api/inspections/${i.id}/clips/${n}`),
     completed_at: iso(i.completed_at),
     updated_at: new Date(i.updated_at).toISOString(),
     target_draw_id: i.target_draw_id,

@@ -45,6 +45,8 @@ export interface WebFixtureOptions {
   cameras?: boolean;
   /** Run the alerts service (events queue → rules → alerts → board) on a private queue prefix. */
   alerts?: boolean;
+  /** Change the demo site before anything starts (e.g. add a body-worn camera; its stream is then simulated too). */
+  editSite?: (site: SiteConfig) => void;
   logger?: Logger;
 }
 
@@ -70,6 +72,7 @@ export async function startWebFixture(o: WebFixtureOptions = {}): Promise<WebFix
     });
 
     const site = loadSiteConfig('config/site.demo.yaml', { env: {} });
+    o.editSite?.(site);
     let rtsp: RtspServer | null = null;
     if (o.cameras !== false) {
       rtsp = await startRtspServer({ mounts: Object.fromEntries(site.cameras.map((c) => [`/${c.id}`, 'vtest'])) });

@@ -6,7 +6,7 @@ import { access, principalOf } from '../access.js';
 import type { ApiContext } from '../context.js';
 import { notFound } from '../errors.js';
 import { sendEvidenceFile } from '../evidence-file.js';
-import { inspectionSchema, inspectionView } from '../inspection-view.js';
+import { bodyWornClips, inspectionSchema, inspectionView } from '../inspection-view.js';
 import { idParam, isoTime, limitParam, uuidParam } from '../params.js';
 
 /** The dispatch board: inspections drawn, assigned, acknowledged, completed, escalated. */
@@ -61,6 +61,24 @@ export function registerDispatchRoutes(app: FastifyInstance, ctx: ApiContext): v
       // An inspector sees only their own inspections: someone else's answers as if it did not exist.
       if (!i || (p.role === 'inspector' && i.inspector !== p.inspector)) throw notFound(`inspection ${req.params.id}`);
       return sendEvidenceFile(reply, ctx.dataDir, i.photos[req.params.n], `photo ${req.params.n} of inspection ${req.params.id}`);
+    },
+  );
+
+  r.get(
+    '/api/inspections/:id/clips/:n',
+    {
+      schema: {
+        ...access('admin', 'operator', 'inspector'),
+        tags: ['dispatch', 'inspector'],
+        summary: "an inspection's n-th body-worn recording (MP4; inspectors: their own inspections only)",
+        params: z.strictObject({ id: uuidParam, n: z.coerce.number({ error: 'n is a number' }).int('n is a whole number').min(0, 'n cannot be negative').max(100, 'n is at most 100') }),
+      },
+    },
+    async (req, reply) => {
+      const i = await ctx.read((db) => getInspection(db, req.params.id));
+      const p = principalOf(req);
+      if (!i || (p.role === 'inspector' && i.inspector !== p.inspector)) throw notFound(`inspection ${req.params.id}`);
+      return sendEvidenceFile(reply, ctx.dataDir, bodyWornClips(i)[req.params.n], `body-worn clip ${req.params.n} of inspection ${req.params.id}`);
     },
   );
 }

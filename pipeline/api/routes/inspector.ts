@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { DispatchError, INSPECTION_STATES, acknowledgeInspection, closeAlertForInspection, listInspections, recordInspectionResult, type Finding, type Inspection } from '../../dispatch/index.js';
+import { appendAudit } from '../../audit/index.js';
+import { DispatchError, INSPECTION_STATES, acknowledgeInspection, closeAlertForInspection, getInspection, listInspections, recordInspectionResult, type Finding, type Inspection } from '../../dispatch/index.js';
+import { BodyWornRecorder } from '../body-worn-recorder.js';
 import { access, principalOf } from '../access.js';
 import type { ApiContext } from '../context.js';
 import { ApiError, badRequest, notFound } from '../errors.js';
@@ -27,9 +29,28 @@ function dispatchError(err: unknown, id: string): never {
   throw err;
 }
 
-/** Inspectors in the field: their jobs, acknowledge, the result with photos. */
+/**
+ * Keep the body-worn recording with the inspection's result (details.body_worn_clips,
+ * relative to the data folder) and say so in the audit trail.
+ */
+async function keepBodyWornClips(ctx: ApiContext, i: Inspection, clips: string[], camera: string): Promise<Inspection> {
+  if (clips.length === 0) return i;
+  await ctx.store.query(`UPDATE inspections SET details = details || jsonb_build_object('body_worn_clips', $2::jsonb) WHERE id = $1`, [i.id, JSON.stringify(clips)]);
+  await appendAudit(ctx.store, { kind: 'inspection.evidence', actor: i.inspector ?? 'api', subject: i.id, payload: { inspection: i.id, camera, body_worn_clips: clips } });
+  return (await getInspection(ctx.store, i.id)) ?? i;
+}
+
+/** Inspectors in the field: their jobs, acknowledge, the result with photos; their body-worn camera recorded while a job is open. */
 export function registerInspectorRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
+  const recorder = new BodyWornRecorder({ site: ctx.site, dataDir: ctx.dataDir, logger: ctx.logger });
+  // Jobs acknowledged before this process started are recorded again from now on.
+  app.addHook('onReady', async () => {
+    if (!ctx.site?.cameras.some((c) => c.kind === 'body_worn')) return;
+    const open = await listInspections(ctx.store, { state: 'acknowledged', limit: 1000 });
+    for (const i of open) recorder.start(i.id, i.inspector);
+  });
+  app.addHook('onClose', async () => recorder.close());
   const announce = async (i: Inspection) => {
     if (ctx.board) await ctx.board.append('dispatch', inspectionView(i)).catch((err) => ctx.logger.warn({ err: (err as Error).message }, 'inspection change not announced on the board'));
   };
@@ -59,6 +80,7 @@ export function registerInspectorRoutes(app: FastifyInstance, ctx: ApiContext): 
       const inspector = inspectorOf(req);
       try {
         const i = await acknowledgeInspection(ctx.store, req.params.id, { inspector });
+        recorder.start(i.id, i.inspector);
         await announce(i);
         return inspectionView(i);
       } catch (err) {
@@ -120,7 +142,8 @@ export function registerInspectorRoutes(app: FastifyInstance, ctx: ApiContext): 
         findings = f.data as Finding[];
       }
       try {
-        const i = await recordInspectionResult(ctx.store, req.params.id, { inspector, result, ...(outcome ? { outcome } : {}), findings, photos });
+        const done = await recordInspectionResult(ctx.store, req.params.id, { inspector, result, ...(outcome ? { outcome } : {}), findings, photos });
+        const i = await keepBodyWornClips(ctx, done, await recorder.stop(done.id), recorder.cameraOf(inspector)?.id ?? '');
         await closeAlertForInspection(ctx.store, i, ctx.logger);
         await announce(i);
         return inspectionView(i);

@@ -329,7 +329,8 @@ function Snapshot({ src, zone, line, path, label }: { src: string; zone: Point[]
   );
 }
 
-function Clip({ src, label }: { src: string; label: string }) {
+/** A protected clip (alert evidence, a body-worn recording) in a player. */
+export function Clip({ src, label }: { src: string; label: string }) {
   const url = useBlob(src);
   return (
     <figure class="clip">

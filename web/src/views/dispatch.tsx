@@ -6,6 +6,7 @@ import { dispatchTick, siteStore } from '../live.js';
 import { may } from '../roles.js';
 import { useStore } from '../store.js';
 import { riskColour } from './chart.js';
+import { Clip } from './alerts.js';
 import { levelName } from './risk.js';
 
 /** An inspection as GET /api/dispatch and /api/inspector/jobs carry it. */
@@ -28,6 +29,8 @@ export interface Inspection {
   outcome?: string | null;
   findings?: { code?: string; text: string }[];
   photos?: string[];
+  /** The inspector's body-worn recording while the job was open, kept with the result. */
+  clips?: string[];
   completed_at?: string | null;
   /** The draws that chose the target and the inspector, verifiable at /api/public/draws/:id. */
   target_draw_id?: string | null;
@@ -159,6 +162,14 @@ export function DispatchView() {
             )}
           </p>
           {bodyWorn && may(session?.role, 'camera.live') && <LivePlayer camera={bodyWorn.id} label={t('dispatch.body_worn', { name: inspectorName(job.inspector) })} />}
+          {(job.clips ?? []).length > 0 && (
+            <section aria-labelledby="job-clips" data-testid="job-clips">
+              <h3 id="job-clips">{t('dispatch.body_worn_clips')}</h3>
+              {job.clips!.map((c, n) => (
+                <Clip key={c} src={c} label={t('dispatch.body_worn_clip', { name: inspectorName(job.inspector), n: n + 1 })} />
+              ))}
+            </section>
+          )}
           {(job.findings ?? []).length > 0 && (
             <ul>
               {job.findings!.map((f) => (

@@ -1,0 +1,146 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listAudit } from '../pipeline/audit/index.js';
+import { WEEKDAYS } from '../pipeline/config/schema.js';
+import { assignInspector, createInspection, getInspection } from '../pipeline/dispatch/index.js';
+import { startWebFixture, type WebFixture } from './helpers/web-server.js';
+import { launchChromium } from '../scripts/chromium.js';
+
+// A body-worn recorder in Debian's Chromium against the real API, PostgreSQL,
+// Redis and the RTSP simulator: the camera of kind body_worn worn by insp-01
+// plays live in the job's view on the dispatch board while the job is open;
+// from the acknowledgement to the result the API records it (H.264 copied),
+// and the recording is kept with the result as evidence and plays from the board.
+
+const SHOTS = join(import.meta.dirname, '.cache', 'web-screenshots');
+
+let fx: WebFixture;
+let browser: Browser;
+let context: BrowserContext;
+const foreign: string[] = [];
+const consoleErrors: string[] = [];
+let jobId = '';
+
+async function page(viewport = { width: 1920, height: 1080 }): Promise<Page> {
+  const p = await context.newPage();
+  await p.setViewportSize(viewport);
+  p.on('console', (m) => m.type() === 'error' && consoleErrors.push(`${p.url()}: ${m.text()}`));
+  p.on('pageerror', (e) => consoleErrors.push(`${p.url()}: ${e.message}`));
+  return p;
+}
+
+async function signIn(p: Page, token: string, hash = ''): Promise<void> {
+  await p.goto(`${fx.url}/${hash}`);
+  await p.fill('#token', token);
+  await p.click('button[type=submit]');
+  await p.waitForSelector('header nav');
+}
+
+const recordingDir = () => join(fx.dataDir, 'clips', 'inspections');
+const recordings = () => {
+  try {
+    return readdirSync(recordingDir());
+  } catch {
+    return [];
+  }
+};
+
+/** Seconds of video in a file, by ffprobe. */
+function duration(file: string): number {
+  const r = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'default=nw=1:nk=1', file], { encoding: 'utf8' });
+  return Number(r.stdout.trim());
+}
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  fx = await startWebFixture({
+    ais: false,
+    editSite: (site) => {
+      site.cameras.push({ ...site.cameras[0]!, id: 'bw-01', name: 'Body-worn 01', kind: 'body_worn', inspector: 'insp-01', zones: [], tripwires: [], masks: [] });
+    },
+  });
+  const { inspection } = await createInspection(fx.store, { target_kind: 'vessel', target: '413000001', mmsi: 413000001, vessel_name: 'HAI XING', berth: 'D1', risk_level: 'HRS' }, 'web test');
+  // Insp-01 on duty all day here: the test does not depend on the hour it runs at.
+  const roster = fx.site.inspectors.filter((i) => i.id === 'insp-01').map((i) => ({ ...i, shifts: [{ days: [...WEEKDAYS], from: '00:00', to: '24:00' }] }));
+  await assignInspector(fx.store, { roster, timeZone: fx.site.site.timezone, settings: fx.site.dispatch, actor: 'web test' }, inspection.id);
+  jobId = inspection.id;
+  browser = await launchChromium();
+  context = await browser.newContext({ locale: 'zh-CN' });
+  context.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(`${fx.url}/`) && !u.startsWith('blob:') && !u.startsWith('data:')) foreign.push(u);
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await fx?.stop();
+});
+
+describe('web body-worn recorder', () => {
+  it("plays the inspector's body-worn camera live in the open job's view", async () => {
+    expect((await getInspection(fx.store, jobId))!.inspector).toBe('insp-01');
+    const p = await page();
+    await signIn(p, fx.tokens.operator, '#/dispatch');
+    await p.locator('[data-testid=dispatch-board] button', { hasText: 'HAI XING' }).click();
+    const video = p.locator('.job [data-testid=live-video]');
+    await expect.poll(() => video.evaluate((v: any) => v.currentTime as number), { timeout: 30_000 }).toBeGreaterThan(0.5);
+    expect(await video.getAttribute('aria-label')).toBe('Chen Wei 执法记录仪');
+    await p.screenshot({ path: join(SHOTS, 'dispatch-body-worn-live.png'), fullPage: true });
+    await p.close();
+  });
+
+  it('records the camera from the acknowledgement to the result and keeps it with the result as evidence', async () => {
+    expect(recordings()).toEqual([]);
+    const headers = { authorization: `Bearer ${fx.tokens.inspector}` };
+    const ack = await fetch(`${fx.url}/api/inspector/jobs/${jobId}/ack`, { method: 'POST', headers });
+    expect(ack.status).toBe(200);
+    // Recording: a part for this job grows while the job is open.
+    await expect.poll(() => recordings().filter((f) => f.startsWith(jobId)).length, { timeout: 15_000 }).toBe(1);
+    const part = join(recordingDir(), recordings()[0]!);
+    await expect.poll(() => duration(part) || 0, { timeout: 30_000, interval: 500 }).toBeGreaterThan(2);
+    const form = new FormData();
+    form.set('result', 'pass');
+    form.set('outcome', 'released');
+    const res = await fetch(`${fx.url}/api/inspector/jobs/${jobId}/result`, { method: 'POST', headers, body: form });
+    expect(res.status).toBe(200);
+    const done = (await res.json()) as any;
+    expect(done).toMatchObject({ state: 'completed', clips: [`/api/inspections/${jobId}/clips/0`] });
+    // Kept: the inspection names the file, the audit trail says so, and the file is whole H.264 video.
+    const stored = (await getInspection(fx.store, jobId))!;
+    expect(stored.details.body_worn_clips).toEqual([join('clips', 'inspections', recordings()[0]!)]);
+    const audit = await listAudit(fx.store, { subject: jobId });
+    expect(audit.map((a) => a.kind)).toContain('inspection.evidence');
+    const r = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', part], { encoding: 'utf8' });
+    expect(r.stdout.trim()).toBe('h264,640,480');
+    // The inspector may fetch their own recording; without a token nobody may.
+    const own = await fetch(`${fx.url}${done.clips[0]}`, { headers });
+    expect(own.status).toBe(200);
+    expect(own.headers.get('content-type')).toBe('video/mp4');
+    await own.arrayBuffer();
+    expect((await fetch(`${fx.url}${done.clips[0]}`)).status).toBe(401);
+    expect((await fetch(`${fx.url}/api/inspections/${jobId}/clips/1`, { headers })).status).toBe(404);
+    expect((await fetch(`${fx.url}/api/inspections/${jobId}/clips/x`, { headers })).status).toBe(400);
+  });
+
+  it('shows the kept recording in the completed job on the board, and no live view any more', async () => {
+    const p = await page();
+    await signIn(p, fx.tokens.operator, '#/dispatch');
+    await p.locator('[data-testid=dispatch-board] button', { hasText: 'HAI XING' }).click();
+    const clip = p.locator('[data-testid=job-clips] [data-testid=clip]');
+    await clip.waitFor({ timeout: 15_000 });
+    expect(await p.locator('.job [data-testid=live-video]').count()).toBe(0);
+    await clip.evaluate((v: any) => v.play());
+    await expect.poll(() => clip.evaluate((v: any) => v.currentTime as number), { timeout: 15_000 }).toBeGreaterThan(0.3);
+    await p.screenshot({ path: join(SHOTS, 'dispatch-body-worn-clip.png'), fullPage: true });
+    await p.close();
+  });
+
+  it('made no request outside its own origin and logged no console error', () => {
+    expect(foreign.join('\n')).toBe('');
+    expect(consoleErrors.join('\n')).toBe('');
+  });
+});
