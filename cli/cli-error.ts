@@ -11,3 +11,9 @@ export class CliError extends Error {
     this.name = 'CliError';
   }
 }
+
+/** How a command's failure reaches the user: one line on stderr, and the exit code (a CliError's, else 1). */
+export function reportCommandError(err: unknown): void {
+  process.stderr.write(`portwatch: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = err instanceof CliError ? err.exitCode : 1;
+}

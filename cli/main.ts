@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { CliError } from './cli-error.js';
+import { reportCommandError } from './cli-error.js';
 
 const program = new Command('portwatch')
   .description('Seaport watch: cameras and AIS feeds to events, alerts, risk and inspector dispatch')
@@ -46,11 +46,7 @@ try {
   if (err instanceof CommanderError) {
     // --help and --version arrive here too, with exit code 0.
     process.exitCode = err.exitCode;
-  } else if (err instanceof CliError) {
-    process.stderr.write(`portwatch: ${err.message}\n`);
-    process.exitCode = err.exitCode;
   } else {
-    process.stderr.write(`portwatch: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    reportCommandError(err);
   }
 }

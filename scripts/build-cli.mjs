@@ -7,6 +7,8 @@
 // bundle is never stale.
 // Command groups whose code locates files next to its own source
 // (`import.meta`, e.g. model folders, worker threads) always run through tsx.
+// cli/fast-commands.ts is a second entry: commands bin/portwatch.js starts
+// without cli/main.ts and commander (`ais decode`), fresh on their own sources.
 // The bootstrap calls this; it rebuilds only when a source changed.
 //
 //   node scripts/build-cli.mjs           build when a source changed
@@ -20,6 +22,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, '.cache', 'cli');
 const MANIFEST = join(out, 'manifest.json');
 const MAIN = join(root, 'cli', 'main.ts');
+const FAST = join(root, 'cli', 'fast-commands.ts');
 const SELF = fileURLToPath(import.meta.url);
 /** Code that finds files relative to its own source file, which moves in the bundle. */
 const OWN_LOCATION = /import\.meta\.(url|dirname|filename)/;
@@ -52,25 +55,48 @@ export function bundleFor(name, dir = root) {
     return null;
   }
   const files = manifest.groups?.[name];
-  if (!Array.isArray(files)) return null;
-  for (const file of [...manifest.common, ...files]) {
+  if (!Array.isArray(files) || !unchanged(manifest, [...manifest.common, ...files], dir)) return null;
+  return join(dir, '.cache', 'cli', manifest.entry);
+}
+
+/**
+ * The bundle entry of cli/fast-commands.ts, or null when it is not built or
+ * any of its sources changed since the build (bin/portwatch.js then runs the
+ * command through cli/main.ts).
+ */
+export function fastCommandsBundle(dir = root) {
+  let manifest;
+  try {
+    manifest = JSON.parse(readFileSync(join(dir, '.cache', 'cli', 'manifest.json'), 'utf8'));
+  } catch {
+    return null;
+  }
+  const fast = manifest.fast;
+  if (fast === undefined || !Array.isArray(fast.files) || !unchanged(manifest, fast.files, dir)) return null;
+  return join(dir, '.cache', 'cli', fast.entry);
+}
+
+/** True when every file still has the size and mtime the manifest recorded. */
+function unchanged(manifest, files, dir) {
+  for (const file of files) {
     const recorded = manifest.stamps[file];
     let now;
     try {
       now = stamp(join(dir, file));
     } catch {
-      return null;
+      return false;
     }
-    if (recorded === undefined || now[0] !== recorded[0] || now[1] !== recorded[1]) return null;
+    if (recorded === undefined || now[0] !== recorded[0] || now[1] !== recorded[1]) return false;
   }
-  return join(dir, '.cache', 'cli', manifest.entry);
+  return true;
 }
 
 /** True when the bundle exists and none of its sources changed since it was built. */
 function bundleIsFresh() {
   try {
     const manifest = JSON.parse(readFileSync(MANIFEST, 'utf8'));
-    return Object.keys(manifest.groups).every((g) => bundleFor(g) !== null) && commandGroups(readFileSync(MAIN, 'utf8')).length > 0;
+    const fastFresh = !existsSync(FAST) || fastCommandsBundle() !== null;
+    return Object.keys(manifest.groups).every((g) => bundleFor(g) !== null) && commandGroups(readFileSync(MAIN, 'utf8')).length > 0 && fastFresh;
   } catch {
     return false;
   }
@@ -78,7 +104,7 @@ function bundleIsFresh() {
 
 async function buildBundle() {
   const { build } = await import('esbuild');
-  const options = { bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'silent' };
+  const options = { bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'silent', absWorkingDir: root };
   const groups = commandGroups(readFileSync(MAIN, 'utf8'));
   const bundled = [];
   const tsxOnly = new Set();
@@ -96,7 +122,7 @@ async function buildBundle() {
   mkdirSync(next, { recursive: true });
   const r = await build({
     ...options,
-    entryPoints: [MAIN],
+    entryPoints: existsSync(FAST) ? [MAIN, FAST] : [MAIN],
     outdir: next,
     splitting: true,
     metafile: true,
@@ -145,8 +171,21 @@ async function buildBundle() {
     for (const f of files) stamps[f] ??= stamp(join(root, f));
     groupInputs[g.name] = files;
   }
+  // The fast entry's own closure, with this script: a change to cli/main.ts or another group leaves it fresh.
+  let fast;
+  const fastOutput = existsSync(FAST) ? outputOf(relative(root, FAST)) : undefined;
+  if (fastOutput !== undefined) {
+    const files = [...closure(fastOutput)];
+    const usesOwnLocation = files.some((f) => OWN_LOCATION.test(readFileSync(join(root, f), 'utf8').replaceAll('createRequire(import.meta.url)', '')));
+    if (!usesOwnLocation) {
+      files.push(relative(root, SELF));
+      for (const f of files) stamps[f] ??= stamp(join(root, f));
+      fast = { entry: relative(next, join(root, fastOutput)), files };
+      bundled.push('the fast commands');
+    }
+  }
   const esbuildVersion = JSON.parse(readFileSync(join(root, 'node_modules', 'esbuild', 'package.json'), 'utf8')).version;
-  writeFileSync(join(next, 'manifest.json'), JSON.stringify({ entry: 'main.js', esbuild: esbuildVersion, common: [...common], groups: groupInputs, stamps }, null, 1));
+  writeFileSync(join(next, 'manifest.json'), JSON.stringify({ entry: 'main.js', esbuild: esbuildVersion, common: [...common], groups: groupInputs, fast, stamps }, null, 1));
   const old = `${out}.old.${process.pid}`;
   if (existsSync(out)) renameSync(out, old);
   renameSync(next, out);

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { aisJsonLine, decodeAisLines, type AisRecord } from '../pipeline/ais/index.js';
 import { fixture, readLines } from './fixtures/ais/compare.js';
 // @ts-expect-error plain JavaScript build script without type declarations
-import { bundleFor } from '../scripts/build-cli.mjs';
+import { bundleFor, fastCommandsBundle } from '../scripts/build-cli.mjs';
+import { parseAisDecodeArgs } from '../cli/commands/ais-decode.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -151,6 +152,64 @@ describe('bin/portwatch.js: the start-up bundle', () => {
       expect(bundleFor('ais', dir)).toBeNull();
       rmSync(join(dir, 'cli', 'main.ts'));
       expect(bundleFor('ais', dir)).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('bin/portwatch.js: ais decode starts without commander', () => {
+  it('parses only plain runs; anything else is left to commander', () => {
+    expect(parseAisDecodeArgs([])).toEqual({ file: '-', flags: {} });
+    expect(parseAisDecodeArgs(['-q', 'feed.nmea', '--unscaled'])).toEqual({ file: 'feed.nmea', flags: { quiet: true, unscaled: true } });
+    expect(parseAisDecodeArgs(['--nmea', '--type24-parts', '-u', '--quiet', '-'])).toEqual({ file: '-', flags: { nmea: true, type24Parts: true, unscaled: true, quiet: true } });
+    for (const args of [['--help'], ['-h'], ['-uq', 'f'], ['--bogus', 'f'], ['a', 'b'], ['--', '-f'], ['--quiet=1']]) expect(parseAisDecodeArgs(args), args.join(' ')).toBeNull();
+  });
+
+  it('answers as the commander path does: output, reject summary with FILE:LINE, exit codes; help and bad options through commander', () => {
+    const build = spawnSync(process.execPath, ['scripts/build-cli.mjs'], { cwd: ROOT, encoding: 'utf8' });
+    expect(build.status, build.stderr).toBe(0);
+    expect(fastCommandsBundle()).not.toBeNull();
+    const dir = mkdtempSync(join(tmpdir(), 'portwatch-ais-fast-'));
+    try {
+      // Real traffic with a damaged line, a binary line and a cut line: rejects are reported with FILE:LINE.
+      const file = join(dir, 'feed.nmea');
+      const clean = readFileSync(fixture('pyais', 'nmea_data_sample.txt'), 'latin1').split('\n').slice(0, 200);
+      clean.splice(20, 0, '!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4B', '\u0000\u00ff\u0010junk', '!AIVDM,1,1,,B,177KQJ5000G?tO`K>RA1wUbN0TKH,0');
+      writeFileSync(file, clean.join('\n'), 'latin1');
+      const run = (args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } => {
+        const r = spawnSync(process.execPath, ['bin/portwatch.js', ...args], { cwd: ROOT, encoding: 'latin1', env: { ...process.env, NODE_DEBUG: 'module', ...env } });
+        return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+      };
+      /** The command's own stderr, without NODE_DEBUG's lines; and whether commander was loaded. */
+      const own = (stderr: string): { text: string; commander: boolean } => ({
+        text: stderr
+          .split('\n')
+          .filter((l) => !l.startsWith('MODULE '))
+          .join('\n'),
+        commander: /node_modules\/commander\//.test(stderr),
+      });
+      for (const args of [['ais', 'decode', file], ['ais', 'decode', '-u', '--nmea', file], ['ais', 'decode', '/nonexistent/feed.nmea']]) {
+        const fast = run(args);
+        const viaCommander = run(args, { PORTWATCH_NO_BUNDLE: '1' });
+        expect(own(fast.stderr).commander, args.join(' ')).toBe(false);
+        expect(own(viaCommander.stderr).commander).toBe(true);
+        expect(fast.status, args.join(' ')).toBe(viaCommander.status);
+        expect(fast.stdout).toBe(viaCommander.stdout);
+        expect(own(fast.stderr).text).toBe(own(viaCommander.stderr).text);
+      }
+      const summary = own(run(['ais', 'decode', file]).stderr).text;
+      expect(summary).toContain(`  checksum: 1\n    ${file}:21: !AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4B\n`);
+      expect(summary).toContain(`  not_nmea: 1\n    ${file}:22: `);
+      expect(summary).toContain('decoded with a cut or damaged checksum field (payload complete): 1');
+      expect(run(['ais', 'decode', '/nonexistent/feed.nmea']).status).toBe(2);
+      const help = run(['ais', 'decode', '--help']);
+      expect(help.status).toBe(0);
+      expect(help.stdout).toContain('Usage: portwatch ais decode [options] [file]');
+      expect(own(help.stderr).commander).toBe(true);
+      const bad = run(['ais', 'decode', '--bogus', file]);
+      expect(bad.status).toBe(1);
+      expect(own(bad.stderr).text).toContain("error: unknown option '--bogus'");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

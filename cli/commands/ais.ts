@@ -1,136 +1,15 @@
-import { createReadStream, existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { aisJsonLine, decodeAisReadable, MESSAGE_JSON_ROOM, REJECT_REASONS, writeAisJson, type AisRecord, type DecodeStats, type FeedRecord } from '../../pipeline/ais/index.js';
-import { CliError } from '../cli-error.js';
-
-interface DecodeFlags {
-  unscaled?: boolean;
-  type24Parts?: boolean;
-  nmea?: boolean;
-  quiet?: boolean;
-}
+import { AIS_DECODE_OPTIONS, aisDecode, type AisDecodeFlags } from './ais-decode.js';
 
 /** `portwatch ais ...`: AIS tools. More subcommands (replay, feeds) join this group later. */
 export function registerAisCommands(program: Command): void {
   const ais = program.command('ais').description('AIS/NMEA feed tools');
-  ais
+  const decode = ais
     .command('decode')
     .description(
       'Decode AIS/NMEA lines to one JSON object per message (gpsd `gpsdecode -j` field names and scaling, plus tagblock_* fields); rejects are summarised on stderr',
     )
-    .argument('[file]', 'input file, or - for stdin', '-')
-    .option('-u, --unscaled', 'raw integer values, like gpsdecode -u')
-    .option('--type24-parts', 'also print type 24 parts A/B that are not merged (gpsd daemon style)')
-    .option('--nmea', 'also print the other NMEA sentences (GGA, RMC, VTG, HDT, ZDA, TTM, ALR) as JSON')
-    .option('-q, --quiet', 'no reject summary on stderr')
-    .action(async (file: string, flags: DecodeFlags) => {
-      const fromStdin = file === '-';
-      if (!fromStdin && !existsSync(file)) throw new CliError(`ais decode: no such file: ${file} (give a path, or - for stdin)`, 2);
-      const out = new LineWriter(process.stdout);
-      // 64 KiB reads: each becomes one string, and a larger one would be born in the old generation.
-      const input = fromStdin ? process.stdin : createReadStream(file, { highWaterMark: 1 << 16 });
-      async function* paced(): AsyncGenerator<Buffer | string> {
-        for await (const chunk of input as AsyncIterable<Buffer | string>) {
-          yield chunk;
-          await out.flush();
-        }
-      }
-      const stats = await decodeAisReadable(paced(), {
-        scaled: !flags.unscaled,
-        device: 'stdin',
-        file: fromStdin ? 'stdin' : file,
-        emitType24Parts: flags.type24Parts === true,
-        onRecord: (rec: FeedRecord) => {
-          if (rec.kind === 'ais') out.record(rec);
-          else if (flags.nmea) out.line(JSON.stringify({ class: 'NMEA', line: rec.line, ...rec.sentence }));
-        },
-      });
-      await out.flush();
-      if (!flags.quiet) process.stderr.write(formatSummary(stats));
-    });
-}
-
-/** Buffer#utf8Write (what Buffer#write calls after sorting out its optional arguments, a third of the cost per line here). */
-const fastUtf8 = (Buffer.prototype as unknown as { utf8Write?: (s: string, offset: number) => number }).utf8Write;
-const utf8Write: (buf: Buffer, s: string, offset: number) => number =
-  typeof fastUtf8 === 'function' ? (buf, s, offset) => fastUtf8.call(buf, s, offset) : (buf, s, offset) => buf.write(s, offset, 'utf8');
-
-/**
- * Output lines copied into one 128 KiB buffer and written with one call when it
- * fills or the input chunk is done: no string is built from thousands of
- * pieces (which cost more in garbage collection than the decoding), and a
- * full pipe pauses decoding until it drains.
- */
-class LineWriter {
-  private static readonly SIZE = 1 << 17;
-  private buf = Buffer.allocUnsafe(LineWriter.SIZE);
-  private pos = 0;
-  private waiting: Promise<void> | null = null;
-
-  constructor(private readonly out: NodeJS.WritableStream & { writableLength: number }) {}
-
-  /** One AIS record as its JSON line, written straight into the buffer. */
-  record(rec: AisRecord): void {
-    if (this.pos + MESSAGE_JSON_ROOM + 1 > LineWriter.SIZE) this.write();
-    const start = this.pos;
-    try {
-      this.pos = writeAisJson(rec, this.buf, this.pos);
-    } catch (err) {
-      if (!(err instanceof RangeError)) throw err;
-      this.pos = start;
-      this.line(aisJsonLine(rec));
-      return;
-    }
-    this.buf[this.pos++] = 10;
-  }
-
-  line(s: string): void {
-    // UTF-8 needs at most 3 bytes per UTF-16 unit; JSON lines are ASCII in practice.
-    if (this.pos + s.length * 3 + 1 > LineWriter.SIZE) {
-      this.write();
-      if (s.length * 3 + 1 > LineWriter.SIZE) {
-        this.out.write(s + '\n');
-        return;
-      }
-    }
-    this.pos += utf8Write(this.buf, s, this.pos);
-    this.buf[this.pos++] = 10;
-  }
-
-  /** Write what is buffered, and wait if the destination asked for a pause. */
-  async flush(): Promise<void> {
-    this.write();
-    if (this.waiting !== null) {
-      await this.waiting;
-      this.waiting = null;
-    }
-  }
-
-  private write(): void {
-    if (this.pos === 0) return;
-    const ok = this.out.write(this.buf.subarray(0, this.pos));
-    // A stream that could not write at once holds on to the buffer: leave it that one.
-    if (this.out.writableLength > 0) this.buf = Buffer.allocUnsafe(LineWriter.SIZE);
-    this.pos = 0;
-    if (!ok && this.waiting === null) this.waiting = new Promise((resolve) => this.out.once('drain', () => resolve()));
-  }
-}
-
-/** The reject summary written to stderr: totals, then counts and first examples per reason. */
-export function formatSummary(s: DecodeStats): string {
-  const lines = [
-    `ais decode: ${s.lines} lines, ${s.messages} AIS messages, ${s.nmea} other NMEA, ${s.rejected} rejected, ${s.skipped} blank/comment`,
-  ];
-  if (s.noChecksum > 0) lines.push(`  decoded with a cut or damaged checksum field (payload complete): ${s.noChecksum}`);
-  const ignored = Object.entries(s.ignored);
-  if (ignored.length > 0) lines.push(`  ignored sentences: ${ignored.map(([k, v]) => `${k}=${v}`).join(' ')}`);
-  for (const reason of REJECT_REASONS) {
-    const n = s.rejects[reason];
-    if (n === 0) continue;
-    lines.push(`  ${reason}: ${n}`);
-    for (const ex of s.samples.filter((x) => x.reason === reason)) {
-      lines.push(`    ${ex.file ?? ''}:${ex.line}${ex.detail ? ` (${ex.detail})` : ''}: ${ex.text}`);
-    }
-  }
-  return lines.join('\n') + '\n';
+    .argument('[file]', 'input file, or - for stdin', '-');
+  for (const o of AIS_DECODE_OPTIONS) decode.option(o.flags, o.description);
+  decode.action((file: string, flags: AisDecodeFlags) => aisDecode(file, flags));
 }
