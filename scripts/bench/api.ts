@@ -8,9 +8,10 @@
  *    10 s for `--days` days (the issue's case is 20 berths × 90 days, 15.5 M
  *    fixes), plus an arrival and a departure a day. Targets:
  *     - plain PostgreSQL (PG_BENCH_URL or the local server on 5432, a database
- *       created and dropped here): its "aggregates" are views, so both sides
- *       read the raw table: the ratio is about 1 and says so;
- *     - the embedded store (PGlite + TimescaleDB, in memory), aggregates refreshed;
+ *       created and dropped here), `--small-days` days: its "aggregates" are
+ *       views, so both sides read the raw table: a comparison row, no goal;
+ *     - the embedded store (PGlite + TimescaleDB, in memory), `--small-days`
+ *       days, aggregates refreshed;
  *     - a TimescaleDB server when TSDB_BENCH_URL is set (`npm run bench`
  *       starts a private one).
  *    Goal: aggregate ≥ 20× faster than raw, p95 < 100 ms on a server.
@@ -20,7 +21,7 @@
  *    process of their own.
  *
  *   npm run bench:api
- *   npm run bench:api -- --days 90 --berths 20 --embedded-days 7 --queries 20 --clients 200 --alerts 50
+ *   npm run bench:api -- --days 90 --berths 20 --small-days 7 --queries 20 --clients 200 --alerts 50
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -41,7 +42,9 @@ function arg(name: string, fallback: number): number {
 }
 
 const DAYS = arg('days', 90);
-const EMBEDDED_DAYS = arg('embedded-days', 7);
+// The embedded store (in memory) and plain PostgreSQL (no aggregates: a
+// comparison row) get fewer days than the TimescaleDB server.
+const SMALL_DAYS = arg('small-days', 7);
 const BERTHS = arg('berths', 20);
 const QUERIES = arg('queries', 20);
 const CLIENTS = arg('clients', 200);
@@ -112,8 +115,12 @@ async function berthActivity(label: string, store: Store, days: number, server: 
   const rawP50 = pct(raw, 50);
   out(`  aggregate: p50 ${aggP50.toFixed(1)} ms, p95 ${pct(agg, 95).toFixed(1)} ms (${agg.length} queries, ${days} days × 1 berth each, bucket ${BUCKET})`);
   out(`  raw:       p50 ${rawP50.toFixed(1)} ms, p95 ${pct(raw, 95).toFixed(1)} ms (${raw.length} queries)`);
-  reportBench({ name: `berth activity ${days} d, aggregate vs raw, ${label}`, ours: aggP50, peer: rawP50, unit: 'ms p50', better: 'lower', goal: 20, inProcess: true });
-  if (server) reportBench({ name: `berth activity ${days} d from the aggregate, p95, ${label}`, ours: pct(agg, 95), unit: 'ms', better: 'lower', goal: 'p95 < 100', inProcess: true });
+  // Plain PostgreSQL has no continuous aggregates: both sides read the raw
+  // table, so its row is for comparison and carries no goal.
+  const aggregates = store.capabilities.timescale;
+  const note = aggregates ? undefined : 'no continuous aggregates on plain PostgreSQL: both read the raw table';
+  reportBench({ name: `berth activity ${days} d, aggregate vs raw, ${label}`, ours: aggP50, peer: rawP50, unit: 'ms p50', better: 'lower', goal: aggregates ? 20 : undefined, inProcess: true, note });
+  if (server && aggregates) reportBench({ name: `berth activity ${days} d from the aggregate, p95, ${label}`, ours: pct(agg, 95), unit: 'ms', better: 'lower', goal: 'p95 < 100', inProcess: true });
 }
 
 async function serverDatabase(adminUrl: string, prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
@@ -235,12 +242,12 @@ if (clientsAt >= 0) {
 
 const only = process.argv.includes('--fanout-only') ? 'fanout' : process.argv.includes('--activity-only') ? 'activity' : 'all';
 if (only !== 'fanout') {
-  await onServer('PostgreSQL server (plain, views)', process.env.PG_BENCH_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', DAYS);
+  await onServer('PostgreSQL server (plain, views)', process.env.PG_BENCH_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', SMALL_DAYS);
   if (process.env.TSDB_BENCH_URL) await onServer('TimescaleDB server', process.env.TSDB_BENCH_URL, DAYS);
   else out('\nTimescaleDB server: skipped (set TSDB_BENCH_URL to a server with TimescaleDB preloaded; `npm run bench` starts one)');
   const embedded = await openStore({ dataDir: 'memory://', logger });
   await migrate(embedded, { logger });
-  await berthActivity('embedded store', embedded, EMBEDDED_DAYS, false);
+  await berthActivity('embedded store', embedded, SMALL_DAYS, false);
   await embedded.close();
 }
 if (only !== 'activity') await fanOut();
