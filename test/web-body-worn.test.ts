@@ -90,6 +90,12 @@ describe('web body-worn recorder', () => {
     await expect.poll(() => video.evaluate((v: any) => v.currentTime as number), { timeout: 30_000 }).toBeGreaterThan(0.5);
     expect(await video.getAttribute('aria-label')).toBe('Chen Wei 执法记录仪');
     await p.screenshot({ path: join(SHOTS, 'dispatch-body-worn-live.png'), fullPage: true });
+    // The camera grid lists it, without a still or a link of its own: it is watched from the job.
+    await p.goto(`${fx.url}/#/cameras`);
+    const tile = p.locator('[data-testid=camera-grid] [data-camera=bw-01]');
+    await tile.waitFor({ timeout: 15_000 });
+    expect(await tile.textContent()).toContain('执法记录仪：在查验员的进行中任务里查看');
+    expect(await p.locator('[data-testid=camera-grid] a[href="#/cameras/bw-01"]').count()).toBe(0);
     await p.close();
   });
 
@@ -133,6 +139,10 @@ describe('web body-worn recorder', () => {
     const clip = p.locator('[data-testid=job-clips] [data-testid=clip]');
     await clip.waitFor({ timeout: 15_000 });
     expect(await p.locator('.job [data-testid=live-video]').count()).toBe(0);
+    // Nor does the API show it live: its inspector has no open job now.
+    const live = await fetch(`${fx.url}/api/live/bw-01`, { headers: { authorization: `Bearer ${fx.tokens.operator}` } });
+    expect(live.status).toBe(409);
+    expect(((await live.json()) as any).message).toMatch(/body-worn recorder: it is shown live only while its inspector \(insp-01\) has an open job/);
     await clip.evaluate((v: any) => v.play());
     await expect.poll(() => clip.evaluate((v: any) => v.currentTime as number), { timeout: 15_000 }).toBeGreaterThan(0.3);
     await p.screenshot({ path: join(SHOTS, 'dispatch-body-worn-clip.png'), fullPage: true });

@@ -6,6 +6,7 @@ import { ApiError, notFound } from '../api/errors.js';
 import { idParam } from '../api/params.js';
 import type { SiteConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
+import type { Queryable } from '../store/index.js';
 import { CameraStills } from './camera-still.js';
 import { LiveViewHub } from './live-view-hub.js';
 
@@ -20,7 +21,10 @@ export interface LiveRoutesOptions {
  * /api/live/:camera/still: a recent JPEG for the camera grid. Registered by
  * the API server; the hub's ffmpegs end with the server.
  */
-export function registerLiveRoutes(app: FastifyInstance, ctx: { site: SiteConfig | null; logger: Logger }, o: LiveRoutesOptions = {}): LiveViewHub {
+export function registerLiveRoutes(app: FastifyInstance, ctx: { site: SiteConfig | null; logger: Logger; read?: <T>(fn: (db: Queryable) => Promise<T>) => Promise<T> }, o: LiveRoutesOptions = {}): LiveViewHub {
+  /** A body-worn recorder is watched only while the inspector wearing it has an open job (assigned or acknowledged). */
+  const inspectorOnJob = async (inspector: string): Promise<boolean> =>
+    ctx.read ? ctx.read(async (db) => (await db.query(`SELECT 1 FROM inspections WHERE inspector = $1 AND state IN ('assigned', 'acknowledged') LIMIT 1`, [inspector])).rows.length > 0) : false;
   const stills = new CameraStills(o.ffmpegPath ? { ffmpegPath: o.ffmpegPath } : {});
   const hub = new LiveViewHub({ logger: ctx.logger, ...(o.ffmpegPath ? { ffmpegPath: o.ffmpegPath } : {}), ...(o.lingerMs !== undefined ? { lingerMs: o.lingerMs } : {}) });
   app.addHook('onClose', async () => hub.close());
@@ -39,6 +43,9 @@ export function registerLiveRoutes(app: FastifyInstance, ctx: { site: SiteConfig
       const camera = ctx.site?.cameras.find((c) => c.id === request.params.camera);
       if (!camera) throw notFound(`camera ${request.params.camera}`);
       if (!camera.enabled) throw new ApiError(409, 'conflict', `camera ${camera.id} is disabled in the site file (enabled: false)`);
+      if (camera.kind === 'body_worn' && !(await inspectorOnJob(camera.inspector ?? ''))) {
+        throw new ApiError(409, 'conflict', `camera ${camera.id} is a body-worn recorder: it is shown live only while its inspector (${camera.inspector}) has an open job`);
+      }
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, { 'content-type': 'video/mp4', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });

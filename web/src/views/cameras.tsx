@@ -40,14 +40,23 @@ export function CamerasView() {
       <ul class="camera-grid" data-testid="camera-grid">
         {shown.map((c) => (
           <li key={c.id} class={`camera health-${c.state}`}>
-            <a href={`#/cameras/${encodeURIComponent(c.id)}`}>
-              {c.enabled && c.kind !== 'body_worn' ? <Still src={`/api/live/${encodeURIComponent(c.id)}/still`} alt={t('cameras.still', { name: c.name })} /> : <div class="no-still" aria-hidden="true" />}
-              <span class="name">{c.name}</span>
-              <span class="health" title={c.reason ?? ''}>
-                {t(`health.${c.state}` as MessageKey)}
-                {c.last_frame_at ? ` · ${t('cameras.last_frame', { t: time(c.last_frame_at) })}` : ''}
-              </span>
-            </a>
+            {c.kind === 'body_worn' ? (
+              // A body-worn recorder is watched from its inspector's open job on the dispatch board, not from here.
+              <div class="tile" data-camera={c.id}>
+                <div class="no-still" aria-hidden="true" />
+                <span class="name">{c.name}</span>
+                <span class="health">{t('cameras.body_worn')}</span>
+              </div>
+            ) : (
+              <a href={`#/cameras/${encodeURIComponent(c.id)}`}>
+                {c.enabled ? <Still src={`/api/live/${encodeURIComponent(c.id)}/still`} alt={t('cameras.still', { name: c.name })} /> : <div class="no-still" aria-hidden="true" />}
+                <span class="name">{c.name}</span>
+                <span class="health" title={c.reason ?? ''}>
+                  {t(`health.${c.state}` as MessageKey)}
+                  {c.last_frame_at ? ` · ${t('cameras.last_frame', { t: time(c.last_frame_at) })}` : ''}
+                </span>
+              </a>
+            )}
           </li>
         ))}
       </ul>
