@@ -67,6 +67,10 @@ export class CameraRunner {
   private lastLatencyMs = 0;
   private maxLatencyMs = 0;
   private sinkErrors = 0;
+  private backpressureDrops = 0;
+  private sinkWaitMs = 0;
+  /** While the loop waits on the sink: when it started and ingest's drop count then (stats count the wait live). */
+  private waiting: { fromMs: number; dropped: number } | null = null;
   private readonly demandHoldS: number;
 
   constructor(o: CameraRunnerOptions) {
@@ -137,6 +141,8 @@ export class CameraRunner {
       detectorDropped: c.detectorDropped,
       detectorErrors: c.detectorErrors,
       events: this.events,
+      backpressureDrops: this.backpressureDrops + (this.waiting ? i.dropped - this.waiting.dropped : 0),
+      sinkWaitMs: Math.round(this.sinkWaitMs + (this.waiting ? performance.now() - this.waiting.fromMs : 0)),
       lastLatencyMs: this.lastLatencyMs,
       maxLatencyMs: this.maxLatencyMs,
       connected: i.connected,
@@ -172,7 +178,15 @@ export class CameraRunner {
         }
         if (events.length > 0) {
           // Awaited: a slow sink slows this camera (ingest then drops frames, counted), never memory.
-          await this.emit(events);
+          const waiting = { fromMs: performance.now(), dropped: this.ingest.stats().dropped };
+          this.waiting = waiting;
+          try {
+            await this.emit(events);
+          } finally {
+            this.waiting = null;
+            this.sinkWaitMs += performance.now() - waiting.fromMs;
+            this.backpressureDrops += this.ingest.stats().dropped - waiting.dropped;
+          }
           const latency = performance.now() - f.monoMs;
           this.lastLatencyMs = latency;
           if (latency > this.maxLatencyMs) this.maxLatencyMs = latency;
@@ -189,6 +203,10 @@ export class CameraRunner {
 
   private tick(): void {
     const now = Date.now();
+    // Frames still arriving while the loop waits on the sink (a store outage) are proof of life:
+    // the camera is not offline because its frames are dropped here.
+    const last = this.ingest.stats().lastFrameAt;
+    if (last) this.emit(this.health.observeDelivery(last));
     this.emit(this.health.tick(new Date(now)));
     if (now - this.lastHealthMs >= (this.o.healthEveryS ?? 10) * 1000) this.recordHealth(now);
   }

@@ -13,7 +13,7 @@ import { cameraHealthTable, createBatchWriter, detectionsTable, eventsTable, typ
 import { DetectorPool } from './detector-pool.js';
 import { ThreadedDetector } from './threaded-detector.js';
 import { CameraRunner } from './runner.js';
-import { CameraSupervisor } from './supervisor.js';
+import { CameraSupervisor, type RunnerCounter } from './supervisor.js';
 import type { CameraDetector, CameraRunnerStats, CameraSinks, DetectionBatch } from './types.js';
 
 export type { EventPublisher } from '../events/index.js';
@@ -125,7 +125,8 @@ export async function startCameraService(o: CameraServiceOptions): Promise<Camer
     models.set(model, { sessions, batchers, detector: batchers.length === 1 ? batchers[0]! : new DetectorPool(batchers), labels: sessions[0]!.labels });
   }
 
-  const counts = { queued: 0, queueErrors: 0, storeRejected: 0, detectionRows: 0 };
+  // Rows not handed to a full writer (the store away past its bound): counted, never queued in memory.
+  const counts = { queued: 0, queueErrors: 0, storeRejected: 0, detectionRows: 0, healthRowsDropped: 0, detectionRowsDropped: 0 };
   const detectionsPerS = o.detectionsPerS ?? 1;
   const lastDetectionRow = new Map<string, number>();
   const sinksFor = (camera: string, epoch: number | null): CameraSinks => ({
@@ -149,6 +150,10 @@ export async function startCameraService(o: CameraServiceOptions): Promise<Camer
     },
     health(r: CameraHealthRecord) {
       const { time, camera: cam, state, reason, ...metrics } = r;
+      if (healthWriter.full) {
+        counts.healthRowsDropped++;
+        return;
+      }
       void healthWriter.write({ id: eventId('camera_health', cam, time.toISOString()), time, camera: cam, state, reason, metrics: { ...metrics, worker: workerId, leaseEpoch: epoch } });
     },
     detections(b: DetectionBatch) {
@@ -156,6 +161,10 @@ export async function startCameraService(o: CameraServiceOptions): Promise<Camer
       const t = b.time.getTime();
       if (t - (lastDetectionRow.get(camera) ?? -Infinity) < 1000 / detectionsPerS) return;
       lastDetectionRow.set(camera, t);
+      if (detectionsWriter.full) {
+        counts.detectionRowsDropped += Math.min(50, b.detections.length);
+        return;
+      }
       b.detections.slice(0, 50).forEach((d, i) => {
         const row: DetectionRecord = { id: eventId('detection', camera, t, i), time: b.time, camera, frameId: b.frame, class: d.class, score: d.score, box: d.box, track: b.tracks[i] ?? null };
         counts.detectionRows++;
@@ -221,7 +230,9 @@ export async function startCameraService(o: CameraServiceOptions): Promise<Camer
     runners: () => supervisor.stats(),
     stats() {
       const s = supervisor.stats();
-      const sum = (k: 'frames' | 'dropped' | 'detectorRuns' | 'cropRuns' | 'detectorDropped' | 'events') => s.reduce((n, r) => n + r[k], 0);
+      // Counters over every runner of the process, stopped ones included: the summary at exit is whole.
+      const totals = supervisor.totals();
+      const sum = (k: RunnerCounter) => totals[k];
       return {
         cameras: s.length,
         connected: s.filter((r) => r.connected).length,
@@ -233,7 +244,13 @@ export async function startCameraService(o: CameraServiceOptions): Promise<Camer
         detectorDropped: sum('detectorDropped'),
         maxLatencyMs: Math.round(Math.max(0, ...s.map((r) => r.maxLatencyMs))),
         events: sum('events'),
+        backpressureDrops: sum('backpressureDrops'),
+        sinkWaitMs: sum('sinkWaitMs'),
         ...counts,
+        // Rows held by the writers (bounded: 10 batches each) and failed flushes retried.
+        held: { camera_health: healthWriter.stats.held, detections: detectionsWriter.stats.held, ...(o.events ? {} : { events: eventsWriter.stats.held }) },
+        retries: healthWriter.stats.retries + detectionsWriter.stats.retries + (o.events ? 0 : eventsWriter.stats.retries),
+        ...(o.events ? { stored: o.events.stats().stored } : { stored: eventsWriter.stats.written }),
         ...(o.events ? { queued: o.events.stats().published } : {}),
       };
     },

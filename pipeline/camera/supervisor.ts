@@ -28,6 +28,10 @@ interface Slot {
   epoch: number | null;
 }
 
+/** The runner counters that add up across cameras and across a camera's successive runners. */
+export const RUNNER_COUNTERS = ['frames', 'dropped', 'detectorRuns', 'cropRuns', 'detectorDropped', 'detectorErrors', 'events', 'backpressureDrops', 'sinkWaitMs'] as const;
+export type RunnerCounter = (typeof RUNNER_COUNTERS)[number];
+
 /**
  * Starts and stops camera runners as leases come and go. Idempotent and
  * ordered per camera: a stop issued while a start is queued cancels it, a
@@ -82,6 +86,7 @@ export class CameraSupervisor {
       if (!runner) return;
       try {
         await runner.stop();
+        this.retire(runner.stats());
         this.log.info({ camera, why }, 'camera stopped');
       } catch (err) {
         this.log.error({ err, camera }, 'camera did not stop cleanly');
@@ -100,6 +105,19 @@ export class CameraSupervisor {
 
   stats(): CameraRunnerStats[] {
     return [...this.slots.values()].flatMap((s) => (s.runner ? [s.runner.stats()] : []));
+  }
+
+  /** The counters summed over every runner this process ran, stopped ones included (a summary at exit). */
+  totals(): Record<RunnerCounter, number> {
+    const t = { ...this.retired };
+    for (const r of this.stats()) for (const k of RUNNER_COUNTERS) t[k] += r[k];
+    return t;
+  }
+
+  private readonly retired = Object.fromEntries(RUNNER_COUNTERS.map((k) => [k, 0])) as Record<RunnerCounter, number>;
+
+  private retire(s: CameraRunnerStats): void {
+    for (const k of RUNNER_COUNTERS) this.retired[k] += s[k];
   }
 
   private slot(camera: string): Slot {

@@ -58,6 +58,12 @@ export interface CameraRunnerStats {
   detectorDropped: number;
   detectorErrors: number;
   events: number;
+  /**
+   * Backpressure: frames ingest dropped while the camera waited for the event
+   * sink (a slow or unreachable store), and the time spent waiting. Part of `dropped`.
+   */
+  backpressureDrops: number;
+  sinkWaitMs: number;
   /** Wall ms from the frame being cut to its events being handed to the sink (last and max). */
   lastLatencyMs: number;
   maxLatencyMs: number;

@@ -194,6 +194,22 @@ export class CameraHealthMonitor {
   }
 
   /**
+   * A frame arrived at `at` but is not analysed here (dropped while the camera
+   * waited on a slow store): proof of life for offline, nothing about the
+   * picture. Older than the last frame seen: no-op.
+   */
+  observeDelivery(at: Date): PortEvent[] {
+    const t = at.getTime();
+    if (this.lastFrameMs !== null && t <= this.lastFrameMs) return [];
+    const events: PortEvent[] = [];
+    this.lastFrameMs = t;
+    this.connected = true;
+    this.set('offline', false, at, events, true);
+    this.streamReason = null;
+    return events;
+  }
+
+  /**
    * The camera's own picture size (from the decoder). A change re-learns the
    * baseline and reference: the same scene at another resolution or aspect
    * would otherwise look moved or defocused.
