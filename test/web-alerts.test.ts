@@ -165,6 +165,11 @@ describe('web alerts and inspections', () => {
     await figure.locator('[data-testid=snapshot-zone]').waitFor();
     await p.screenshot({ path: join(SHOTS, 'alert-track-path.png'), fullPage: true });
     await p.close();
+    // A damaged row: whatever is not an [x, y] pair near the picture is left out, the rest still drawn.
+    await fx.store.query(`UPDATE events SET details = jsonb_set(details, '{track_path}', $2::jsonb) WHERE id = $1`, [start.id, JSON.stringify(['x', [0.1], [0.2, 0.3], [0.25, 0.35, 1], [50, 50], [0.3, 0.4], null])]);
+    expect((await api(`/api/alerts/${alert.id}`, fx.tokens.operator)).track_paths).toEqual([{ event: start.id, track: 7, points: [[0.2, 0.3], [0.3, 0.4]] }]);
+    await fx.store.query(`UPDATE events SET details = jsonb_set(details, '{track_path}', '"not a list"'::jsonb) WHERE id = $1`, [start.id]);
+    expect((await api(`/api/alerts/${alert.id}`, fx.tokens.operator)).track_paths).toEqual([]);
   });
 
   it('lets an inspector acknowledge a job and record a result with a photo, on a phone', async () => {

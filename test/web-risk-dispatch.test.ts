@@ -193,6 +193,19 @@ describe('web risk view and draws', () => {
     await p.close();
   });
 
+  it("shows a company's token the risk of its own vessels only", async () => {
+    const p = await page({ width: 390, height: 844 });
+    await signIn(p, enterpriseToken);
+    const list = p.locator('[data-testid=risk-list] li');
+    await list.first().waitFor({ timeout: 15_000 });
+    expect(await list.allTextContents()).toEqual([expect.stringContaining('HONG YUN 7')]);
+    await list.first().locator('a').click();
+    await p.locator('[data-testid=risk-breakdown]').waitFor({ timeout: 15_000 });
+    expect(await p.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number)).toBeLessThanOrEqual(390);
+    await p.screenshot({ path: join(SHOTS, 'risk-enterprise-390.png'), fullPage: true });
+    await p.close();
+  });
+
   it('serves risk by role: a company sees its own vessels only; bad input is a 400 naming the field', async () => {
     expect((await call('/api/risk', fx.tokens.analyst)).body.scores.map((s: any) => s.mmsi).sort()).toEqual([MMSI, OTHER]);
     expect((await call('/api/risk', enterpriseToken)).body.scores.map((s: any) => [s.mmsi, s.name, s.level])).toEqual([[MMSI, 'HONG YUN 7', 'HRS']]);
