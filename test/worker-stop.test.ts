@@ -196,12 +196,12 @@ async function demoSite(): Promise<string> {
 }
 
 /** Every worker kind on the site file and the demo, each with its own data folder; one queue and lease prefix per case. */
-async function startAll(kase: string, demoDatabaseUrl: string | null): Promise<Proc[]> {
+async function startAll(kase: string, demoDatabaseUrl: string | null, extraArgs: Partial<Record<(typeof KINDS)[number], string[]>> = {}): Promise<Proc[]> {
   const prefix = `pwtest-stop-${kase}-${randomUUID().slice(0, 6)}`;
   const procs = KINDS.map((kind) =>
     spawnProc(
       kind,
-      ['bin/portwatch.js', 'worker', kind, '--site', siteFile, '--data-dir', join(dir, kase, kind), '--redis', redis.url, '--queue-prefix', prefix, '--redis-prefix', `${prefix}:`, '--stats-every', '1'],
+      ['bin/portwatch.js', 'worker', kind, '--site', siteFile, '--data-dir', join(dir, kase, kind), '--redis', redis.url, '--queue-prefix', prefix, '--redis-prefix', `${prefix}:`, '--stats-every', '1', ...(extraArgs[kind] ?? [])],
       { DATABASE_URL: db.url, REDIS_URL: '' },
     ),
   );
@@ -288,8 +288,9 @@ describe('every worker kind and the demo stop within the deadline', () => {
     }
   }, 300_000);
 
-  it('with the database down: SIGTERM ends each within 10 s, what was not written is named in one line, no child left', async () => {
-    const procs = await startAll('database', db.url);
+  it('with the database down: SIGTERM ends each within 10 s (the AIS worker within its 4 s --stop-deadline), what was not written is named in one line, no child left', async () => {
+    // The deadline is the site's setting or the flag's: the AIS worker gets 4 s here.
+    const procs = await startAll('database', db.url, { ais: ['--stop-deadline', '4'] });
     try {
       await Promise.all(procs.map((p) => until(`${p.name} ready`, () => ready(p), 150_000, p)));
       cluster.pause();
@@ -304,6 +305,7 @@ describe('every worker kind and the demo stop within the deadline', () => {
       }
       // The AIS worker held positions the stopped database never took: given up, counted, named.
       const ais = stopLines(procs.find((p) => p.name === 'ais')!)[0]!;
+      expect(stopped.get('ais')!.ms).toBeLessThan(4_000);
       expect(ais.abandoned as number).toBeGreaterThan(0);
       expect(ais.msg).toBe(`stopped; ${ais.abandoned as number} rows not written (the database did not take them in time)`);
     } finally {
