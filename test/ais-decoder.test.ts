@@ -428,9 +428,10 @@ describe('AisLineDecoder basics', () => {
 });
 
 describe('JSON bytes of values', () => {
-  it('writes numbers exactly as JSON.stringify does (integers, tenths, coordinates, edge cases)', () => {
+  it('writes numbers exactly as JSON.stringify does (integers, tenths, hundredths, coordinates, edge cases)', () => {
     const r = prng(20261206);
     const values: number[] = [0, -0, 1, -1, 0.1, -0.1, 0.5, 102.3, 360, 2 ** 31, -(2 ** 31), 2 ** 31 - 1, 2 ** 53, 1e21, 1e-7, 123456789.1, 0.30000000000000004, NaN, Infinity, -Infinity];
+    values.push(0.01, -0.01, 0.05, 0.07, -7.54, 1.05, 2.675, 720.33, 99999999.99, 199999999.99, 0.015, 1.005, 0.29, 0.57, 4.35);
     for (let i = 0; i < 20000; i++) {
       const k = Math.floor((r() - 0.5) * 2 ** (1 + Math.floor(r() * 40)));
       values.push(k, k / 10, k / 100, k / 600000, k / 10 + Number.EPSILON * k, r() * 1000);

@@ -134,9 +134,11 @@ function putInt(b: Uint8Array, p: number, v: number): number {
 }
 
 /**
- * A number as String(v) writes it. Tenths (speeds, courses) are written from
- * their integer: when k/10 === v, v is the double nearest k/10 and its
- * shortest round-trip form is that decimal.
+ * A number as String(v) writes it. Tenths (speeds, courses) and hundredths
+ * (rates of turn) are written from their integer: when k/10 === v, v is the
+ * double nearest k/10 and its shortest round-trip form is that decimal (the
+ * same for k/100 when no tenth is v). String(v), which the rest takes, costs
+ * several times more.
  */
 function putNumber(b: Uint8Array, p: number, v: number): number {
   if ((v | 0) === v) return putInt(b, p, v);
@@ -151,6 +153,21 @@ function putNumber(b: Uint8Array, p: number, v: number): number {
     p = putInt(b, p, whole);
     b[p++] = 46;
     b[p++] = 48 + (a - whole * 10);
+    return p;
+  }
+  const h = Math.round(v * 100);
+  if (h / 100 === v && h > -2e10 && h < 2e10) {
+    let a = h;
+    if (a < 0) {
+      b[p++] = 45;
+      a = -a;
+    }
+    const whole = Math.floor(a / 100);
+    const cents = a - whole * 100;
+    p = putInt(b, p, whole);
+    b[p++] = 46;
+    b[p++] = 48 + Math.floor(cents / 10);
+    b[p++] = 48 + (cents % 10);
     return p;
   }
   return putAscii(b, p, Number.isFinite(v) ? String(v) : 'null');
