@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +58,7 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   fx = await startWebFixture({
     ais: false,
+    bodyWornSweepMs: 1000,
     editSite: (site) => {
       site.cameras.push({ ...site.cameras[0]!, id: 'bw-01', name: 'Body-worn 01', kind: 'body_worn', inspector: 'insp-01', zones: [], tripwires: [], masks: [] });
     },
@@ -147,6 +148,25 @@ describe('web body-worn recorder', () => {
     await expect.poll(() => clip.evaluate((v: any) => v.currentTime as number), { timeout: 15_000 }).toBeGreaterThan(0.3);
     await p.screenshot({ path: join(SHOTS, 'dispatch-body-worn-clip.png'), fullPage: true });
     await p.close();
+  });
+
+  it('stops recording a job cancelled without a result and keeps what was recorded with it', async () => {
+    const { inspection } = await createInspection(fx.store, { target_kind: 'vessel', target: '413000002', mmsi: 413000002, vessel_name: 'FAST CAT', berth: 'D2', risk_level: 'SRS' }, 'web test');
+    const roster = fx.site.inspectors.filter((i) => i.id === 'insp-01').map((i) => ({ ...i, shifts: [{ days: [...WEEKDAYS], from: '00:00', to: '24:00' }] }));
+    await assignInspector(fx.store, { roster, timeZone: fx.site.site.timezone, settings: fx.site.dispatch, actor: 'web test' }, inspection.id);
+    const ack = await fetch(`${fx.url}/api/inspector/jobs/${inspection.id}/ack`, { method: 'POST', headers: { authorization: `Bearer ${fx.tokens.inspector}` } });
+    expect(ack.status).toBe(200);
+    await expect.poll(() => recordings().filter((f) => f.startsWith(inspection.id)).length, { timeout: 15_000 }).toBe(1);
+    const file = recordings().find((f) => f.startsWith(inspection.id))!;
+    await expect.poll(() => duration(join(recordingDir(), file)) || 0, { timeout: 30_000, interval: 500 }).toBeGreaterThan(1);
+    // Cancelled by the center: no result will come.
+    await fx.store.query(`UPDATE inspections SET state = 'cancelled' WHERE id = $1`, [inspection.id]);
+    await expect.poll(async () => (await getInspection(fx.store, inspection.id))!.details.body_worn_clips, { timeout: 15_000 }).toEqual([join('clips', 'inspections', file)]);
+    expect((await listAudit(fx.store, { subject: inspection.id })).map((a) => a.kind)).toContain('inspection.evidence');
+    // Stopped: the file no longer grows.
+    const { size } = statSync(join(recordingDir(), file));
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(statSync(join(recordingDir(), file)).size).toBe(size);
   });
 
   it('made no request outside its own origin and logged no console error', () => {

@@ -1,15 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
+import { appendAudit } from '../audit/index.js';
 import type { CameraConfig, SiteConfig } from '../config/index.js';
+import { getInspection, type Inspection } from '../dispatch/index.js';
 import { buildLiveArgs } from '../live/index.js';
 import type { Logger } from '../log/index.js';
+import type { Store } from '../store/index.js';
 
 /** Where the recordings go, under the data folder (served back through the inspection). */
 export const BODY_WORN_DIR = join('clips', 'inspections');
 
 /** A dropped link (a recorder on a mobile network) is tried again after this long, while the job is open. */
 const RETRY_MS = 2000;
+/** A completed job's recording is left to the result route this long before the sweep settles it. */
+const RESULT_GRACE_MS = 60_000;
 /** How long ffmpeg gets to close its file after SIGINT before it is killed (the file is fragmented MP4: playable either way). */
 const STOP_GRACE_MS = 5000;
 
@@ -43,6 +48,11 @@ export class BodyWornRecorder {
 
   isRecording(inspection: string): boolean {
     return this.recordings.has(inspection);
+  }
+
+  /** The inspections being recorded now. */
+  recording(): string[] {
+    return [...this.recordings.keys()];
   }
 
   /** Starts recording for an open job (no-op without a camera, or when already recording). */
@@ -121,4 +131,35 @@ function holdsVideo(file: string): boolean {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Keep a job's body-worn recording with the inspection (details.body_worn_clips,
+ * relative to the data folder) and say so in the audit trail.
+ */
+export async function keepBodyWornClips(store: Store, i: Inspection, clips: string[], camera: string): Promise<Inspection> {
+  if (clips.length === 0) return i;
+  await store.query(`UPDATE inspections SET details = details || jsonb_build_object('body_worn_clips', COALESCE(details->'body_worn_clips', '[]'::jsonb) || $2::jsonb) WHERE id = $1`, [i.id, JSON.stringify(clips)]);
+  await appendAudit(store, { kind: 'inspection.evidence', actor: i.inspector ?? 'api', subject: i.id, payload: { inspection: i.id, camera, body_worn_clips: clips } });
+  return (await getInspection(store, i.id)) ?? i;
+}
+
+/**
+ * Jobs that closed without a result through this process (cancelled,
+ * escalated, or completed through another one): their recording stops and
+ * what was recorded is kept with the inspection. Returns the inspections settled.
+ */
+export async function settleClosedRecordings(store: Store, recorder: BodyWornRecorder): Promise<string[]> {
+  const settled: string[] = [];
+  for (const id of recorder.recording()) {
+    const i = await getInspection(store, id);
+    if (i && i.state === 'acknowledged') continue;
+    // A result just recorded here: its route is keeping the recording (give it a minute).
+    if (i && i.state === 'completed' && i.completed_at && Date.now() - new Date(i.completed_at).getTime() < RESULT_GRACE_MS) continue;
+    const camera = recorder.cameraOf(i?.inspector)?.id ?? '';
+    const clips = await recorder.stop(id);
+    if (i) await keepBodyWornClips(store, i, clips, camera);
+    settled.push(id);
+  }
+  return settled;
 }

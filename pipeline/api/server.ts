@@ -55,6 +55,8 @@ export interface ApiServerOptions {
   bodyLimit?: number;
   /** Largest uploaded photo, bytes. Default 10 MiB. */
   photoLimit?: number;
+  /** How often body-worn recordings of jobs closed without a result here are stopped and kept. Default 30 s. */
+  bodyWornSweepMs?: number;
   /** Extra routes registered inside the server (each must declare its roles with access()). */
   plugins?: Array<(app: FastifyInstance, ctx: ApiContext) => void | Promise<void>>;
 }
@@ -131,7 +133,7 @@ export async function buildApiServer(o: ApiServerOptions): Promise<ApiServer> {
   registerRiskRoutes(app, ctx);
   registerAnalyticsRoutes(app, ctx);
   registerDispatchRoutes(app, ctx);
-  registerInspectorRoutes(app, ctx);
+  registerInspectorRoutes(app, ctx, o.bodyWornSweepMs !== undefined ? { bodyWornSweepMs: o.bodyWornSweepMs } : {});
   registerEnterpriseRoutes(app, ctx);
   registerPublicRoutes(app, ctx);
   const live = registerStreamRoutes(app, ctx);

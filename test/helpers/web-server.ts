@@ -45,6 +45,8 @@ export interface WebFixtureOptions {
   cameras?: boolean;
   /** Run the alerts service (events queue → rules → alerts → board) on a private queue prefix. */
   alerts?: boolean;
+  /** Passed to the API server: how often body-worn recordings of closed jobs are settled. */
+  bodyWornSweepMs?: number;
   /** Change the demo site before anything starts (e.g. add a body-worn camera; its stream is then simulated too). */
   editSite?: (site: SiteConfig) => void;
   logger?: Logger;
@@ -126,6 +128,7 @@ export async function startWebFixture(o: WebFixtureOptions = {}): Promise<WebFix
       dataDir,
       webRoot: join(import.meta.dirname, '..', '..', 'web', 'dist'),
       rateLimitPerMinute: 100_000,
+      ...(o.bodyWornSweepMs !== undefined ? { bodyWornSweepMs: o.bodyWornSweepMs } : {}),
     });
     cleanups.push(() => api.close());
     const address = await api.app.listen({ host: '127.0.0.1', port: 0 });

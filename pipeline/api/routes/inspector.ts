@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { appendAudit } from '../../audit/index.js';
 import { DispatchError, INSPECTION_STATES, acknowledgeInspection, closeAlertForInspection, getInspection, listInspections, recordInspectionResult, type Finding, type Inspection } from '../../dispatch/index.js';
-import { BodyWornRecorder } from '../body-worn-recorder.js';
+import { BodyWornRecorder, keepBodyWornClips, settleClosedRecordings } from '../body-worn-recorder.js';
 import { access, principalOf } from '../access.js';
 import type { ApiContext } from '../context.js';
 import { ApiError, badRequest, notFound } from '../errors.js';
@@ -29,28 +28,26 @@ function dispatchError(err: unknown, id: string): never {
   throw err;
 }
 
-/**
- * Keep the body-worn recording with the inspection's result (details.body_worn_clips,
- * relative to the data folder) and say so in the audit trail.
- */
-async function keepBodyWornClips(ctx: ApiContext, i: Inspection, clips: string[], camera: string): Promise<Inspection> {
-  if (clips.length === 0) return i;
-  await ctx.store.query(`UPDATE inspections SET details = details || jsonb_build_object('body_worn_clips', $2::jsonb) WHERE id = $1`, [i.id, JSON.stringify(clips)]);
-  await appendAudit(ctx.store, { kind: 'inspection.evidence', actor: i.inspector ?? 'api', subject: i.id, payload: { inspection: i.id, camera, body_worn_clips: clips } });
-  return (await getInspection(ctx.store, i.id)) ?? i;
-}
-
 /** Inspectors in the field: their jobs, acknowledge, the result with photos; their body-worn camera recorded while a job is open. */
-export function registerInspectorRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerInspectorRoutes(app: FastifyInstance, ctx: ApiContext, o: { bodyWornSweepMs?: number } = {}): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const recorder = new BodyWornRecorder({ site: ctx.site, dataDir: ctx.dataDir, logger: ctx.logger });
-  // Jobs acknowledged before this process started are recorded again from now on.
+  let sweep: NodeJS.Timeout | null = null;
   app.addHook('onReady', async () => {
     if (!ctx.site?.cameras.some((c) => c.kind === 'body_worn')) return;
+    // Jobs acknowledged before this process started are recorded again from now on.
     const open = await listInspections(ctx.store, { state: 'acknowledged', limit: 1000 });
     for (const i of open) recorder.start(i.id, i.inspector);
+    // A job cancelled, escalated or completed elsewhere must not be recorded on forever.
+    sweep = setInterval(() => {
+      settleClosedRecordings(ctx.store, recorder).catch((err) => ctx.logger.warn({ err: (err as Error).message }, 'body-worn recordings of closed jobs not settled'));
+    }, o.bodyWornSweepMs ?? 30_000);
+    sweep.unref();
   });
-  app.addHook('onClose', async () => recorder.close());
+  app.addHook('onClose', async () => {
+    if (sweep) clearInterval(sweep);
+    await recorder.close();
+  });
   const announce = async (i: Inspection) => {
     if (ctx.board) await ctx.board.append('dispatch', inspectionView(i)).catch((err) => ctx.logger.warn({ err: (err as Error).message }, 'inspection change not announced on the board'));
   };
@@ -143,7 +140,7 @@ export function registerInspectorRoutes(app: FastifyInstance, ctx: ApiContext): 
       }
       try {
         const done = await recordInspectionResult(ctx.store, req.params.id, { inspector, result, ...(outcome ? { outcome } : {}), findings, photos });
-        const i = await keepBodyWornClips(ctx, done, await recorder.stop(done.id), recorder.cameraOf(inspector)?.id ?? '');
+        const i = await keepBodyWornClips(ctx.store, done, await recorder.stop(done.id), recorder.cameraOf(inspector)?.id ?? '');
         await closeAlertForInspection(ctx.store, i, ctx.logger);
         await announce(i);
         return inspectionView(i);
