@@ -139,6 +139,9 @@ describe('web risk view and draws', () => {
     // The history: newest first, the earlier score below.
     const history = await p.locator('[data-testid=risk-history] li time').evaluateAll((ts: any[]) => ts.map((t) => t.getAttribute('datetime')));
     expect(history).toEqual(['2026-12-06T02:00:00.000Z', '2026-12-05T02:00:00.000Z']);
+    // And drawn over time (uPlot), oldest to newest.
+    await p.locator('[data-testid=risk-plot] canvas').waitFor();
+    expect(await p.locator('[data-testid=risk-plot] .u-title').textContent()).toBe('分值变化');
     await p.screenshot({ path: join(SHOTS, 'risk-vessel.png'), fullPage: true });
     await p.click('[data-testid=lang-switch]');
     await expect.poll(() => p.locator('[data-testid=risk-score]').textContent()).toBe(`${latest.points} points · high-risk ship`);

@@ -1,10 +1,9 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
-import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
+import { useEffect, useState } from 'preact/hooks';
 import { download, get } from '../api.js';
-import { formatTime, useI18n } from '../i18n.js';
+import { useI18n } from '../i18n.js';
 import { berthTick, siteStore } from '../live.js';
 import { useStore } from '../store.js';
+import { TimePlot } from '../time-plot.js';
 
 /** One bucket of GET /api/berths/:id/activity. */
 export interface BerthBucket {
@@ -22,7 +21,6 @@ export interface BerthBucket {
 
 const BUCKETS = ['1h', '3h', '6h', '12h', '1d', '7d'] as const;
 const RANGES_H = [6, 24, 72, 168, 720] as const;
-const COLOURS = ['#3d7fc4', '#2e9d5b', '#d9412b', '#d89a1c', '#7b5cc4', '#1b9aa8', '#b0208f'];
 
 function query(berth: string, hours: number, bucket: string, format?: string): string {
   const to = new Date();
@@ -33,7 +31,7 @@ function query(berth: string, hours: number, bucket: string, format?: string): s
 }
 
 export function BerthsView() {
-  const { t, locale } = useI18n();
+  const { t } = useI18n();
   const site = useStore(siteStore);
   const berths = site?.berths ?? [];
   const [berth, setBerth] = useState<string | null>(null);
@@ -91,49 +89,28 @@ export function BerthsView() {
           <p class="totals" data-testid="berth-totals">
             {t('berths.totals', { arrivals: totals.arrivals, departures: totals.departures, dwell: dwell.length ? (dwell.reduce((a, c) => a + c, 0) / dwell.length).toFixed(1) : '—' })}
           </p>
-          <Plot
+          <TimePlot
             title={t('berths.occupancy')}
             timeLabel={t('berths.time')}
-            rows={rows}
-            locale={locale}
+            testId="berth-plot"
+            times={rows.map((r) => r.bucket)}
             series={[
-              { label: t('berths.occupancy_mean'), value: (r) => r.occupancy ?? null },
-              { label: t('berths.arrivals'), value: (r) => r.arrivals ?? 0 },
-              { label: t('berths.departures'), value: (r) => r.departures ?? 0 },
+              { label: t('berths.occupancy_mean'), values: rows.map((r) => r.occupancy ?? null) },
+              { label: t('berths.arrivals'), values: rows.map((r) => r.arrivals ?? 0) },
+              { label: t('berths.departures'), values: rows.map((r) => r.departures ?? 0) },
             ]}
           />
-          {classes.length > 0 && <Plot title={t('berths.detections')} timeLabel={t('berths.time')} rows={rows} locale={locale} series={classes.map((c) => ({ label: t('berths.class', { name: c }), value: (r) => r.detections_by_class?.[c] ?? 0 }))} />}
+          {classes.length > 0 && (
+            <TimePlot
+              title={t('berths.detections')}
+              timeLabel={t('berths.time')}
+              testId="berth-plot"
+              times={rows.map((r) => r.bucket)}
+              series={classes.map((c) => ({ label: t('berths.class', { name: c }), values: rows.map((r) => r.detections_by_class?.[c] ?? 0) }))}
+            />
+          )}
         </>
       )}
     </section>
   );
-}
-
-function Plot({ title, rows, series, locale, timeLabel }: { title: string; rows: BerthBucket[]; series: { label: string; value: (r: BerthBucket) => number | null }[]; locale: string; timeLabel: string }) {
-  const host = useRef<HTMLDivElement>(null);
-  const tz = useStore(siteStore)?.site.timezone ?? 'UTC';
-  useEffect(() => {
-    const el = host.current!;
-    const data: uPlot.AlignedData = [rows.map((r) => Date.parse(r.bucket) / 1000), ...series.map((s) => rows.map(s.value))];
-    const plot = new uPlot(
-      {
-        title,
-        width: Math.max(300, el.clientWidth),
-        height: 260,
-        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), tz),
-        series: [{ label: timeLabel, value: (_u, v) => (v == null ? '—' : formatTime(v * 1000, locale as never, tz, true)) }, ...series.map((s, i) => ({ label: s.label, stroke: COLOURS[i % COLOURS.length], width: 2 }))],
-        // Times on the axis in the site's zone, 24-hour, as the rest of the page.
-        axes: [{ values: (_u, splits) => splits.map((v) => formatTime(v * 1000, locale as never, tz, (splits[splits.length - 1]! - splits[0]!) > 2 * 86400).replace(/:\d\d$/, '')) }, {}],
-      },
-      data,
-      el,
-    );
-    const ro = new ResizeObserver(() => plot.setSize({ width: Math.max(300, el.clientWidth), height: 260 }));
-    ro.observe(el);
-    return () => {
-      ro.disconnect();
-      plot.destroy();
-    };
-  }, [rows, title, locale, tz, timeLabel]);
-  return <div class="plot" ref={host} data-testid="berth-plot" />;
 }

@@ -3,6 +3,7 @@ import { ApiError, get } from '../api.js';
 import { useI18n, type MessageKey } from '../i18n.js';
 import { vesselsStore } from '../live.js';
 import { useStore } from '../store.js';
+import { TimePlot } from '../time-plot.js';
 import { riskColour } from './chart.js';
 
 /** A vessel's latest score as GET /api/risk lists it. */
@@ -181,6 +182,16 @@ function RiskOfVessel({ mmsi }: { mmsi: string }) {
             </div>
           )}
           <h2>{t('risk.history')}</h2>
+          {detail.history.length > 1 && (
+            <TimePlot
+              title={t('risk.history_plot')}
+              timeLabel={t('risk.scored_at')}
+              testId="risk-plot"
+              steps
+              times={[...detail.history].reverse().map((h) => h.time)}
+              series={[{ label: t('risk.points'), values: [...detail.history].reverse().map((h) => h.score) }]}
+            />
+          )}
           <ol class="history" data-testid="risk-history">
             {detail.history.map((h) => (
               <li>
