@@ -12,7 +12,8 @@
  *   npm run bench:ais -- --in-process            # also the library figures (labelled in-process)
  *
  * The start-up bundle is built first (scripts/build-cli.mjs, as the bootstrap
- * does); the output says whether `portwatch` ran from it or through tsx.
+ * does); the output says whether `portwatch ais decode` ran from its fast
+ * entry (no commander), through commander, or through tsx.
  * End-to-end ingest into the store is scripts/bench/ais-ingest.ts.
  */
 import { spawnSync } from 'node:child_process';
@@ -23,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AisLineDecoder, aisJsonLine, decodeAisReadable, type FeedRecord } from '../../pipeline/ais/index.js';
 // @ts-expect-error plain JavaScript build script without type declarations
-import { bundleFor } from '../build-cli.mjs';
+import { bundleFor, fastCommandsBundle } from '../build-cli.mjs';
 import { reportBench } from './report.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -216,7 +217,13 @@ async function main(): Promise<void> {
   }
   const build = spawnSync(process.execPath, ['scripts/build-cli.mjs'], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('building the start-up bundle failed (scripts/build-cli.mjs)');
-  console.log(`portwatch runs ${bundleFor('ais') !== null ? 'from the start-up bundle (.cache/cli)' : 'through tsx (the bundle is out of date or missing)'}`);
+  const from =
+    fastCommandsBundle() !== null
+      ? 'from the start-up bundle, without commander (.cache/cli, cli/fast-commands.ts)'
+      : bundleFor('ais') !== null
+        ? 'from the start-up bundle through commander (.cache/cli; the fast entry is out of date or missing)'
+        : 'through tsx (the bundle is out of date or missing)';
+  console.log(`portwatch ais decode runs ${from}`);
   const base = corpusLines(args.corpus);
   console.log(`corpus ${args.corpus}: ${base.length} lines, repeated`);
   const dir = mkdtempSync(join(tmpdir(), 'portwatch-bench-ais-'));
