@@ -39,21 +39,13 @@ export async function appendAuditInTransaction(tx: Queryable, inputs: AuditEntry
 }
 
 /**
- * One entry in one statement: the advisory lock, the head, the hash and the
- * INSERT together, the hash computed by the database from the entry's
- * canonical JSON around the head's hash (the same text the verifier hashes).
- * The lock is held until the statement's own transaction ends; a head read
- * before another writer's commit became visible makes the INSERT collide on
- * seq / prev_hash (unique), and the entry is appended again.
+ * One entry in one call of the store's `audit_append` function (migration 7):
+ * the advisory lock, the head, the hash computed by the database from the
+ * entry's canonical JSON around the head's hash (the same text the verifier
+ * hashes) and the INSERT. The lock is held until the call's own transaction
+ * ends; two writers that still collide on seq / prev_hash (unique) append again.
  */
-const APPEND_ONE = `
-WITH lock AS MATERIALIZED (SELECT pg_advisory_xact_lock($1::bigint) AS locked),
-     head AS MATERIALIZED (SELECT a.seq, a.hash FROM lock, LATERAL (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) a)
-INSERT INTO audit_log (seq, time, kind, actor, subject, payload, prev_hash, hash)
-SELECT coalesce((SELECT seq FROM head), 0) + 1, $2, $3, $4, $5, $6::jsonb, p.prev,
-       encode(sha256(convert_to($7::text || p.prev || $8::text, 'UTF8')), 'hex')
-  FROM (SELECT coalesce((SELECT hash FROM head), $9::text) AS prev FROM lock) p
-RETURNING seq, prev_hash, hash`;
+const APPEND_ONE = `SELECT new_seq AS seq, new_prev_hash AS prev_hash, new_hash AS hash FROM audit_append($1::bigint, $2, $3, $4, $5, $6, $7::jsonb, $8, $9)`;
 
 async function appendOne(store: Queryable, input: AuditEntryInput): Promise<AuditEntry> {
   const p = normaliseAuditInput(input);
@@ -61,7 +53,7 @@ async function appendOne(store: Queryable, input: AuditEntryInput): Promise<Audi
   for (let attempt = 0; ; attempt++) {
     try {
       const r = (
-        await store.query<{ seq: number; prev_hash: string; hash: string }>(APPEND_ONE, [AUDIT_LOCK, p.time, p.kind, p.actor, p.subject, JSON.stringify(p.payload), before, after, GENESIS_HASH])
+        await store.query<{ seq: number; prev_hash: string; hash: string }>(APPEND_ONE, [AUDIT_LOCK, GENESIS_HASH, p.time, p.kind, p.actor, p.subject, JSON.stringify(p.payload), before, after])
       ).rows[0]!;
       const e: AuditEntry = { ...p, seq: Number(r.seq), prevHash: r.prev_hash, hash: r.hash };
       // The database hashed what this code would: a difference would be a chain nobody could verify.

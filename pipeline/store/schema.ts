@@ -322,6 +322,35 @@ GRANT SELECT, INSERT ON audit_log TO portwatch_app;
 `;
 
 /**
+ * Migration 7. One audit entry appended by one call: the lock, the head, the
+ * hash and the INSERT in a PL/pgSQL function, whose statements are planned once
+ * per session (a single INSERT … SELECT with CTEs was planned on every call,
+ * which cost the embedded store more than the INSERT itself). Each statement
+ * in the function reads a new snapshot, so the head read after the lock sees
+ * the previous writer's committed entry. The lock key and the genesis hash come
+ * from pipeline/audit, their one home.
+ */
+const auditAppendFunction = `
+CREATE OR REPLACE FUNCTION audit_append(lock_key bigint, genesis text, entry_time timestamptz, entry_kind text, entry_actor text,
+                                        entry_subject text, entry_payload jsonb, hash_before text, hash_after text)
+RETURNS TABLE (new_seq bigint, new_prev_hash text, new_hash text) LANGUAGE plpgsql AS $fn$
+DECLARE
+  head_seq bigint;
+  head_hash text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(lock_key);
+  SELECT a.seq, a.hash INTO head_seq, head_hash FROM audit_log a ORDER BY a.seq DESC LIMIT 1;
+  new_seq := coalesce(head_seq, 0) + 1;
+  new_prev_hash := coalesce(head_hash, genesis);
+  new_hash := encode(sha256(convert_to(hash_before || new_prev_hash || hash_after, 'UTF8')), 'hex');
+  INSERT INTO audit_log (seq, time, kind, actor, subject, payload, prev_hash, hash)
+  VALUES (new_seq, entry_time, entry_kind, entry_actor, entry_subject, entry_payload, new_prev_hash, new_hash);
+  RETURN NEXT;
+END
+$fn$;
+`;
+
+/**
  * Migration 4. The v1 `alerts` table was never written and its states do not
  * match alarm management (open → acknowledged → resolved | false_alarm, plus
  * dispatched); it is replaced. What the events make of an alert (objects,
@@ -539,6 +568,11 @@ CREATE TABLE IF NOT EXISTS api_tokens (
 `,
       },
     ],
+  },
+  {
+    version: 7,
+    name: 'audit append function',
+    steps: [{ sql: auditAppendFunction }],
   },
 ];
 
