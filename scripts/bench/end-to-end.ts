@@ -10,7 +10,9 @@
  * runs) on PostgreSQL (PG_BENCH_URL, else a private cluster) and Redis
  * (REDIS_URL, else a private one); the GStreamer RTSP simulator serving the
  * vtest footage to `--cameras` cameras, each with the demo's restricted zone
- * over the footpath (people walk in at clip times 17.8, 20.1 and 24.5 s of
+ * over the footpath, one analysed frame a second from the footage's 1 s GOP
+ * (keyframes decoded on demand, the worker's default; `--fps 2` decodes
+ * every frame) (people walk in at clip times 17.8, 20.1 and 24.5 s of
  * every ~80 s loop; every camera's clip starts when it connects, so the
  * cameras' people come in bursts); a TCP AIS feed of `--ais-rate` position
  * reports a second (1,000 still vessels, one report each a second) plus a
@@ -54,6 +56,9 @@ const AIS_RATE = arg('ais-rate', 1000);
 const SECONDS = arg('seconds', 120);
 const IDLE_SECONDS = arg('idle-seconds', 90);
 const WARMUP_S = arg('warmup', 20);
+// One analysed frame a second from the 1 s GOP: keyframes decoded on demand, as the port's cameras run
+// (docs/camera-pipeline.md); `--fps 2` decodes every frame (two sampled a second).
+const FPS = arg('fps', 1);
 const PROBE_EVERY_MS = 2000;
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -78,7 +83,7 @@ function siteYaml(o: { cameras: number; rtsp: RtspServer; aisPort: number; apiPo
   }).join('');
   return `site: { name: End-to-end bench, timezone: Asia/Shanghai }
 defaults:
-  detect: { fps: 2, width: 640, height: 480, model: nanodet-int8, stream: main }
+  detect: { fps: ${FPS}, keyframe_interval: 1, width: 640, height: 480, model: nanodet-int8, stream: main }
 workers:
   camera: { stats_every_seconds: 10, detections_per_second: 1 }
   api: { port: ${o.apiPort}, rate_limit_per_minute: 100000 }
@@ -195,7 +200,7 @@ interface Figures {
 }
 
 async function scenario(label: string, o: { cameras: number; aisRate: number; seconds: number; pgAdmin: string; redisUrl: string }): Promise<Figures> {
-  out(`\n${label}: ${o.cameras} camera(s), ${o.aisRate} AIS reports/s, ${o.seconds} s measured after ${WARMUP_S} s`);
+  out(`\n${label}: ${o.cameras} camera(s) at ${FPS} frame/s, ${o.aisRate} AIS reports/s, ${o.seconds} s measured after ${WARMUP_S} s`);
   const dir = mkdtempSync(join(tmpdir(), 'pw-bench-e2e-'));
   const dbName = `bench_e2e_${Date.now().toString(36)}`;
   const admin = new pg.Client({ connectionString: o.pgAdmin });
