@@ -3,9 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../pipeline/log/index.js';
-import { migrate, openStore, type Store } from '../pipeline/store/index.js';
-import { listCalls } from '../pipeline/declarations/index.js';
-import { riskHistory } from '../pipeline/risk/index.js';
+import { migrate, openStore, upsertVessels, type Store } from '../pipeline/store/index.js';
+import { declarationSchema, listCalls, storeDeclaration } from '../pipeline/declarations/index.js';
+import { loadRiskModel, rescoreVessel, riskHistory } from '../pipeline/risk/index.js';
 import { createTestDatabase, type TestDatabase } from './helpers/pg-database.js';
 import { runCli } from './helpers/cli.js';
 
@@ -83,4 +83,18 @@ describe('portwatch declarations import', () => {
     expect(await listCalls(store, { imo: 9074729 })).toHaveLength(1);
     expect((await riskHistory(store, 412000001)).map((s) => s.profile)).toEqual(['SRS', 'HRS']);
   }, 120_000);
+
+  it('links a call declared by IMO alone once AIS names its MMSI, and stores its score from then on', async () => {
+    const model = loadRiskModel('config/risk/port.yaml');
+    const call = await storeDeclaration(store, declarationSchema.parse({ imo: 9176187, name: 'EARLY BIRD', eta: '2026-12-08T06:00:00Z', crew_count: 9, health: { ill_crew: 0, deaths: 0, ports_last_30_days: [] } }), { model });
+    // No AIS yet: scored (the draw can weigh it) but not stored, since scores are kept by MMSI.
+    expect(call).toMatchObject({ mmsi: null, mmsiFromAis: false, score: expect.objectContaining({ stored: false }) });
+    await upsertVessels(store, [{ mmsi: 412000009, imo: 9176187, name: 'EARLY BIRD', seenAt: new Date('2026-12-08T05:00:00Z') }]);
+    await upsertVessels(store, [{ mmsi: 412000010, imo: 9074729, seenAt: new Date('2026-12-08T05:00:00Z') }]); // an already linked call keeps its MMSI
+    expect((await listCalls(store, { imo: 9176187 }))[0]).toMatchObject({ mmsi: 412000009 });
+    expect((await listCalls(store, { imo: 9074729 }))[0]).toMatchObject({ mmsi: 412000001 });
+    const score = await rescoreVessel(store, model, { mmsi: 412000009 }, new Date('2026-12-08T05:30:00Z'));
+    expect(score).toMatchObject({ stored: true, callId: call.id });
+    expect(await riskHistory(store, 412000009)).toHaveLength(1);
+  });
 });

@@ -64,5 +64,14 @@ export async function upsertVessels(q: Queryable, vessels: readonly VesselRecord
          details = vessels.details || EXCLUDED.details`,
       params,
     );
+    // A call declared with its IMO alone waits for AIS to name the MMSI (a
+    // type 5 report carries both); from then on it is the vessel's call, and
+    // its risk score, kept by MMSI, is stored at the next rescoring.
+    const linked = part.filter(({ v }) => v.imo != null);
+    if (linked.length > 0)
+      await q.query(
+        `UPDATE vessel_calls c SET mmsi = v.mmsi FROM unnest($1::integer[], $2::integer[]) AS v(mmsi, imo) WHERE c.imo = v.imo AND c.mmsi IS NULL`,
+        [linked.map(({ v }) => v.mmsi), linked.map(({ v }) => v.imo)],
+      );
   }
 }
