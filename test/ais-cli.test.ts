@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -214,4 +214,31 @@ describe('bin/portwatch.js: ais decode starts without commander', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('portwatch ais decode | head', () => {
+  it('ends quietly with exit code 0 when the reader closes the pipe, from the bundle and through commander', async () => {
+    const build = spawnSync(process.execPath, ['scripts/build-cli.mjs'], { cwd: ROOT, encoding: 'utf8' });
+    expect(build.status, build.stderr).toBe(0);
+    const dir = mkdtempSync(join(tmpdir(), 'portwatch-ais-epipe-'));
+    try {
+      // 100,000 lines of real traffic: about 25 MB of JSON, far more than a pipe holds.
+      const base = readFileSync(fixture('pyais', 'nmea_data_sample.txt'), 'latin1').replace(/\n?$/, '\n');
+      const file = join(dir, 'long.nmea');
+      writeFileSync(file, base.repeat(Math.ceil(100000 / base.split('\n').length)), 'latin1');
+      for (const env of [{}, { PORTWATCH_NO_BUNDLE: '1' }]) {
+        const child = spawn(process.execPath, ['bin/portwatch.js', 'ais', 'decode', file], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        const first = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString())));
+        child.stdout.destroy();
+        const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+        expect(first.startsWith('{"class":"AIS"')).toBe(true);
+        expect(stderr, JSON.stringify(env)).toBe('');
+        expect(code, JSON.stringify(env)).toBe(0);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60000);
 });

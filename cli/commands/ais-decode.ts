@@ -58,21 +58,34 @@ export async function aisDecode(file: string, flags: AisDecodeFlags): Promise<vo
     for await (const chunk of input as AsyncIterable<Buffer | string>) {
       yield chunk;
       await out.flush();
+      // The reader went away (`| head`): decoding the rest would be for nobody.
+      if (out.closed) throw READER_GONE;
     }
   }
-  const stats = await decodeAisReadable(paced(), {
-    scaled: !flags.unscaled,
-    device: 'stdin',
-    file: fromStdin ? 'stdin' : file,
-    emitType24Parts: flags.type24Parts === true,
-    onRecord: (rec: FeedRecord) => {
-      if (rec.kind === 'ais') out.record(rec);
-      else if (flags.nmea) out.line(JSON.stringify({ class: 'NMEA', line: rec.line, ...rec.sentence }));
-    },
-  });
+  let stats: DecodeStats;
+  try {
+    stats = await decodeAisReadable(paced(), {
+      scaled: !flags.unscaled,
+      device: 'stdin',
+      file: fromStdin ? 'stdin' : file,
+      emitType24Parts: flags.type24Parts === true,
+      onRecord: (rec: FeedRecord) => {
+        if (rec.kind === 'ais') out.record(rec);
+        else if (flags.nmea) out.line(JSON.stringify({ class: 'NMEA', line: rec.line, ...rec.sentence }));
+      },
+    });
+  } catch (err) {
+    // Like a C tool killed by SIGPIPE, but quiet: no summary of a run cut short, exit code 0.
+    if (err === READER_GONE) return;
+    throw err;
+  }
   await out.flush();
+  if (out.closed) return;
   if (!flags.quiet) process.stderr.write(formatSummary(stats));
 }
+
+/** Thrown into the decoding loop when stdout's reader closed the pipe. */
+const READER_GONE = new Error('stdout closed by its reader');
 
 /**
  * Files below this size (about 1.5 million lines) are decoded without
@@ -115,8 +128,18 @@ class LineWriter {
   private buf = Buffer.allocUnsafe(LineWriter.SIZE);
   private pos = 0;
   private waiting: Promise<void> | null = null;
+  private failure: Error | null = null;
+  /** True once the reader of a pipe closed it (EPIPE): what is left is dropped. */
+  closed = false;
 
-  constructor(private readonly out: NodeJS.WritableStream & { writableLength: number }) {}
+  constructor(private readonly out: NodeJS.WritableStream & { writableLength: number }) {
+    // A pipe reports write errors as events; unheard, they would end the process with a stack trace.
+    out.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') this.closed = true;
+      else this.failure ??= err;
+      this.out.emit('drain');
+    });
+  }
 
   /** One AIS record as its JSON line, written straight into the buffer. */
   record(rec: AisRecord): void {
@@ -138,7 +161,7 @@ class LineWriter {
     if (this.pos + s.length * 3 + 1 > LineWriter.SIZE) {
       this.write();
       if (s.length * 3 + 1 > LineWriter.SIZE) {
-        this.out.write(s + '\n');
+        if (!this.closed) this.out.write(s + '\n');
         return;
       }
     }
@@ -153,10 +176,15 @@ class LineWriter {
       await this.waiting;
       this.waiting = null;
     }
+    if (this.failure !== null) throw this.failure;
   }
 
   private write(): void {
     if (this.pos === 0) return;
+    if (this.closed) {
+      this.pos = 0;
+      return;
+    }
     const ok = this.out.write(this.buf.subarray(0, this.pos));
     // A stream that could not write at once holds on to the buffer: leave it that one.
     if (this.out.writableLength > 0) this.buf = Buffer.allocUnsafe(LineWriter.SIZE);
