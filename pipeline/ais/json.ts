@@ -59,8 +59,15 @@ function compile(m: AisMessage): { serialize: Serializer; keyCount: number } | n
   return { serialize, keyCount: keys.length };
 }
 
+/**
+ * Types that decode.ts builds with the same keys in the same order share one
+ * serializer (1–3, class A positions; 4 and 11): one function for the JIT to
+ * warm up instead of one per type, which counts on a short file.
+ */
+const SAME_KEYS_AS: Record<number, number> = { 2: 1, 3: 1, 11: 4 };
+
 function shapeKey(m: AisMessage): number {
-  return m.type * 4 + (m.scaled ? 2 : 0) + (m.device === undefined ? 0 : 1);
+  return (SAME_KEYS_AS[m.type] ?? m.type) * 4 + (m.scaled ? 2 : 0) + (m.device === undefined ? 0 : 1);
 }
 
 /** JSON text of one message, identical to JSON.stringify(m). */
