@@ -79,6 +79,15 @@ cameras:
   - id: cut-cam
     kind: yard
     streams: { main: ${faulty.url('cut')} }
+  # One frame a second from the 1 s GOP: received here, keyframes decoded on demand (the port's default).
+  - id: garbage-od-cam
+    kind: yard
+    streams: { main: ${faulty.url('garbage')} }
+    detect: { fps: 1, keyframe_interval: 1 }
+  - id: resize-od-cam
+    kind: yard
+    streams: { main: ${faulty.url('resize')} }
+    detect: { fps: 1, keyframe_interval: 1 }
 `,
     );
     worker = startCameraWorker('fault-cam-1', ['--site', site], { DATABASE_URL: db.url });
@@ -100,6 +109,15 @@ cameras:
     expect(worker.logs.some((l) => l.camera === 'garbage-cam' && l.msg === 'camera stream cannot be decoded')).toBe(true);
     const offline = await sql.query(`SELECT details FROM events WHERE camera = 'garbage-cam' AND kind = 'camera_offline' AND phase = 'start'`);
     expect(offline.rows.length, detail()).toBe(1);
+
+    // The same on demand: the session is up, its keyframes cannot be decoded.
+    await waitFor(
+      'garbage-od-cam offline with reason codec',
+      async () => alive() && (await health('garbage-od-cam')).find((r) => r.state === 'offline' && r.reason === 'codec'),
+      45_000,
+      detail,
+    );
+    expect(worker.logs.some((l) => l.camera === 'garbage-od-cam' && l.msg === 'camera stream cannot be decoded' && l.onDemand !== false)).toBe(true);
 
     // Cut mid-packet: each drop counted with why (the camera closed it), then reconnected.
     const cut = await waitFor(
@@ -128,6 +146,17 @@ cameras:
     expect(afterChange.metrics.connected).toBe(true);
     expect(['320x240', '640x480']).toContain(afterChange.metrics.source_size);
     expect(afterChange.state).not.toBe('offline');
+
+    // On demand, the keyframe decoder tells the size the same way.
+    const odChange = await waitFor('resize-od-cam resolution change', () => alive() && worker.logs.find((l) => l.camera === 'resize-od-cam' && l.msg === 'camera stream resolution changed'), 45_000, detail);
+    expect(odChange).toMatchObject({ from: '640x480', to: '320x240' });
+    const odAfter = await waitFor(
+      'resize-od-cam health rows after the change',
+      async () => alive() && (await health('resize-od-cam')).filter((r) => r.time.getTime() > Date.parse(odChange.time) + 1000 && r.metrics.size_changes >= 1).slice(1)[0],
+      30_000,
+      detail,
+    );
+    expect(odAfter.metrics.fps).toBeGreaterThan(0);
 
     // And back to the first size; by then the faults have run beside the good camera for 25 s.
     await waitFor('resize-cam back to 640x480', () => alive() && worker.logs.find((l) => l.camera === 'resize-cam' && l.msg === 'camera stream resolution changed' && l.to === '640x480'), 30_000, detail);

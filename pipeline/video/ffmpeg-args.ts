@@ -193,7 +193,8 @@ export function buildKeyframeDecoderArgs(o: KeyframeDecoderArgsOptions): string[
   if (o.rgb) checkSize('rgb', o.rgb);
   if (o.gray) checkSize('gray', o.gray);
   const colour = o.colour ?? 'rgb24';
-  const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error'];
+  // The ingest's level: errors told from the rest, and the decoder's size line (a resolution change).
+  const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', INGEST_LOG_LEVEL];
   // Global: one filter thread (slice threads on a 640×360 scale are wake-ups, not speed).
   args.push(o.rgb && o.gray ? '-filter_complex_threads' : '-filter_threads', '1');
   args.push('-probesize', '32', '-analyzeduration', '0', '-threads', '1', '-flags', 'low_delay', '-f', 'h264', '-i', 'pipe:0');

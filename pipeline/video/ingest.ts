@@ -153,6 +153,8 @@ export class CameraIngest {
   private sizeChanges = 0;
   /** This connection was reported undecodable (once per connection). */
   private undecodableReported = false;
+  /** On demand: a keyframe of this connection gave a picture. */
+  private decodedThisConnection = false;
   private readonly stallTimeoutMs: number;
   private child: ChildProcess | null = null;
   private running = false;
@@ -327,15 +329,24 @@ export class CameraIngest {
     const size = /Reinit context to (\d+)x(\d+)/.exec(text);
     if (size) this.observeSourceSize({ width: Number(size[1]), height: Number(size[2]) });
     if (level === null || !ERROR_LEVELS.has(level)) return null;
-    // Not at once: a stream joined between keyframes gives such errors until its next keyframe.
-    const undecodable = !this.connected && !this.undecodableReported && this.child && performance.now() - this.spawnedAtMono >= UNDECODABLE_AFTER_MS;
-    if (undecodable && classifyFfmpegExit([text], 1) === 'codec') {
-      this.undecodableReported = true;
-      const detail = text.slice(0, 500);
-      this.log.warn({ detail }, 'camera stream cannot be decoded');
-      this.status({ connected: false, reason: 'codec', detail, retryInMs: null });
-    }
+    if (!this.connected && this.child && classifyFfmpegExit([text], 1) === 'codec') this.undecodable(text);
     return text;
+  }
+
+  /**
+   * A decoding error before this connection's first picture: reported once per
+   * connection (not connected, reason `codec`), and not at once: a stream
+   * joined between keyframes gives such errors until its next keyframe. On
+   * demand the session counts as connected from its first access unit, so
+   * "no picture yet" is what decides there.
+   */
+  private undecodable(line: string): void {
+    const noPicture = this.onDemand ? !this.decodedThisConnection : !this.connected;
+    if (!noPicture || this.undecodableReported || performance.now() - this.spawnedAtMono < UNDECODABLE_AFTER_MS) return;
+    this.undecodableReported = true;
+    const detail = line.slice(0, 500);
+    this.log.warn({ detail }, 'camera stream cannot be decoded');
+    this.status({ connected: false, reason: 'codec', detail, retryInMs: null });
   }
 
   private observeSourceSize(size: FrameSize): void {
@@ -419,6 +430,7 @@ export class CameraIngest {
     const client = new RtspClient({ url: this.plan.url, timeoutMs: this.o.timeoutMs ?? 10_000, readEveryMs: this.readEveryMs });
     this.rtsp = client;
     this.activity.reset();
+    this.decodedThisConnection = false;
     this.lastDecodeMono = -Infinity; // a new connection shows its first picture at once
     this.depacketizer = null;
     let done!: () => void;
@@ -488,12 +500,15 @@ export class CameraIngest {
       logger: this.log,
       ...(this.o.ffmpegPath ? { ffmpegPath: this.o.ffmpegPath } : {}),
       ...(this.o.startLimiter ? { startLimiter: this.o.startLimiter } : {}),
+      onSourceSize: (size) => this.observeSourceSize(size),
+      onDecodeError: (detail) => this.undecodable(detail),
     });
     if (this.decoder.busy) return;
     this.lastDecodeMono = now;
     const arrived = new Date();
     void this.decoder.decode(au.data).then((p) => {
       if (!p || !this.running) return;
+      this.decodedThisConnection = true;
       this.decoded++;
       this.emit(p.colour, p.gray, arrived, now);
     });

@@ -7,7 +7,8 @@ import { buildKeyframeDecoderArgs, type KeyframeDecoderArgsOptions } from './ffm
 import { FrameCutter } from './frame-cutter.js';
 import { terminate } from './terminate.js';
 import type { StartLimiter } from './start-limiter.js';
-import { StderrTail } from './ingest-reason.js';
+import { classifyFfmpegExit, ERROR_LEVELS, parseFfmpegLine, StderrTail } from './ingest-reason.js';
+import type { FrameSize } from './ffmpeg-args.js';
 import { yuv420pBytes } from './yuv.js';
 
 export interface DecodedPicture {
@@ -30,6 +31,10 @@ export interface KeyframeDecoderOptions extends KeyframeDecoderArgsOptions {
   startTimeoutMs?: number;
   /** Shared by a worker's decoders: at most a few start at a time (StartLimiter). */
   startLimiter?: StartLimiter;
+  /** The keyframes' own picture size, from the decoder (each time it (re)initialises at a size). */
+  onSourceSize?: (size: FrameSize) => void;
+  /** A decoding error (the keyframe's data could not be decoded), its line. */
+  onDecodeError?: (detail: string) => void;
 }
 
 interface Pending {
@@ -60,7 +65,7 @@ export class KeyframeDecoder {
   private readonly grayBytes: number;
   private readonly grayFd: 1 | 3 | null;
   private readonly log: Logger;
-  private readonly stderr = new StderrTail(10);
+  private readonly stderr = new StderrTail(10, (line) => this.ffmpegLine(line));
   private child: ChildProcess | null = null;
   private colourCut: FrameCutter | null = null;
   private grayCut: FrameCutter | null = null;
@@ -80,6 +85,16 @@ export class KeyframeDecoder {
     this.grayBytes = o.gray ? o.gray.width * o.gray.height : 0;
     this.grayFd = o.gray ? (o.rgb ? 3 : 1) : null;
     this.log = o.logger ?? silentLogger();
+  }
+
+  /** Reads the decoder's size line, reports decoding errors, keeps the error lines. */
+  private ffmpegLine(line: string): string | null {
+    const { level, text } = parseFfmpegLine(line);
+    const size = /Reinit context to (\d+)x(\d+)/.exec(text);
+    if (size) this.o.onSourceSize?.({ width: Number(size[1]), height: Number(size[2]) });
+    if (level === null || !ERROR_LEVELS.has(level)) return null;
+    if (classifyFfmpegExit([text], 1) === 'codec') this.o.onDecodeError?.(text.slice(0, 500));
+    return text;
   }
 
   /** Is a keyframe being decoded now? */
