@@ -150,13 +150,13 @@ cameras:
     // On demand, the keyframe decoder tells the size the same way.
     const odChange = await waitFor('resize-od-cam resolution change', () => alive() && worker.logs.find((l) => l.camera === 'resize-od-cam' && l.msg === 'camera stream resolution changed'), 45_000, detail);
     expect(odChange).toMatchObject({ from: '640x480', to: '320x240' });
-    const odAfter = await waitFor(
-      'resize-od-cam health rows after the change',
-      async () => alive() && (await health('resize-od-cam')).filter((r) => r.time.getTime() > Date.parse(odChange.time) + 1000 && r.metrics.size_changes >= 1).slice(1)[0],
+    // Pictures after the change (a quiet camera on demand decodes a keyframe every 4 s, so not every row has one).
+    await waitFor(
+      'resize-od-cam pictures after the change',
+      async () => alive() && (await health('resize-od-cam')).find((r) => r.time.getTime() > Date.parse(odChange.time) + HEALTH_EVERY_S * 1000 && r.metrics.size_changes >= 1 && r.metrics.fps > 0),
       30_000,
       detail,
     );
-    expect(odAfter.metrics.fps).toBeGreaterThan(0);
 
     // And back to the first size; by then the faults have run beside the good camera for 25 s.
     await waitFor('resize-cam back to 640x480', () => alive() && worker.logs.find((l) => l.camera === 'resize-cam' && l.msg === 'camera stream resolution changed' && l.to === '640x480'), 30_000, detail);
