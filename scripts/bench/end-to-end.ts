@@ -4,7 +4,7 @@
  * vessel speed in the channel → its alert on the same stream; p50 and p99.
  *
  *   npm run bench:end-to-end
- *   npm run bench:end-to-end -- --cameras 60 --ais-rate 1000 --seconds 120
+ *   npm run bench:end-to-end -- --cameras 60 --ais-rate 1000 --seconds 120 [--fps 1] [--sessions 1]
  *
  * One `portwatch run` process (cameras, AIS, alerts, API: what a small site
  * runs) on PostgreSQL (PG_BENCH_URL, else a private cluster) and Redis
@@ -59,6 +59,8 @@ const WARMUP_S = arg('warmup', 20);
 // One analysed frame a second from the 1 s GOP: keyframes decoded on demand, as the port's cameras run
 // (docs/camera-pipeline.md); `--fps 2` decodes every frame (two sampled a second).
 const FPS = arg('fps', 1);
+/** Detector sessions (threads, about a core each) of the camera worker. */
+const SESSIONS = arg('sessions', 1);
 const PROBE_EVERY_MS = 2000;
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -85,7 +87,7 @@ function siteYaml(o: { cameras: number; rtsp: RtspServer; aisPort: number; apiPo
 defaults:
   detect: { fps: ${FPS}, keyframe_interval: 1, width: 640, height: 480, model: nanodet-int8, stream: main }
 workers:
-  camera: { stats_every_seconds: 10, detections_per_second: 1 }
+  camera: { stats_every_seconds: 10, detections_per_second: 1, sessions: ${SESSIONS} }
   api: { port: ${o.apiPort}, rate_limit_per_minute: 100000 }
 cameras:
 ${cams}feeds:
