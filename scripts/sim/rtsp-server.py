@@ -13,6 +13,14 @@ Mounts (all H.264, RTP over RTSP; clients may use TCP or UDP):
     /cam/001 ...   /vtest again, --cams times, one path per simulated camera
     --mount /dock-001=vtest   any extra path serving one of the clips above (the demo
                               names its cameras' paths after the site's camera ids)
+    --mount /c7=vtest@23.5    the same, starting 23.5 s into the clip (at the keyframe
+                              at or before it), then looping as always
+    --cam-start random --seed 1
+                              each /cam/NNN starts at its own point of the vtest loop,
+                              uniformly at random (seeded): independent scenes, as a
+                              port's cameras are. Default `clip-start`: every camera
+                              plays the clip from its start when a client connects, so
+                              cameras connected together show the same moment
     --clip hd=FILE.mp4        one more clip (any H.264 MP4) under a name --mount can
                               use; the camera benchmark serves the HD main streams and
                               sub-streams of scripts/sim/prepare-footage.sh --camera-streams
@@ -21,15 +29,19 @@ With --user and --password every mount requires RTSP basic auth (401 otherwise);
 add --digest to challenge with Digest (MD5, no qop) instead of Basic.
 
 The clips are parsed once into access units kept in memory; each client's
-pipeline pushes them through an appsrc at the clip's frame rate, looping with
+pipeline pushes them through an appsrc at the clip's frame rate, from the
+mount's start (a keyframe, so a decoder gets a picture at once), looping with
 timestamps that keep increasing. Nothing is decoded or re-encoded, so one
 server carries many cameras for the price of a few memcpy's per frame.
 
 Prints one line `READY port=N mounts=...` on stdout once it accepts
-connections; exits cleanly on SIGTERM/SIGINT.
+connections, preceded by `STARTS /path=seconds ...` when a mount does not start
+at 0 (the keyframe times actually used); exits cleanly on SIGTERM/SIGINT.
 """
 import argparse
+import math
 import os
+import random
 import signal
 import sys
 import time
@@ -69,6 +81,7 @@ class Clip:
         sink = pipeline.get_by_name("out")
         pipeline.set_state(Gst.State.PLAYING)
         self.units = []  # bytes per access unit
+        self.keyframes = []  # indices of the units a decoder can start from
         fps = None
         while True:
             # try-: a file of the other codec fails to link and would block pull-sample for good.
@@ -81,17 +94,30 @@ class Clip:
                 if ok and num > 0:
                     fps = num / den
             buf = sample.get_buffer()
+            if not buf.has_flags(Gst.BufferFlags.DELTA_UNIT):
+                self.keyframes.append(len(self.units))
             self.units.append(buf.extract_dup(0, buf.get_size()))
         pipeline.set_state(Gst.State.NULL)
         self.fps = fps or 10.0
+
+    @property
+    def seconds(self):
+        return len(self.units) / self.fps
+
+    def start_unit(self, offset):
+        """The unit to start from for an offset in seconds: the keyframe at or before
+        it, within the loop (an offset past the end wraps round)."""
+        target = int(round(offset * self.fps)) % len(self.units)
+        return max((k for k in self.keyframes if k <= target), default=0)
 
 
 class ClipFactory(GstRtspServer.RTSPMediaFactory):
     """Serves one Clip forever. Shared: many clients of one mount share one pipeline."""
 
-    def __init__(self, clip):
+    def __init__(self, clip, start=0):
         super().__init__()
         self.clip = clip
+        self.start = start  # index of the first unit served (a keyframe)
         self.set_shared(True)
         parser, caps, payloader = CODECS[clip.codec]
         self.set_launch(
@@ -103,6 +129,7 @@ class ClipFactory(GstRtspServer.RTSPMediaFactory):
     def on_media_configure(self, _factory, media):
         src = media.get_element().get_by_name("src")
         clip = self.clip
+        start = self.start
         duration = int(Gst.SECOND / clip.fps)
         state = {"next": 0, "t0": None, "base": 0}
 
@@ -119,7 +146,7 @@ class ClipFactory(GstRtspServer.RTSPMediaFactory):
             due = int((now - state["t0"]) * clip.fps) + 1
             while state["next"] < due:
                 n = state["next"]
-                buf = Gst.Buffer.new_wrapped(clip.units[n % len(clip.units)])
+                buf = Gst.Buffer.new_wrapped(clip.units[(start + n) % len(clip.units)])
                 buf.pts = buf.dts = state["base"] + n * duration
                 buf.duration = duration
                 state["next"] = n + 1
@@ -145,8 +172,12 @@ def main():
     parser.add_argument("--port", type=int, default=8554, help="0 picks a free port (printed in the READY line)")
     parser.add_argument("--media", default=DEFAULT_MEDIA, help="folder with vtest/still/black-640x480.mp4")
     parser.add_argument("--cams", type=int, default=0, help="serve /cam/001../cam/N (the vtest clip)")
-    parser.add_argument("--mount", action="append", default=[], metavar="PATH=CLIP",
-                        help="serve CLIP (vtest, frozen, black or a --clip name) at PATH as well; repeatable")
+    parser.add_argument("--cam-start", choices=("clip-start", "random"), default="clip-start",
+                        help="where each /cam/NNN starts in the clip: its start, or a seeded random point")
+    parser.add_argument("--seed", type=int, default=1, help="seed of --cam-start random")
+    parser.add_argument("--mount", action="append", default=[], metavar="PATH=CLIP[@SECONDS]",
+                        help="serve CLIP (vtest, frozen, black or a --clip name) at PATH as well, "
+                        "optionally starting SECONDS into it; repeatable")
     parser.add_argument("--clip", action="append", default=[], metavar="NAME=FILE",
                         help="load an H.264 MP4 as clip NAME for --mount; repeatable")
     parser.add_argument("--user", default=None)
@@ -169,15 +200,33 @@ def main():
             parser.error(f"--clip {spec}: {path} not found; make it with scripts/sim/prepare-footage.sh --camera-streams")
         clips[name] = Clip(path)
 
+    # Check the mounts before anything listens: a bad one is the caller's mistake.
+    extra = []
+    for spec in args.mount:
+        path, _, rest = spec.partition("=")
+        clip, at, offset_text = rest.partition("@")
+        if not path.startswith("/") or clip not in clips:
+            parser.error(f"--mount {spec}: expected /PATH=CLIP[@SECONDS] with CLIP one of {', '.join(clips)}")
+        try:
+            offset = float(offset_text) if at else 0.0
+        except ValueError:
+            offset = math.nan
+        if not math.isfinite(offset) or offset < 0:
+            parser.error(f"--mount {spec}: the start must be a number of seconds >= 0, not {offset_text!r}")
+        extra.append((path, clips[clip], offset))
+
     server = GstRtspServer.RTSPServer()
     server.set_address(args.host)
     server.set_service(str(args.port))
     mounts = server.get_mount_points()
     paths = []
+    starts = []  # (path, seconds) of the mounts not starting at the clip's start
 
     def add(path, factory):
         mounts.add_factory(path, factory)
         paths.append(path)
+        if factory.start:
+            starts.append((path, factory.start / factory.clip.fps))
 
     secure = bool(args.user and args.password)
     if secure:
@@ -206,13 +255,15 @@ def main():
 
     for name in ("vtest", "frozen", "black"):
         add(f"/{name}", permit(ClipFactory(clips[name])))
+    # One draw per camera in camera order, so camera N starts at the same point
+    # whatever the number of cameras.
+    draw = random.Random(args.seed)
+    vtest = clips["vtest"]
     for i in range(1, args.cams + 1):
-        add(f"/cam/{i:03d}", permit(ClipFactory(clips["vtest"])))
-    for spec in args.mount:
-        path, _, clip = spec.partition("=")
-        if not path.startswith("/") or clip not in clips:
-            parser.error(f"--mount {spec}: expected /PATH=CLIP with CLIP one of {', '.join(clips)}")
-        add(path, permit(ClipFactory(clips[clip])))
+        offset = draw.uniform(0, vtest.seconds) if args.cam_start == "random" else 0.0
+        add(f"/cam/{i:03d}", permit(ClipFactory(vtest, vtest.start_unit(offset))))
+    for path, clip, offset in extra:
+        add(path, permit(ClipFactory(clip, clip.start_unit(offset))))
 
     try:
         server.attach(None)
@@ -224,6 +275,8 @@ def main():
     for sig in (signal.SIGTERM, signal.SIGINT):
         GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, sig, loop.quit)
     shown = paths if len(paths) <= 8 else paths[:5] + [f"...({len(paths)} in all)"]
+    if starts:
+        print("STARTS " + " ".join(f"{p}={s:g}" for p, s in starts), flush=True)
     print(f"READY port={server.get_bound_port()} mounts={','.join(shown)}", flush=True)
     loop.run()
 

@@ -9,19 +9,33 @@ const PYTHON = '/usr/bin/python3';
 export interface RtspServerOptions {
   /** A fixed port (to restart on the same one); default: a free loopback port. */
   port?: number;
+  /** Serve /cam/001../cam/N, the vtest clip each. */
   cams?: number;
+  /**
+   * Where each /cam/NNN starts in the loop: `clip-start` (default: every camera
+   * shows the same moment when connected together) or `random`, a seeded uniform
+   * point per camera (independent scenes, as a port's cameras are).
+   */
+  camStart?: 'clip-start' | 'random';
+  /** Seed of `camStart: 'random'` (default 1). */
+  seed?: number;
   user?: string;
   password?: string;
   /** With user and password: challenge with Digest (MD5) instead of Basic. */
   digest?: boolean;
   /** More clips: name → H.264 MP4 file (served as recorded, looped). */
   clips?: Record<string, string>;
-  /** Extra mounts: path → clip (vtest, frozen, black or a name from `clips`). */
-  mounts?: Record<string, string>;
+  /**
+   * Extra mounts: path → clip (vtest, frozen, black or a name from `clips`), or
+   * the clip and the second to start from (the keyframe at or before it; default 0).
+   */
+  mounts?: Record<string, string | { clip: string; startSeconds?: number }>;
 }
 
 export interface RtspServer {
   port: number;
+  /** The second of its clip each mount starts from, for the mounts not starting at 0. */
+  starts: Record<string, number>;
   url(path: string): string;
   stop(): Promise<void>;
 }
@@ -43,16 +57,22 @@ export async function startRtspServer(o: RtspServerOptions = {}): Promise<RtspSe
   const port = o.port ?? (await freePort());
   const args = [SCRIPT, '--host', '127.0.0.1', '--port', String(port)];
   if (o.cams) args.push('--cams', String(o.cams));
+  if (o.camStart) args.push('--cam-start', o.camStart);
+  if (o.seed !== undefined) args.push('--seed', String(o.seed));
   if (o.user && o.password) args.push('--user', o.user, '--password', o.password);
   if (o.user && o.password && o.digest) args.push('--digest');
   for (const [name, file] of Object.entries(o.clips ?? {})) args.push('--clip', `${name}=${file}`);
-  for (const [path, clip] of Object.entries(o.mounts ?? {})) args.push('--mount', `${path}=${clip}`);
+  for (const [path, m] of Object.entries(o.mounts ?? {})) {
+    const spec = typeof m === 'string' ? m : m.startSeconds !== undefined ? `${m.clip}@${m.startSeconds}` : m.clip;
+    args.push('--mount', `${path}=${spec}`);
+  }
   const child: ChildProcess = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   // If the test process dies without stop(), do not leave the server running.
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
+  const starts: Record<string, number> = {};
   await new Promise<void>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => {
@@ -62,6 +82,7 @@ export async function startRtspServer(o: RtspServerOptions = {}): Promise<RtspSe
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       if (/READY port=\d+/.test(out)) {
+        for (const [, path, at] of /^STARTS (.*)$/m.exec(out)?.[1]?.matchAll(/(\S+)=(\S+)/g) ?? []) starts[path!] = Number(at);
         clearTimeout(timer);
         resolve();
       }
@@ -79,6 +100,7 @@ export async function startRtspServer(o: RtspServerOptions = {}): Promise<RtspSe
   );
   return {
     port,
+    starts,
     url: (path: string) => {
       const auth = o.user && o.password ? `${o.user}:${o.password}@` : '';
       return `rtsp://${auth}127.0.0.1:${port}${path.startsWith('/') ? path : `/${path}`}`;
