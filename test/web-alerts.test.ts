@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setAlertClip } from '../pipeline/alerts/index.js';
 import { WEEKDAYS } from '../pipeline/config/schema.js';
@@ -12,7 +12,7 @@ import { silentLogger } from '../pipeline/log/index.js';
 import { ZoneEngine } from '../pipeline/zones/index.js';
 import { FRAME, boxAt, track } from './helpers/zone-tracks.js';
 import { startWebFixture, type WebFixture } from './helpers/web-server.js';
-import { launchChromium } from '../scripts/chromium.js';
+import { WebBrowser } from './helpers/web-browser.js';
 
 // Alerts and inspections in Debian's Chromium against the real API, store,
 // Redis and alerts service: an event published on the events queue becomes an
@@ -23,25 +23,10 @@ const SHOTS = join(import.meta.dirname, '.cache', 'web-screenshots');
 const VTEST = join(import.meta.dirname, 'fixtures', 'video', 'vtest-640x480.mp4');
 
 let fx: WebFixture;
-let browser: Browser;
-let context: BrowserContext;
-const foreign: string[] = [];
-const consoleErrors: string[] = [];
+let web: WebBrowser;
 
-async function page(viewport = { width: 1920, height: 1080 }): Promise<Page> {
-  const p = await context.newPage();
-  await p.setViewportSize(viewport);
-  p.on('console', (m) => m.type() === 'error' && consoleErrors.push(`${p.url()}: ${m.text()}`));
-  p.on('pageerror', (e) => consoleErrors.push(`${p.url()}: ${e.message}`));
-  return p;
-}
-
-async function signIn(p: Page, token: string, hash = ''): Promise<void> {
-  await p.goto(`${fx.url}/${hash}`);
-  await p.fill('#token', token);
-  await p.click('button[type=submit]');
-  await p.waitForSelector('header nav');
-}
+const page = (viewport?: { width: number; height: number }) => web.page(viewport);
+const signIn = (p: Page, token: string, hash = '') => web.signIn(p, token, hash);
 
 const api = async (path: string, token: string) => {
   const r = await fetch(`${fx.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
@@ -52,16 +37,11 @@ const api = async (path: string, token: string) => {
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   fx = await startWebFixture({ alerts: true, ais: false, cameras: false });
-  browser = await launchChromium();
-  context = await browser.newContext({ locale: 'zh-CN' });
-  context.on('request', (r) => {
-    const u = r.url();
-    if (!u.startsWith(`${fx.url}/`) && !u.startsWith('blob:') && !u.startsWith('data:')) foreign.push(u);
-  });
+  web = await WebBrowser.open(fx.url);
 });
 
 afterAll(async () => {
-  await browser?.close();
+  await web?.close();
   await fx?.stop();
 });
 
@@ -199,7 +179,7 @@ describe('web alerts and inspections', () => {
   });
 
   it('made no request outside its own origin and logged no console error', () => {
-    expect(foreign.join('\n')).toBe('');
-    expect(consoleErrors.join('\n')).toBe('');
+    expect(web.foreign.join('\n')).toBe('');
+    expect(web.consoleErrors.join('\n')).toBe('');
   });
 });

@@ -1,13 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAudit } from '../pipeline/audit/index.js';
 import { WEEKDAYS } from '../pipeline/config/schema.js';
 import { assignInspector, createInspection, getInspection } from '../pipeline/dispatch/index.js';
 import { startWebFixture, type WebFixture } from './helpers/web-server.js';
-import { launchChromium } from '../scripts/chromium.js';
+import { WebBrowser } from './helpers/web-browser.js';
 
 // A body-worn recorder in Debian's Chromium against the real API, PostgreSQL,
 // Redis and the RTSP simulator: the camera of kind body_worn worn by insp-01
@@ -18,26 +18,11 @@ import { launchChromium } from '../scripts/chromium.js';
 const SHOTS = join(import.meta.dirname, '.cache', 'web-screenshots');
 
 let fx: WebFixture;
-let browser: Browser;
-let context: BrowserContext;
-const foreign: string[] = [];
-const consoleErrors: string[] = [];
+let web: WebBrowser;
 let jobId = '';
 
-async function page(viewport = { width: 1920, height: 1080 }): Promise<Page> {
-  const p = await context.newPage();
-  await p.setViewportSize(viewport);
-  p.on('console', (m) => m.type() === 'error' && consoleErrors.push(`${p.url()}: ${m.text()}`));
-  p.on('pageerror', (e) => consoleErrors.push(`${p.url()}: ${e.message}`));
-  return p;
-}
-
-async function signIn(p: Page, token: string, hash = ''): Promise<void> {
-  await p.goto(`${fx.url}/${hash}`);
-  await p.fill('#token', token);
-  await p.click('button[type=submit]');
-  await p.waitForSelector('header nav');
-}
+const page = (viewport?: { width: number; height: number }) => web.page(viewport);
+const signIn = (p: Page, token: string, hash = '') => web.signIn(p, token, hash);
 
 const recordingDir = () => join(fx.dataDir, 'clips', 'inspections');
 const recordings = () => {
@@ -68,16 +53,11 @@ beforeAll(async () => {
   const roster = fx.site.inspectors.filter((i) => i.id === 'insp-01').map((i) => ({ ...i, shifts: [{ days: [...WEEKDAYS], from: '00:00', to: '24:00' }] }));
   await assignInspector(fx.store, { roster, timeZone: fx.site.site.timezone, settings: fx.site.dispatch, actor: 'web test' }, inspection.id);
   jobId = inspection.id;
-  browser = await launchChromium();
-  context = await browser.newContext({ locale: 'zh-CN' });
-  context.on('request', (r) => {
-    const u = r.url();
-    if (!u.startsWith(`${fx.url}/`) && !u.startsWith('blob:') && !u.startsWith('data:')) foreign.push(u);
-  });
+  web = await WebBrowser.open(fx.url);
 });
 
 afterAll(async () => {
-  await browser?.close();
+  await web?.close();
   await fx?.stop();
 });
 
@@ -170,7 +150,7 @@ describe('web body-worn recorder', () => {
   });
 
   it('made no request outside its own origin and logged no console error', () => {
-    expect(foreign.join('\n')).toBe('');
-    expect(consoleErrors.join('\n')).toBe('');
+    expect(web.foreign.join('\n')).toBe('');
+    expect(web.consoleErrors.join('\n')).toBe('');
   });
 });

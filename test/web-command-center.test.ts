@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebFixture, type WebFixture } from './helpers/web-server.js';
-import { launchChromium } from '../scripts/chromium.js';
+import { WebBrowser } from './helpers/web-browser.js';
 
 // The command center in Debian's Chromium, headless, against the real API,
 // PostgreSQL and Redis, the AIS replay feeding the real AIS ingest, and the
@@ -12,44 +12,21 @@ import { launchChromium } from '../scripts/chromium.js';
 const SHOTS = join(import.meta.dirname, '.cache', 'web-screenshots');
 
 let fx: WebFixture;
-let browser: Browser;
-let context: BrowserContext;
-const foreign: string[] = [];
-const consoleErrors: string[] = [];
+let web: WebBrowser;
 
-async function page(viewport = { width: 1920, height: 1080 }): Promise<Page> {
-  const p = await context.newPage();
-  await p.setViewportSize(viewport);
-  p.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(`${p.url()}: ${m.text()}`);
-  });
-  p.on('pageerror', (e) => consoleErrors.push(`${p.url()}: ${e.message}`));
-  return p;
-}
-
-async function signIn(p: Page, token: string, hash = ''): Promise<void> {
-  await p.goto(`${fx.url}/${hash}`);
-  await p.fill('#token', token);
-  await p.click('button[type=submit]');
-  await p.waitForSelector('header nav');
-}
+const page = (viewport?: { width: number; height: number }) => web.page(viewport);
+const signIn = (p: Page, token: string, hash = '') => web.signIn(p, token, hash);
 
 const shot = (p: Page, name: string) => p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   fx = await startWebFixture();
-  browser = await launchChromium();
-  context = await browser.newContext({ locale: 'zh-CN' });
-  // Every request the pages make, whatever its kind: none may leave the page's own origin.
-  context.on('request', (r) => {
-    const u = r.url();
-    if (!u.startsWith(`${fx.url}/`) && !u.startsWith('blob:') && !u.startsWith('data:')) foreign.push(u);
-  });
+  web = await WebBrowser.open(fx.url);
 });
 
 afterAll(async () => {
-  await browser?.close();
+  await web?.close();
   await fx?.stop();
 });
 
@@ -60,7 +37,7 @@ describe('web command center', () => {
     await p.fill('#token', 'pw_not-a-token');
     await p.click('button[type=submit]');
     await expect.poll(() => p.locator('[role=alert]').textContent()).toMatch(/登录失败.*token is unknown/);
-    consoleErrors.length = 0; // the refused sign-in's 401 is the point of this step
+    web.consoleErrors.length = 0; // the refused sign-in's 401 is the point of this step
     await p.fill('#token', fx.tokens.operator);
     await p.click('button[type=submit]');
     await p.waitForSelector('header nav');
@@ -152,7 +129,7 @@ describe('web command center', () => {
   });
 
   it('made no request outside its own origin and logged no console error', () => {
-    expect(foreign.join('\n')).toBe('');
-    expect(consoleErrors.join('\n')).toBe('');
+    expect(web.foreign.join('\n')).toBe('');
+    expect(web.consoleErrors.join('\n')).toBe('');
   });
 });

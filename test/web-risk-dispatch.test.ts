@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../pipeline/api/tokens.js';
 import { WEEKDAYS } from '../pipeline/config/schema.js';
 import { assignInspector, runPeriodDraw, seedSha256, type DispatchContext } from '../pipeline/dispatch/index.js';
 import { loadRiskModel, recordRiskScore, scoreVessel, type VesselScore } from '../pipeline/risk/index.js';
 import { startWebFixture, type WebFixture } from './helpers/web-server.js';
-import { launchChromium } from '../scripts/chromium.js';
+import { WebBrowser } from './helpers/web-browser.js';
 
 // The risk view and the dispatch board's draws in Debian's Chromium against the
 // real API and PostgreSQL: a vessel scored by the port's risk model is reached
@@ -21,10 +21,7 @@ const MMSI = 413_000_777;
 const OTHER = 413_000_778;
 
 let fx: WebFixture;
-let browser: Browser;
-let context: BrowserContext;
-const foreign: string[] = [];
-const consoleErrors: string[] = [];
+let web: WebBrowser;
 let latest: VesselScore;
 let targetDraw = '';
 let inspectorDraw = '';
@@ -32,20 +29,8 @@ let inspectionId = '';
 let drawnInspector = '';
 let enterpriseToken = '';
 
-async function page(viewport = { width: 1920, height: 1080 }): Promise<Page> {
-  const p = await context.newPage();
-  await p.setViewportSize(viewport);
-  p.on('console', (m) => m.type() === 'error' && consoleErrors.push(`${p.url()}: ${m.text()}`));
-  p.on('pageerror', (e) => consoleErrors.push(`${p.url()}: ${e.message}`));
-  return p;
-}
-
-async function signIn(p: Page, token: string, hash = ''): Promise<void> {
-  await p.goto(`${fx.url}/${hash}`);
-  await p.fill('#token', token);
-  await p.click('button[type=submit]');
-  await p.waitForSelector('header nav');
-}
+const page = (viewport?: { width: number; height: number }) => web.page(viewport);
+const signIn = (p: Page, token: string, hash = '') => web.signIn(p, token, hash);
 
 const call = async (path: string, token?: string) => {
   const r = await fetch(`${fx.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -100,16 +85,11 @@ beforeAll(async () => {
   inspectorDraw = assigned.drawId;
   drawnInspector = assigned.record!.selected[0]!;
 
-  browser = await launchChromium();
-  context = await browser.newContext({ locale: 'zh-CN' });
-  context.on('request', (r) => {
-    const u = r.url();
-    if (!u.startsWith(`${fx.url}/`) && !u.startsWith('blob:') && !u.startsWith('data:')) foreign.push(u);
-  });
+  web = await WebBrowser.open(fx.url);
 });
 
 afterAll(async () => {
-  await browser?.close();
+  await web?.close();
   await fx?.stop();
 });
 
@@ -228,7 +208,7 @@ describe('web risk view and draws', () => {
   });
 
   it('made no request outside its own origin and logged no console error', () => {
-    expect(foreign.join('\n')).toBe('');
-    expect(consoleErrors.join('\n')).toBe('');
+    expect(web.foreign.join('\n')).toBe('');
+    expect(web.consoleErrors.join('\n')).toBe('');
   });
 });
