@@ -3,12 +3,12 @@
  * go with it instead of running on without a parent.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childPids, killChildren } from '../pipeline/runtime/index.js';
+import { childPids, killChildren, processName, processRunning } from '../pipeline/runtime/index.js';
 import { startRtspServer, type RtspServer } from './helpers/rtsp-server.js';
 import { WEST_PATH } from './helpers/vtest-zone.js';
 
@@ -22,16 +22,8 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const comm = (pid: number) => (existsSync(`/proc/${pid}/comm`) ? readFileSync(`/proc/${pid}/comm`, 'utf8').trim() : null);
-/** Running (not gone, not a zombie waiting for a reaper that this container may lack). */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
+const comm = processName;
+const running = processRunning;
 
 describe('signals', () => {
   it('SIGTERM then SIGINT: exits at once with code 1, and its ffmpeg children are gone', async () => {

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childPids } from '../pipeline/runtime/index.js';
+import { childPids, processName, processRunning } from '../pipeline/runtime/index.js';
 import { startPrivateRedis, type PrivateRedis } from '../scripts/demo/private-redis.js';
 import { AisReplay } from '../scripts/sim/ais-replay.js';
 import { portScenario } from '../scripts/sim/ais-scenario.js';
@@ -49,16 +49,8 @@ interface Proc {
   children: Map<number, string>;
 }
 
-const comm = (pid: number) => (existsSync(`/proc/${pid}/comm`) ? readFileSync(`/proc/${pid}/comm`, 'utf8').trim() : null);
-/** Running (not gone, not a zombie waiting for a reaper this container may lack). */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
+const comm = processName;
+const running = processRunning;
 
 function parseLines(text: string, into: Line[], raw: (l: string) => void): void {
   for (const l of text.split('\n')) {

@@ -53,7 +53,7 @@
  * right now; the CPU cost per camera-second gives what 2 free cores would.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../sim/rtsp-sim.js';
 import { loadavg } from 'node:os';
@@ -62,6 +62,7 @@ import { CameraRunner, DetectorPool, ThreadedDetector, type CameraDetector, type
 import { BatchDetector, loadDetector, type Detector } from '../../pipeline/detect/index.js';
 import { StartLimiter } from '../../pipeline/video/index.js';
 import { silentLogger } from '../../pipeline/log/index.js';
+import { processCpuSeconds } from '../../pipeline/runtime/index.js';
 import type { ZoneSpec } from '../../pipeline/zones/index.js';
 import { reportBench } from './report.js';
 
@@ -107,7 +108,6 @@ const RAMP_PIPELINE: Pipeline = args['ramp-decode'] === 'every-keyframe' ? 'keyf
 const QUIET_EVERY_S = 4;
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const logger = silentLogger();
-const TICK_HZ = 100; // USER_HZ on Linux
 
 // A restricted zone over part of the footpath, so the detector has something to look for.
 const ZONE: ZoneSpec = { id: 'west-path', kind: 'restricted', polygon: [[0, 0.33], [0.28, 0.33], [0.28, 0.5], [0, 0.5]], classes: ['person'], min_dwell_seconds: 1 };
@@ -158,13 +158,8 @@ function ffmpegCpu(): Map<number, number> {
     return m; // none
   }
   for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      m.set(pid, (Number(f[11]) + Number(f[12])) / TICK_HZ);
-    } catch {
-      // exited meanwhile
-    }
+    const cpu = processCpuSeconds(pid); // null: exited meanwhile
+    if (cpu !== null) m.set(pid, cpu);
   }
   return m;
 }
