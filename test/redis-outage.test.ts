@@ -25,7 +25,7 @@ import { AisReplay } from '../scripts/sim/ais-replay.js';
 import { portScenario } from '../scripts/sim/ais-scenario.js';
 import { createTestDatabase, type TestDatabase } from './helpers/pg-database.js';
 import { startRtspServer, type RtspServer } from './helpers/rtsp-server.js';
-import { WEST_PATH } from './helpers/vtest-zone.js';
+import { vtestSiteText } from './helpers/vtest-site.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -60,23 +60,7 @@ let replay: AisReplay;
 let redisServer: PrivateRedis;
 
 function site(): string {
-  return `site: { name: Outage port, timezone: UTC }
-defaults:
-  detect: { fps: 2, width: 640, height: 480, model: nanodet-int8, stream: main }
-cameras:
-  - id: vtest-cam
-    kind: yard
-    streams: { main: ${rtsp.url('/vtest')} }
-    zones:
-      - { id: ${WEST_PATH.id}, kind: ${WEST_PATH.kind}, polygon: ${JSON.stringify(WEST_PATH.polygon)}, classes: [person], min_dwell_seconds: 1 }
-berths:
-  - id: D1
-    name: Demo berth 1
-    polygon: [[24.4515, 118.0300], [24.4515, 118.0340], [24.4510, 118.0340], [24.4510, 118.0300]]
-    quay_length_m: 400
-feeds:
-  - { id: replay, protocol: tcp, host: 127.0.0.1, port: ${replay.port}, station_id: sim }
-workers:
+  return `${vtestSiteText({ name: 'Outage port', cameraUrl: rtsp.url('/vtest'), aisPort: replay.port })}workers:
   camera: { stats_every_seconds: 1, health_every_seconds: 2, lease_ttl_seconds: 3 }
 `;
 }

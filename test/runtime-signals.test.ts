@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childPids, killChildren, processName, processRunning } from '../pipeline/runtime/index.js';
 import { startRtspServer, type RtspServer } from './helpers/rtsp-server.js';
-import { WEST_PATH } from './helpers/vtest-zone.js';
+import { vtestSiteText } from './helpers/vtest-site.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'pw-signals-'));
@@ -30,16 +30,7 @@ describe('signals', () => {
     const site = join(dir, 'site.yaml');
     writeFileSync(
       site,
-      `site: { name: Signals, timezone: UTC }
-defaults:
-  detect: { fps: 2, width: 640, height: 480, model: nanodet-int8, stream: main }
-cameras:
-  - id: vtest-cam
-    kind: yard
-    streams: { main: ${rtsp.url('/vtest')} }
-    zones:
-      - { id: ${WEST_PATH.id}, kind: restricted, polygon: ${JSON.stringify(WEST_PATH.polygon)}, classes: [person] }
-workers:
+      `${vtestSiteText({ name: 'Signals', cameraUrl: rtsp.url('/vtest') })}workers:
   camera: { decode: every-keyframe }
 `,
     );

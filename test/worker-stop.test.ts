@@ -24,7 +24,7 @@ import { portScenario } from '../scripts/sim/ais-scenario.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../scripts/test-services/private-postgres.js';
 import { createTestDatabase, type TestDatabase } from './helpers/pg-database.js';
 import { freePort, startRtspServer, type RtspServer } from './helpers/rtsp-server.js';
-import { WEST_PATH } from './helpers/vtest-zone.js';
+import { vtestSiteText } from './helpers/vtest-site.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DEADLINE_MS = 10_000;
@@ -142,23 +142,7 @@ let db: TestDatabase;
 let siteFile: string;
 
 function workerSite(): string {
-  return `site: { name: Stop port, timezone: UTC }
-defaults:
-  detect: { fps: 2, width: 640, height: 480, model: nanodet-int8, stream: main }
-cameras:
-  - id: vtest-cam
-    kind: yard
-    streams: { main: ${rtsp.url('/vtest')} }
-    zones:
-      - { id: ${WEST_PATH.id}, kind: ${WEST_PATH.kind}, polygon: ${JSON.stringify(WEST_PATH.polygon)}, classes: [person], min_dwell_seconds: 1 }
-berths:
-  - id: D1
-    name: Demo berth 1
-    polygon: [[24.4515, 118.0300], [24.4515, 118.0340], [24.4510, 118.0340], [24.4510, 118.0300]]
-    quay_length_m: 400
-feeds:
-  - { id: replay, protocol: tcp, host: 127.0.0.1, port: ${replay.port}, station_id: sim }
-inspectors:
+  return `${vtestSiteText({ name: 'Stop port', cameraUrl: rtsp.url('/vtest'), aisPort: replay.port })}inspectors:
   - id: insp-01
     name: Chen Wei
     skills: [health_quarantine, container, vessel]
