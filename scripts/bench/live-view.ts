@@ -23,11 +23,12 @@
  */
 import { spawn } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../../pipeline/log/index.js';
+import { processCpuSeconds } from '../../pipeline/runtime/index.js';
 import { LiveViewHub } from '../../pipeline/live/index.js';
 import { terminate } from '../../pipeline/video/terminate.js';
 import { startRtspServer } from '../sim/rtsp-sim.js';
@@ -37,12 +38,11 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
 }
 
-const CLK_TCK = 100;
-/** user+system CPU seconds of a live process, from /proc/PID/stat. */
+/** user+system CPU seconds of a live process (/proc); a process gone mid-measurement is an error, not a zero. */
 function procCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  const s = processCpuSeconds(pid);
+  if (s === null) throw new Error(`process ${pid} ended while measured`);
+  return s;
 }
 const selfCpu = () => {
   const u = process.cpuUsage();
