@@ -24,8 +24,9 @@
  * the people walking into the zone (two stretches of the loop, about 18–31 s
  * and 53–75 s of the clip) reach the detector spread over time as 60
  * unrelated cameras would send them, clusters of chance included. `--burst`
- * plays every camera's clip from its start instead: all 60 connect together,
- * so the same people enter on all 60 in the same second, the worst case.
+ * plays every camera's clip from its start instead (the old simulation): all
+ * 60 connect together, so the same people enter on all 60 in the same second.
+ * It was taken for the worst case; measured, it is not (docs/camera-pipeline.md).
  * The run prints the busiest second (most person entries in any 1 s).
  *
  * Latency, camera: from the frame's arrival (the event's time: the wall time
