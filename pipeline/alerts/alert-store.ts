@@ -302,7 +302,21 @@ export async function getAlert(q: Queryable, id: string): Promise<AlertDetail | 
   const r = await q.query('SELECT * FROM alerts WHERE id = $1', [id]);
   if (r.rows.length === 0) return null;
   const h = await q.query('SELECT * FROM alert_history WHERE alert = $1 ORDER BY time, action', [id]);
-  return { ...rowToAlert(r.rows[0]!), history: h.rows.map(rowToHistory) };
+  const alert = rowToAlert(r.rows[0]!);
+  return { ...alert, clip: alert.clip ?? (await eventClip(q, alert.objects)), history: h.rows.map(rowToHistory) };
+}
+
+/** The clip the camera worker wrote for the alert's first object (event) that has one (table event_clips). */
+async function eventClip(q: Queryable, objects: readonly AlertObject[]): Promise<string | null> {
+  const events = objects.map((o) => o.event).filter((e) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(e));
+  if (events.length === 0) return null;
+  const r = await q.query<{ event: string; path: string }>('SELECT event::text AS event, path FROM event_clips WHERE event = ANY($1::uuid[])', [events]);
+  const byEvent = new Map(r.rows.map((row) => [row.event, row.path]));
+  for (const e of events) {
+    const path = byEvent.get(e.toLowerCase());
+    if (path) return path;
+  }
+  return null;
 }
 
 interface ActorInput {

@@ -2,7 +2,7 @@ import type { PortEvent } from '../events/types.js';
 import { CameraHealthMonitor, type HealthThresholds } from '../health/index.js';
 import type { Logger } from '../log/index.js';
 import { childLogger, silentLogger } from '../log/index.js';
-import { CameraIngest, type BackoffOptions, type IngestStatus, type OnDemandOptions, type StartLimiter } from '../video/index.js';
+import { CameraIngest, type AccessUnit, type BackoffOptions, type IngestStatus, type OnDemandOptions, type StartLimiter } from '../video/index.js';
 import { CameraAnalyser, type CameraAnalyserOptions } from './analyser.js';
 import type { CameraRunnerStats, CameraSinks } from './types.js';
 
@@ -23,6 +23,8 @@ export interface CameraRunnerOptions extends CameraAnalyserOptions {
   onDemand?: (OnDemandOptions & { demandHoldS?: number }) | boolean;
   /** On demand: one per worker, shared by its cameras: decoder start-ups a few at a time. */
   startLimiter?: StartLimiter;
+  /** On demand: every access unit as received (the camera's evidence clips); must return at once. */
+  onAccessUnit?: (au: AccessUnit) => void;
   /**
    * Colour frames from ffmpeg: `yuv420p` (default when gated: converted to RGB
    * in JS only for the frames the detector runs on) or `rgb24` (default when
@@ -93,6 +95,7 @@ export class CameraRunner {
       allowKeyframeOnly: o.allowKeyframeOnly ?? true,
       onDemand: o.onDemand === true ? {} : o.onDemand || null,
       ...(o.startLimiter ? { startLimiter: o.startLimiter } : {}),
+      ...(o.onAccessUnit ? { onAccessUnit: o.onAccessUnit } : {}),
       ...(o.ffmpegPath ? { ffmpegPath: o.ffmpegPath } : {}),
       ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
       ...(o.stallTimeoutMs ? { stallTimeoutMs: o.stallTimeoutMs } : {}),

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { CameraConfig, SiteConfig } from '../config/index.js';
+import { CameraClips, type ClipRecorder, type ClipWriterStats } from '../clips/index.js';
 import { BatchDetector, int8Caveat, loadDetector, loadManifest, manifestPath, type Detector } from '../detect/index.js';
 import { eventId, type EventPublisher, type PortEvent } from '../events/index.js';
 import type { EventSink } from '../events/event-sink.js';
@@ -65,6 +66,12 @@ export interface CameraServiceOptions {
    */
   threads?: boolean;
   modelsDir?: string;
+  /**
+   * Evidence clips of zone events (on-demand cameras: the H.264 is received
+   * here), written under `<dataDir>/clips` and recorded in `event_clips`;
+   * null: none. Roll and retention from the site file's `alerts.clips`.
+   */
+  clips?: { dataDir: string; maxSeconds?: number } | null;
 }
 
 export interface CameraServiceStats {
@@ -82,6 +89,7 @@ export interface CameraServiceStats {
   queueErrors: number;
   storeRejected: number;
   detectionRows: number;
+  clips: ClipWriterStats | null;
 }
 
 export interface CameraService {
@@ -129,8 +137,9 @@ export async function startCameraService(o: CameraServiceOptions): Promise<Camer
   const counts = { queued: 0, queueErrors: 0, storeRejected: 0, detectionRows: 0, healthRowsDropped: 0, detectionRowsDropped: 0 };
   const detectionsPerS = o.detectionsPerS ?? 1;
   const lastDetectionRow = new Map<string, number>();
-  const sinksFor = (camera: string, epoch: number | null): CameraSinks => ({
+  const sinksFor = (camera: string, epoch: number | null, recorder: ClipRecorder | null): CameraSinks => ({
     async event(e: PortEvent) {
+      recorder?.observe(e);
       if (o.events) {
         const stored = await o.events.emit(e);
         if (!stored.ok) counts.storeRejected++;
@@ -173,6 +182,9 @@ export async function startCameraService(o: CameraServiceOptions): Promise<Camer
     },
   });
 
+  // Evidence clips: a rolling buffer per camera fed by its ingest; one writer per process, off the frame path.
+  const clips = o.clips ? new CameraClips({ store: o.store, logger: log, dataDir: o.clips.dataDir, settings: o.site.alerts.clips, ...(o.clips.maxSeconds ? { maxSeconds: o.clips.maxSeconds } : {}) }) : null;
+
   const noDetector: CameraDetector = { detect: () => Promise.resolve([]) };
   // Decoder start-ups a few at a time: a worker starting or taking over many cameras at once.
   const startLimiter = new StartLimiter();
@@ -182,12 +194,14 @@ export async function startCameraService(o: CameraServiceOptions): Promise<Camer
       const camera = cameras.get(id);
       if (!camera) throw new Error(`camera ${id} is not an enabled camera of the site`);
       const m = models.get(camera.detect.model);
+      const recorder = clips?.recorder(camera) ?? null;
       return new CameraRunner({
         camera,
         timeZone: o.site.site.timezone,
         detector: m?.detector ?? noDetector,
         labels: m?.labels ?? [],
-        sinks: sinksFor(id, epoch),
+        sinks: sinksFor(id, epoch, recorder),
+        ...(recorder ? { onAccessUnit: (au) => recorder.push(au) } : {}),
         logger: log,
         snapshotRoot: o.snapshotDir ?? './data/snapshots',
         eventDetails: { leaseEpoch: epoch, worker: workerId },
@@ -247,6 +261,7 @@ export async function startCameraService(o: CameraServiceOptions): Promise<Camer
         backpressureDrops: sum('backpressureDrops'),
         sinkWaitMs: sum('sinkWaitMs'),
         ...counts,
+        clips: clips ? clips.stats() : null,
         // Rows held by the writers (bounded: 10 batches each) and failed flushes retried.
         held: { camera_health: healthWriter.stats.held, detections: detectionsWriter.stats.held, ...(o.events ? {} : { events: eventsWriter.stats.held }) },
         retries: healthWriter.stats.retries + detectionsWriter.stats.retries + (o.events ? 0 : eventsWriter.stats.retries),
@@ -259,6 +274,8 @@ export async function startCameraService(o: CameraServiceOptions): Promise<Camer
         // Cameras first: their end events must reach the writers.
         if (leases) await leases.stop();
         await supervisor.stopAll();
+        // The cameras' clips still waiting for their post-roll, with what their buffers hold.
+        await clips?.stop();
         for (const m of models.values()) await Promise.all(m.batchers.map((b) => b.close()));
         const stats = await Promise.all(writers.map((w) => w.close({ timeoutMs: options.timeoutMs ?? 20_000 })));
         for (const m of models.values()) for (const d of m.sessions) await (d instanceof ThreadedDetector ? d.close() : d.release());

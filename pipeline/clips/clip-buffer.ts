@@ -16,12 +16,18 @@ export interface ClipBufferOptions {
 const NAL_SPS = 7;
 const NAL_PPS = 8;
 
-/** NAL types in an Annex B unit. */
+/**
+ * NAL types in an Annex B unit, up to its first coded slice (types 1–5): SPS
+ * and PPS come before the slices of a unit, and the slices are nearly all its
+ * bytes, so every unit of every camera is not scanned byte by byte.
+ */
 function nalTypes(data: Buffer): number[] {
   const types: number[] = [];
   for (let i = 0; i + 3 < data.length; i++) {
     if (data[i] === 0 && data[i + 1] === 0 && data[i + 2] === 1) {
-      types.push(data[i + 3]! & 0x1f);
+      const type = data[i + 3]! & 0x1f;
+      types.push(type);
+      if (type >= 1 && type <= 5) break;
       i += 3;
     }
   }

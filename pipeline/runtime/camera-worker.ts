@@ -21,6 +21,7 @@ export const cameraWorker: WorkerKind = {
       leaseTtlMs: s.lease_ttl_seconds * 1000,
       ...(s.capacity ? { capacity: s.capacity } : {}),
       snapshotDir: ctx.snapshotDir,
+      clips: { dataDir: ctx.dataDir },
       keyframeIntervalS: s.keyframe_interval ?? null,
       decodeOnDemand: s.decode === 'on-demand',
       detectionsPerS: s.detections_per_second,

@@ -574,6 +574,30 @@ CREATE TABLE IF NOT EXISTS api_tokens (
     name: 'audit append function',
     steps: [{ sql: auditAppendFunction }],
   },
+  {
+    version: 8,
+    name: 'evidence clips by event',
+    steps: [
+      {
+        // The camera worker writes a clip per zone event without knowing the alerts made of it;
+        // an alert finds the clip of its first event that has one.
+        sql: `
+CREATE TABLE IF NOT EXISTS event_clips (
+  event       uuid        PRIMARY KEY,
+  camera      text        NOT NULL,
+  path        text        NOT NULL,
+  from_at     timestamptz NOT NULL,
+  to_at       timestamptz NOT NULL,
+  duration_s  double precision NOT NULL,
+  bytes       bigint      NOT NULL,
+  truncated   boolean     NOT NULL DEFAULT false,
+  created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS event_clips_from_at ON event_clips (from_at);
+`,
+      },
+    ],
+  },
 ];
 
 /** The hypertables (time-series tables) the migrations create, with their time column. */

@@ -133,6 +133,8 @@ export interface CameraIngestOptions extends IngestArgsOptions {
   startLimiter?: StartLimiter;
   /** On demand: read an active camera's socket at most this often (RtspClientOptions.readEveryMs). Default 200 ms. */
   readEveryMs?: number;
+  /** On demand: every H.264 access unit as received (evidence clips keep them); must return at once. */
+  onAccessUnit?: (au: AccessUnit) => void;
 }
 
 /**
@@ -485,6 +487,7 @@ export class CameraIngest {
     this.lastPacketMono = now;
     this.accessUnits++;
     if (!this.connected) this.markConnected(now);
+    this.o.onAccessUnit?.(au);
     this.activity.observe(au.key, au.sliceBytes);
     const quiet = !this.activity.active && now >= this.demandUntilMono;
     this.rtsp?.setReadEvery(quiet ? this.quietReadEveryMs : this.readEveryMs);
