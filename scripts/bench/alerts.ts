@@ -28,13 +28,10 @@ import { eventId, type PortEvent } from '../../pipeline/events/index.js';
 import { silentLogger } from '../../pipeline/log/index.js';
 import { EventQueue, eventJobId } from '../../pipeline/queue/index.js';
 import { migrate, openStore } from '../../pipeline/store/index.js';
+import { numberOption } from './options.js';
 import { reportBench } from './report.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-}
+const arg = numberOption;
 
 const EVENTS = arg('events', 20_000);
 const RATE = arg('rate', 500);

@@ -33,13 +33,10 @@ import { bucketStart, buildApiServer, createApiToken, queryBerthActivity, type B
 import { BoardStream } from '../../pipeline/board/index.js';
 import { silentLogger } from '../../pipeline/log/index.js';
 import { migrate, openStore, type Store } from '../../pipeline/store/index.js';
+import { numberOption } from './options.js';
 import { reportBench } from './report.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-}
+const arg = numberOption;
 
 const DAYS = arg('days', 90);
 // The embedded store (in memory) and plain PostgreSQL (no aggregates: a

@@ -52,13 +52,10 @@ import { openStore } from '../../pipeline/store/index.js';
 import { startPrivateRedis, type PrivateRedis } from '../demo/private-redis.js';
 import { freePort, startRtspServer, type RtspServer } from '../sim/rtsp-sim.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../test-services/private-postgres.js';
+import { numberOption } from './options.js';
 import { reportBench } from './report.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
-  return Number.isFinite(v) && v >= 0 ? v : fallback;
-}
+const arg = (name: string, fallback: number) => numberOption(name, fallback, { allowZero: true });
 
 const CAMERAS = arg('cameras', 60);
 const AIS_RATE = arg('ais-rate', 1000);

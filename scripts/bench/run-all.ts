@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: every benchmark in scripts/bench/ (each `*.ts` but this file
- * and report.ts, listed when it starts), one after the other as whole
+ * `npm run bench`: every benchmark in scripts/bench/ (each `*.ts` but this file,
+ * report.ts and options.ts, listed when it starts), one after the other as whole
  * processes, then one markdown table in `bench-results.md` (not committed):
  * ours beside the peer and the ratio, from the `BENCH {…}` lines each one
  * prints (scripts/bench/report.ts), plus the machine: CPU model, cores,
@@ -39,7 +39,7 @@ const { values } = parseArgs({
   },
 });
 
-const NOT_BENCHMARKS = new Set(['report', 'run-all']);
+const NOT_BENCHMARKS = new Set(['options', 'report', 'run-all']);
 const list = (v: string | undefined) => new Set((v ?? '').split(',').map((s) => s.trim()).filter(Boolean));
 const only = list(values.only);
 const skip = list(values.skip);

@@ -30,14 +30,11 @@ import pg from 'pg';
 import pgCopyStreams from 'pg-copy-streams';
 import { silentLogger } from '../../pipeline/log/index.js';
 import { eventId, type PortEvent } from '../../pipeline/events/index.js';
+import { numberOption } from './options.js';
 import { reportBench } from './report.js';
 import { copyLine, createBatchWriter, eventsTable, migrate, openStore, type Store } from '../../pipeline/store/index.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-}
+const arg = numberOption;
 
 const SERVER_ROWS = arg('rows', 80_000);
 const EMBEDDED_ROWS = arg('embedded-rows', 8_000);
