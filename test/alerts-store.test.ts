@@ -5,6 +5,8 @@ import {
   ShelveError,
   acknowledgeAlert,
   activeRuleShelves,
+  alertMessage,
+  alertsNotStored,
   applyAlertChanges,
   escalateAlert,
   getAlert,
@@ -75,6 +77,19 @@ describe.each(targets)('alert store ($label)', ({ open }) => {
     expect(two).toMatchObject({ state: 'open', rule: 'intrusion', severity: 'high', priority: 2, active: false, zone: 'fence' });
     expect(two.objects[1]).toMatchObject({ class: 'person', snapshot: 'yard-1/2.jpg' });
     expect(two.procedure).toHaveLength(3);
+    // What the write returns (derived fields + the people's columns) is what a read gives, and its message is the alert in JSON.
+    for (const { alert } of applied.filter((a) => !a.alert.merged_into)) {
+      const { history: _history, clip: _clip, ...read } = (await getAlert(store, alert.id))!;
+      const { clip: _c, ...written } = alert;
+      expect(written).toEqual(read);
+      expect(alertMessage(alert, 'opened')).toEqual(JSON.parse(JSON.stringify({ ...alert, change: 'opened' })));
+    }
+    // A rebuilt worker writes only what the store does not hold as derived.
+    const derived = [...new Map(changes.map((c) => [c.alert.id, c.alert])).values()];
+    expect(await alertsNotStored(store, derived)).toEqual([]);
+    const later = { ...derived[0]!, last: new Date(derived[0]!.last.getTime() + 1_000) };
+    const missing = { ...derived[1]!, id: '00000000-0000-4000-8000-000000000001' };
+    expect((await alertsNotStored(store, [later, missing, derived[2]!])).map((a) => a.id)).toEqual([later.id, missing.id]);
 
     const acked = await acknowledgeAlert(store, two.id, { by: 'li.wei', comment: 'patrol sent', at: at(600) });
     expect(acked.alert).toMatchObject({ state: 'acknowledged', acknowledged_by: 'li.wei' });

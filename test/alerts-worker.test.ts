@@ -20,7 +20,7 @@ import type { BoardMessage } from '../pipeline/board/index.js';
 import { eventId, type PortEvent } from '../pipeline/events/index.js';
 import { silentLogger } from '../pipeline/log/index.js';
 import { EventQueue } from '../pipeline/queue/index.js';
-import { migrate, openStore, type Store } from '../pipeline/store/index.js';
+import { eventsTable, migrate, openStore, type Store } from '../pipeline/store/index.js';
 import { alertsSite } from './helpers/alerts-site.js';
 import { prng } from './helpers/prng.js';
 import { testMqttUrl, testRedisUrl } from './helpers/services.js';
@@ -240,5 +240,124 @@ describe('alerts worker (real Redis, store, Mosquitto, loopback webhook)', () =>
     }
     const ids = (await listAlerts(store, { since: at(100), until: at(400) })).alerts.map((a) => a.id).sort();
     expect(ids).toEqual(want.map((w) => w.id).sort());
+  }, 30_000);
+});
+
+describe('alerts stored behind the queue (group commit)', () => {
+  /** The store, refusing every transaction while `down` is set, as a stopped database does. */
+  function switchable(target: Store) {
+    const state = { down: false, refused: 0 };
+    const store = new Proxy(target, {
+      get(t, k) {
+        if (k === 'transaction' && state.down) {
+          return async () => {
+            state.refused++;
+            throw new Error('connect ECONNREFUSED 127.0.0.1:5432 (database stopped by the test)');
+          };
+        }
+        const v = Reflect.get(t, k, t) as unknown;
+        return typeof v === 'function' ? v.bind(t) : v;
+      },
+    });
+    return { store, state };
+  }
+
+  function worker(store: Store, p: string, opts: Partial<ConstructorParameters<typeof AlertsService>[0]> = {}) {
+    return new AlertsService({
+      site: alertsSite(),
+      store,
+      logger,
+      connect: () => {
+        const c = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
+        connections.push(c);
+        return c;
+      },
+      queuePrefix: p,
+      boardPrefix: `${p}:`,
+      ...opts,
+    });
+  }
+
+  it('a store that refuses writes holds the events on their queue; what it never wrote, the next start rebuilds from the events table and announces', async () => {
+    const p = `${prefix}-outage`;
+    const db = await openStore({ dataDir: 'memory://', logger });
+    await migrate(db, { logger });
+    const { store: flaky, state } = switchable(db);
+    // People on eight cameras, stored as the spine stores events before it publishes them.
+    const events = Array.from({ length: 8 }, (_, i) => person(`yard-${i + 1}`, 400 + i, 10 + i, 20 + i)).flat();
+    await db.insertRows('events', eventsTable.columns, events.map(eventsTable.toRow));
+    const reference = new AlertEngine({ site: alertsSite() });
+    const want = new Map<string, DerivedAlert>();
+    for (const e of events) for (const c of reference.ingest(e)) want.set(c.alert.id, c.alert);
+    expect(want.size).toBe(8);
+
+    state.down = true;
+    const first = worker(flaky, p, { concurrency: 2, storeRetryMs: 100, rebuildMs: 0 });
+    await first.start();
+    const queue = new EventQueue({ connection: new Redis(testRedisUrl(), { maxRetriesPerRequest: null }), logger, prefix: p });
+    await queue.publishMany(events);
+    await until('the first refused write', () => state.refused > 0);
+    await new Promise((r) => setTimeout(r, 500));
+    // Held: once the store refused, no further event was taken off the queue.
+    const counts = await queue.queue.getJobCounts('waiting', 'active', 'completed');
+    expect(counts.waiting! + counts.active!).toBeGreaterThan(0);
+    expect(counts.completed).toBeLessThan(events.length);
+    expect(first.stats.store_failures).toBeGreaterThan(1);
+    // A crash now: what was folded is not in the store.
+    await first.stop({ force: true });
+    expect((await listAlerts(db, {})).alerts).toHaveLength(0);
+
+    // The database is back; a new worker rebuilds from the events table, then takes the rest from the queue.
+    state.down = false;
+    const second = worker(flaky, p, { concurrency: 2 });
+    await second.start();
+    try {
+      for (const w of want.values()) {
+        const got = await until(`alert ${w.id}`, () => getAlert(db, w.id));
+        expect([got.first.toISOString(), got.last.toISOString(), got.active, got.objects.map((o) => o.track)]).toEqual([w.first.toISOString(), w.last.toISOString(), w.active, w.objects.map((o) => o.track)]);
+      }
+      await until('the queue drained', async () => {
+        const c = await queue.queue.getJobCounts('waiting', 'active', 'delayed');
+        return c.waiting! + c.active! + c.delayed! === 0;
+      });
+      await second.settled();
+      const opened = (await second.board.read('0', { count: 1000 })).messages.filter((m) => (m.data as AlertMessage).change === 'opened').map((m) => (m.data as AlertMessage).id);
+      expect(opened.sort()).toEqual([...want.keys()].sort());
+      expect(second.stats.rebuilt_from_events).toBe(events.length);
+    } finally {
+      await second.stop();
+      await queue.close();
+      await db.close();
+      const keys = await redis.keys(`${p}*`);
+      if (keys.length > 0) await redis.del(...keys);
+    }
+  }, 60_000);
+
+  it('under load, several changes of one alert are one write and one board message; the stored alert is the last state', async () => {
+    const p = `${prefix}-load`;
+    const db = await openStore({ dataDir: 'memory://', logger });
+    await migrate(db, { logger });
+    const w = worker(db, p, { batchMs: 200, rebuildMs: 0 });
+    await w.start();
+    try {
+      // One person with many updates, all folded within one batch window.
+      const id = eventId(run, 'yard-1', 'load', 1);
+      const base = { id, kind: 'unauthorized_access' as const, camera: 'yard-1', zone: 'fence', track: 900, class: 'person', score: 0.9 };
+      const phases: PortEvent[] = [{ ...base, time: at(500), phase: 'start' }, ...Array.from({ length: 30 }, (_, i) => ({ ...base, time: at(501 + i), phase: 'update' as const })), { ...base, time: at(540), phase: 'end' }];
+      for (const e of phases) await w.handle(e);
+      await w.settled();
+      expect(w.stats.store_rows).toBe(1);
+      const alerts = (await listAlerts(db, {})).alerts;
+      expect(alerts).toHaveLength(1);
+      expect([alerts[0]!.last.toISOString(), alerts[0]!.active]).toEqual([at(540).toISOString(), false]);
+      const board = (await w.board.read('0', { count: 100 })).messages.filter((m) => m.type === 'alert');
+      expect(board).toHaveLength(1);
+      expect((board[0]!.data as AlertMessage).cause).toBe(`${id}.end`);
+    } finally {
+      await w.stop();
+      await db.close();
+      const keys = await redis.keys(`${p}*`);
+      if (keys.length > 0) await redis.del(...keys);
+    }
   }, 30_000);
 });

@@ -45,6 +45,11 @@ interface Occurrence {
   last: number;
   ended: boolean;
   endAt: number;
+  /** The object as alerts list it, built once per change of the occurrence (null: to build). */
+  obj: AlertObject | null;
+  /** `first` when `suppressed` was last decided (the windows are the site file's: fixed while the process runs). */
+  suppressedFirst: number;
+  suppressed: boolean;
 }
 
 interface Group {
@@ -53,6 +58,8 @@ interface Group {
   occurrences: Map<string, Occurrence>;
   /** Current alert ids of this group. */
   alerts: Set<string>;
+  /** Alert id per anchoring occurrence (a hash: computed once). */
+  ids: Map<string, string>;
 }
 
 interface ViewState {
@@ -99,7 +106,8 @@ export class AlertEngine {
   private readonly alerts = new Map<string, DerivedAlert>();
   private readonly alertGroup = new Map<string, Group>();
   private readonly viewStates = new Map<string, ViewState>();
-  private readonly emitted = new Map<string, string>();
+  /** Each alert as last announced: a change is announced only when what the events decide differs from it. */
+  private readonly emitted = new Map<string, DerivedAlert>();
   private readonly retired = new Map<string, number>();
   private readonly suppressedKeys = new Set<string>();
   private now = -Infinity;
@@ -152,11 +160,11 @@ export class AlertEngine {
       const id = `${rule.rule.id}\u001f${gk}`;
       let group = this.groups.get(id);
       if (!group) {
-        group = { rule, key: gk, occurrences: new Map(), alerts: new Set() };
+        group = { rule, key: gk, occurrences: new Map(), alerts: new Set(), ids: new Map() };
         this.groups.set(id, group);
       }
       this.fold(group, key, event);
-      this.derive(group, touched, dirtyViews);
+      this.derive(group, key, touched, dirtyViews);
     }
     const cause = event.phase === 'update' ? `${event.id}.update.${t}` : `${event.id}.${event.phase}`;
     return this.finish(touched, dirtyViews).map((c) => ({ ...c, cause }));
@@ -196,6 +204,9 @@ export class AlertEngine {
         last: t,
         ended: false,
         endAt: -Infinity,
+        obj: null,
+        suppressedFirst: NaN,
+        suppressed: false,
       };
       group.occurrences.set(key, o);
     }
@@ -218,16 +229,27 @@ export class AlertEngine {
       o.ended = true;
       if (t > o.endAt) o.endAt = t;
     }
+    o.obj = null;
   }
 
-  /** Recomputes a group's incidents: occurrences sorted by start, joined while each starts within the cooldown of the running end. */
-  private derive(group: Group, touched: Set<string>, dirtyViews: Set<string>) {
+  /**
+   * Recomputes a group's incidents after occurrence `changed` was folded:
+   * occurrences sorted by start, joined while each starts within the cooldown
+   * of the running end. An occurrence's interval only grows, so incidents
+   * only join: one that does not hold `changed` and has as many members as
+   * before is the one it was, and keeps its alert as it is.
+   */
+  private derive(group: Group, changed: string, touched: Set<string>, dirtyViews: Set<string>) {
     const rule = group.rule.rule;
     const minScore = rule.min_score;
     const eligible: Occurrence[] = [];
     for (const o of group.occurrences.values()) {
       if (minScore !== undefined && (o.score === null || o.score < minScore)) continue;
-      if (group.rule.suppressed(new Date(o.first), o.berth)) {
+      if (o.suppressedFirst !== o.first) {
+        o.suppressedFirst = o.first;
+        o.suppressed = group.rule.suppressed(new Date(o.first), o.berth);
+      }
+      if (o.suppressed) {
         if (!this.suppressedKeys.has(`${rule.id}\u001f${o.key}`)) {
           this.suppressedKeys.add(`${rule.id}\u001f${o.key}`);
           this.stats.suppressed++;
@@ -251,11 +273,14 @@ export class AlertEngine {
     }
     const before = group.alerts;
     const after = new Set<string>();
-    const anchorOf = new Map<string, string>();
+    const ids: string[] = [];
     for (const comp of components) {
+      const id = this.alertId(group, comp[0]!);
+      ids.push(id);
+      after.add(id);
+      if (this.memberCount.get(id) === comp.length && this.alerts.has(id) && !comp.some((o) => o.key === changed)) continue;
       const a = this.alertOf(group, comp);
-      after.add(a.id);
-      for (const o of comp) anchorOf.set(o.key, a.id);
+      this.memberCount.set(a.id, comp.length);
       const prev = this.alerts.get(a.id);
       if (prev) {
         a.flood = prev.flood;
@@ -268,13 +293,19 @@ export class AlertEngine {
       this.viewState(a.view).members.set(a.id, a);
       touched.add(a.id);
     }
+    let anchorOf: Map<string, string> | null = null;
     for (const old of before) {
       if (after.has(old)) continue;
       // A late, earlier event joined this incident to another: the old alert points at the one that holds it now.
+      if (!anchorOf) {
+        anchorOf = new Map();
+        for (let c = 0; c < components.length; c++) for (const o of components[c]!) anchorOf.set(o.key, ids[c]!);
+      }
       const prev = this.alerts.get(old)!;
-      const into = prev.objects.map((o) => anchorOf.get(this.keyOfObject(group, o)) ?? null).find((x) => x !== null) ?? null;
+      const into = prev.objects.map((o) => anchorOf!.get(this.keyOfObject(group, o)) ?? null).find((x) => x !== null) ?? null;
       this.alerts.delete(old);
       this.alertGroup.delete(old);
+      this.memberCount.delete(old);
       this.viewState(prev.view).members.delete(old);
       dirtyViews.add(prev.view);
       this.mergedAway.set(old, { ...prev, merged_into: into, flood: null });
@@ -287,6 +318,53 @@ export class AlertEngine {
   /** When each flood alert ends unless a new member comes (event time, ms). */
   private readonly floodDue = new Map<string, number>();
   private readonly objectKeys = new WeakMap<AlertObject, string>();
+  /** Objects are immutable once built: their fingerprint part is computed once. */
+  private readonly objectFingerprints = new WeakMap<AlertObject, string>();
+
+  /**
+   * Whether the events decide the same about two states of an alert. Rule,
+   * severity, procedure and routes come from the rule and cannot change in
+   * one process. Objects are compared by identity first (the engine rebuilds
+   * one only when its event changes), then by content: a repeated phase
+   * rebuilds an object equal to the old one.
+   */
+  private sameAlert(p: DerivedAlert, a: DerivedAlert): boolean {
+    if (
+      p.kind !== a.kind || p.camera !== a.camera || p.zone !== a.zone || p.berth !== a.berth || p.mmsi !== a.mmsi || p.view !== a.view ||
+      p.first.getTime() !== a.first.getTime() || p.last.getTime() !== a.last.getTime() || p.active !== a.active ||
+      (p.cleared_at?.getTime() ?? null) !== (a.cleared_at?.getTime() ?? null) ||
+      p.flood !== a.flood || p.flood_count !== a.flood_count || p.merged_into !== a.merged_into ||
+      p.kinds.length !== a.kinds.length || p.objects.length !== a.objects.length
+    ) return false;
+    for (let i = 0; i < a.kinds.length; i++) if (p.kinds[i] !== a.kinds[i]) return false;
+    for (let i = 0; i < a.objects.length; i++) {
+      const x = p.objects[i]!;
+      const y = a.objects[i]!;
+      if (x !== y && this.objectFingerprint(x) !== this.objectFingerprint(y)) return false;
+    }
+    return true;
+  }
+
+  private objectFingerprint(o: AlertObject): string {
+    let fp = this.objectFingerprints.get(o);
+    if (fp === undefined) {
+      fp = objectFingerprint(o);
+      this.objectFingerprints.set(o, fp);
+    }
+    return fp;
+  }
+
+  /** Occurrences per alert when it was last derived (see `derive`). */
+  private readonly memberCount = new Map<string, number>();
+
+  private alertId(group: Group, anchor: Occurrence): string {
+    let id = group.ids.get(anchor.key);
+    if (id === undefined) {
+      id = eventId('alert', group.rule.rule.id, group.key, anchor.key);
+      group.ids.set(anchor.key, id);
+    }
+    return id;
+  }
 
   private keyOfObject(_group: Group, o: AlertObject): string {
     return this.objectKeys.get(o) ?? o.event;
@@ -307,6 +385,7 @@ export class AlertEngine {
       else if (o.endAt > clearedAt) clearedAt = o.endAt;
     }
     const objects = comp.slice(0, this.maxObjects).map((o) => {
+      if (o.obj) return o.obj;
       const obj: AlertObject = {
         event: o.startId ?? o.minId,
         kind: o.kind,
@@ -319,13 +398,14 @@ export class AlertEngine {
         active: !o.ended,
       };
       this.objectKeys.set(obj, o.key);
+      o.obj = obj;
       return obj;
     });
     const camera = anchor.camera;
     const berth = anchor.berth;
     const base = { rule: rule.id, camera, berth };
     return {
-      id: eventId('alert', rule.id, group.key, anchor.key),
+      id: this.alertId(group, anchor),
       rule: rule.id,
       kind: anchor.kind,
       kinds,
@@ -381,12 +461,13 @@ export class AlertEngine {
     for (const id of [...touched].sort()) {
       const a = this.alerts.get(id) ?? this.mergedAway.get(id);
       if (!a) continue;
-      const fp = fingerprint(a);
       const prev = this.emitted.get(id);
-      if (prev === fp) continue;
-      this.emitted.set(id, fp);
+      if (prev !== undefined && this.sameAlert(prev, a)) continue;
+      // A copy: flood marks are set on the live alert in place.
+      const copy = { ...a };
+      this.emitted.set(id, copy);
       if (prev === undefined) this.stats.alerts++;
-      changes.push({ alert: stripInternal(a), t, created: prev === undefined });
+      changes.push({ alert: copy, t, created: prev === undefined });
     }
     return changes;
   }
@@ -497,12 +578,15 @@ export class AlertEngine {
         for (const [k, o] of group.occurrences) {
           if (o.first >= a.first.getTime() && o.first <= a.last.getTime()) {
             group.occurrences.delete(k);
+            group.ids.delete(k);
             this.retired.set(k, this.now);
           }
         }
         group.alerts.delete(id);
         this.alerts.delete(id);
         this.alertGroup.delete(id);
+        this.memberCount.delete(id);
+        this.emitted.delete(id);
         this.viewState(a.view).members.delete(id);
       }
       if (group.occurrences.size === 0) this.groups.delete(gid);
@@ -514,24 +598,28 @@ export class AlertEngine {
           v.floods.delete(fid);
           this.alerts.delete(fid);
           this.floodDue.delete(fid);
+          this.emitted.delete(fid);
         }
       }
     }
     for (const [k, at] of this.retired) if (at < this.now - 3_600_000) this.retired.delete(k);
-    for (const [k, a] of this.mergedAway) if (a.last.getTime() < horizon) this.mergedAway.delete(k);
+    for (const [k, a] of this.mergedAway) {
+      if (a.last.getTime() >= horizon) continue;
+      this.mergedAway.delete(k);
+      this.emitted.delete(k);
+    }
   }
-}
-
-function stripInternal(a: DerivedAlert): DerivedAlert {
-  return { ...a };
 }
 
 function floodSignature(a: DerivedAlert): string {
   return `${a.flood_count}|${a.first.getTime()}|${a.last.getTime()}|${a.active}|${a.camera}|${a.kinds.join(',')}`;
 }
 
-function fingerprint(a: DerivedAlert): string {
-  return JSON.stringify(a);
+const SEP = '\u001f';
+
+/** An object's part of an alert's fingerprint. */
+function objectFingerprint(o: AlertObject): string {
+  return `\u001e${o.event}${SEP}${o.kind}${SEP}${o.track}${SEP}${o.class}${SEP}${o.score}${SEP}${o.snapshot}${SEP}${o.first.getTime()}${SEP}${o.last.getTime()}${SEP}${o.active}`;
 }
 
 export type { AlertRule };

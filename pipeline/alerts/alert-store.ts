@@ -1,6 +1,7 @@
 import { appendAuditInTransaction } from '../audit/index.js';
 import { eventId } from '../events/index.js';
 import type { Queryable, Row, Store } from '../store/index.js';
+import { alertObjectsJson } from './alert-object-json.js';
 import { isClosedState, nextAlertState, type AlertAction } from './states.js';
 import { ALERT_STATES, type AlertChange, type AlertObject, type AlertState, type DerivedAlert } from './types.js';
 import type { Severity } from '../config/schema.js';
@@ -163,27 +164,106 @@ const DERIVED_COLUMNS = [
   'first_at', 'last_at', 'cleared_at', 'objects', 'procedure', 'routes', 'flood_id', 'flood_count', 'merged_into', 'created_at', 'updated_at',
 ] as const;
 
-function derivedValues(a: DerivedAlert, now: Date): unknown[] {
-  return [
-    a.id, a.rule, a.kind, a.kinds, a.severity, a.priority, a.active, a.camera, a.zone, a.berth, a.mmsi, a.view,
-    a.first, a.last, a.cleared_at, JSON.stringify(a.objects), JSON.stringify(a.procedure), a.routes, a.flood, a.flood_count, a.merged_into, now, now,
-  ];
+/** What the events decided, as the columns of one alerts row in JSON (the objects' JSON is each built once). */
+function derivedRowJson(a: DerivedAlert, now: Date): string {
+  const row: Record<Exclude<(typeof DERIVED_COLUMNS)[number], 'objects'>, unknown> = {
+    id: a.id, rule: a.rule, kind: a.kind, kinds: a.kinds, severity: a.severity, priority: a.priority, active: a.active,
+    camera: a.camera, zone: a.zone, berth: a.berth, mmsi: a.mmsi, view: a.view, first_at: a.first, last_at: a.last,
+    cleared_at: a.cleared_at, procedure: a.procedure, routes: a.routes, flood_id: a.flood,
+    flood_count: a.flood_count, merged_into: a.merged_into, created_at: now, updated_at: now,
+  };
+  return `${JSON.stringify(row).slice(0, -1)},"objects":${alertObjectsJson(a.objects)}}`;
 }
 
-const upsertSql = (rows: number) => {
-  const n = DERIVED_COLUMNS.length;
-  const tuples: string[] = [];
-  for (let r = 0; r < rows; r++) tuples.push(`(${DERIVED_COLUMNS.map((_, c) => `$${r * n + c + 1}`).join(',')})`);
-  const set = DERIVED_COLUMNS.filter((c) => c !== 'id' && c !== 'created_at' && c !== 'priority')
+/** The columns people change (and the store sets); the rest of a stored alert is what the events derived. */
+const PEOPLE_COLUMNS = [
+  'id', 'priority', 'state', 'escalations', 'acknowledged_at', 'acknowledged_by', 'dispatched_at', 'closed_at', 'closed_by',
+  'shelved_until', 'shelved_by', 'shelved_reason', 'clip', 'created_at', 'updated_at',
+] as const;
+
+/**
+ * One statement for the whole batch, whatever its size: the rows travel as
+ * one JSON parameter (parsed by the server, not bound value by value), so the
+ * text is the same every time and is planned once per connection. Only the
+ * columns people change come back: the derived ones are what was sent.
+ */
+const UPSERT_SQL =
+  `INSERT INTO alerts (${DERIVED_COLUMNS.join(',')}) ` +
+  `SELECT ${DERIVED_COLUMNS.join(',')} FROM json_populate_recordset(NULL::alerts, $1::json) ` +
+  `ON CONFLICT (id) DO UPDATE SET ${DERIVED_COLUMNS.filter((c) => c !== 'id' && c !== 'created_at' && c !== 'priority')
     .map((c) => `${c} = EXCLUDED.${c}`)
-    .join(', ');
+    .join(', ')}, ` +
   // Escalation lowers the priority number: a rewrite from events keeps it.
-  return (
-    `INSERT INTO alerts (${DERIVED_COLUMNS.join(',')}) VALUES ${tuples.join(',')} ` +
-    `ON CONFLICT (id) DO UPDATE SET ${set}, priority = GREATEST(1, EXCLUDED.priority - alerts.escalations) ` +
-    `RETURNING *, (xmax = 0) AS inserted`
+  `priority = GREATEST(1, EXCLUDED.priority - alerts.escalations) ` +
+  `RETURNING ${PEOPLE_COLUMNS.join(',')}, (xmax = 0) AS inserted`;
+
+/** The stored alert from what was derived and the people's columns the upsert returned. */
+function storedFrom(a: DerivedAlert, r: Row, now: number): StoredAlert {
+  const shelvedUntil = ISO(r.shelved_until);
+  return {
+    ...a,
+    priority: Number(r.priority),
+    state: r.state,
+    escalations: Number(r.escalations),
+    acknowledged_at: ISO(r.acknowledged_at),
+    acknowledged_by: r.acknowledged_by ?? null,
+    dispatched_at: ISO(r.dispatched_at),
+    closed_at: ISO(r.closed_at),
+    closed_by: r.closed_by ?? null,
+    shelved_until: shelvedUntil,
+    shelved_by: r.shelved_by ?? null,
+    shelved_reason: r.shelved_reason ?? null,
+    shelved: shelvedUntil !== null && shelvedUntil.getTime() > now,
+    clip: r.clip ?? null,
+    created_at: ISO(r.created_at)!,
+    updated_at: ISO(r.updated_at)!,
+  };
+}
+
+/** What a rewrite from events could change, as one comparable string (derived alert or stored row). */
+function derivedSignature(x: { last: number; active: boolean; cleared: number | null; flood: string | null; floodCount: number | null; merged: string | null; objects: ReadonlyArray<{ event: string; last: number; active: boolean }> }): string {
+  return [x.last, x.active, x.cleared, x.flood, x.floodCount, x.merged, ...x.objects.map((o) => `${o.event}/${o.last}/${o.active}`)].join('|');
+}
+
+/**
+ * Of these alerts (as the engine derives them), those the store does not hold
+ * as derived: missing, or with other times, objects, flood or merge. A worker
+ * rebuilt from the events table writes only these, so a restart announces
+ * what a crash left unwritten and nothing else.
+ */
+export async function alertsNotStored(q: Queryable, alerts: readonly DerivedAlert[]): Promise<DerivedAlert[]> {
+  if (alerts.length === 0) return [];
+  const r = await q.query('SELECT id::text AS id, last_at, active, cleared_at, flood_id::text AS flood_id, flood_count, merged_into::text AS merged_into, objects FROM alerts WHERE id = ANY($1::uuid[])', [alerts.map((a) => a.id)]);
+  const stored = new Map<string, string>();
+  for (const row of r.rows) {
+    const objects = (typeof row.objects === 'string' ? JSON.parse(row.objects) : row.objects) as Array<{ event: string; last: string; active: boolean }>;
+    stored.set(
+      row.id,
+      derivedSignature({
+        last: ISO(row.last_at)!.getTime(),
+        active: row.active,
+        cleared: ISO(row.cleared_at)?.getTime() ?? null,
+        flood: row.flood_id ?? null,
+        floodCount: row.flood_count ?? null,
+        merged: row.merged_into ?? null,
+        objects: objects.map((o) => ({ event: o.event, last: Date.parse(o.last), active: o.active })),
+      }),
+    );
+  }
+  return alerts.filter(
+    (a) =>
+      stored.get(a.id) !==
+      derivedSignature({
+        last: a.last.getTime(),
+        active: a.active,
+        cleared: a.cleared_at?.getTime() ?? null,
+        flood: a.flood,
+        floodCount: a.flood_count,
+        merged: a.merged_into,
+        objects: a.objects.map((o) => ({ event: o.event, last: o.last.getTime(), active: o.active })),
+      }),
   );
-};
+}
 
 export interface AppliedChange {
   alert: StoredAlert;
@@ -204,13 +284,9 @@ export async function applyAlertChanges(store: Pick<Store, 'transaction'>, chang
   const list = [...latest.values()];
   return store.transaction(async (tx) => {
     const out: AppliedChange[] = [];
-    const perStatement = Math.floor(60_000 / DERIVED_COLUMNS.length);
-    for (let i = 0; i < list.length; i += perStatement) {
-      const part = list.slice(i, i + perStatement);
-      const params = part.flatMap((c) => derivedValues(c.alert, at));
-      const r = await tx.query(upsertSql(part.length), params);
-      for (const row of r.rows) out.push({ alert: rowToAlert(row, at.getTime()), opened: row.inserted === true });
-    }
+    const r = await tx.query(UPSERT_SQL, [`[${list.map((c) => derivedRowJson(c.alert, at)).join(',')}]`]);
+    const derived = new Map(list.map((c) => [c.alert.id, c.alert]));
+    for (const row of r.rows) out.push({ alert: storedFrom(derived.get(row.id)!, row, at.getTime()), opened: row.inserted === true });
     const opened = out.filter((o) => o.opened);
     if (opened.length > 0) {
       await insertHistory(

@@ -12,6 +12,7 @@ import { AlertEngine } from './alert-engine.js';
 import { alertMessage, type AlertChangeReason } from './alert-message.js';
 import {
   activeRuleShelves,
+  alertsNotStored,
   applyAlertChanges,
   escalateAlert,
   shelvedAlerts,
@@ -45,10 +46,12 @@ export interface AlertsServiceOptions {
   eventsQueue?: string;
   /** Prefix of the board stream key and the dead-letter counters. Default `portwatch:`. */
   boardPrefix?: string;
-  /** Events handled at once. Default 64. */
+  /** Jobs of the events queue in hand at once. Handlers only fold (the writes are batched behind them), so a deep pipeline costs little and keeps BullMQ busy. Default 256. */
   concurrency?: number;
-  /** Alert changes are written in batches collected for this long. Default 5 ms. */
+  /** Alert changes are written in batches collected for this long at least (longer while the previous batch is being written). Default 5 ms. */
   batchMs?: number;
+  /** First retry of a failed batch write, doubling to 30 s; events wait on their queue meanwhile. Default 1000 ms. */
+  storeRetryMs?: number;
   /** First webhook retry delay, doubling. Default 2000 ms. */
   webhookBackoffMs?: number;
   /** Rebuild the rules' memory from the events table of this far back at start. Default: the longest cooldown plus the flood window plus 10 min. */
@@ -70,6 +73,11 @@ export interface AlertsServiceStats {
   unshelved: number;
   rebuilt_from_events: number;
   store_batches: number;
+  /** Alert changes written: under load, several changes of one alert within a batch are one write. */
+  store_rows: number;
+  store_failures: number;
+  /** Batches stored but not announced (Redis unreachable). */
+  announce_failures: number;
 }
 
 const severityRank = (s: Severity) => SEVERITIES.indexOf(s);
@@ -101,6 +109,9 @@ export class AlertsService {
     unshelved: 0,
     rebuilt_from_events: 0,
     store_batches: 0,
+    store_rows: 0,
+    store_failures: 0,
+    announce_failures: 0,
   };
   private readonly o: AlertsServiceOptions;
   private readonly log: Logger;
@@ -118,9 +129,14 @@ export class AlertsService {
   private shelves: RuleShelf[] = [];
   private shelvesTimer: NodeJS.Timeout | null = null;
   private tick: NodeJS.Timeout | null = null;
-  private pending: Array<{ changes: AlertChange[]; done: (r: Announced[]) => void; fail: (e: unknown) => void }> = [];
+  /** Changes folded but not yet stored: the latest per alert (an earlier state of the same alert is superseded). */
+  private pending = new Map<string, AlertChange>();
   private flushTimer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> = Promise.resolve();
+  private flushing: Promise<void> | null = null;
+  /** Set while the store refuses writes: handlers wait on it, so events stay on their queue. */
+  private storeDown: { promise: Promise<void>; release: () => void; fail: (err: Error) => void } | null = null;
+  private storeRetryDelay = 0;
+  private stopping = false;
   private readonly activeSeen = new Map<string, boolean>();
   private readonly cameraFaults = new Map<string, Set<string>>();
   private readonly berthVessels = new Map<string, Set<number>>();
@@ -178,13 +194,13 @@ export class AlertsService {
     }, 5_000);
     this.shelvesTimer.unref();
     // Floods end by themselves: move the rules' clock while no events come.
-    this.tick = setInterval(() => void this.record(this.engine.advance(new Date())).catch((err) => this.log.warn({ err }, 'alerts tick failed')), 5_000);
+    this.tick = setInterval(() => this.record(this.engine.advance(new Date())), 5_000);
     this.tick.unref();
     this.consumer = consumeEvents((event) => this.handle(event), {
       connection: this.bull('alerts-events').connection,
       logger: this.log,
       prefix: this.prefix,
-      concurrency: this.o.concurrency ?? 64,
+      concurrency: this.o.concurrency ?? 256,
       ...(this.o.eventsQueue ? { name: this.o.eventsQueue } : {}),
     });
     this.log.info({ rules: this.o.site.alerts.rules.length, routes: [...this.routes.keys()], board: this.board.key }, 'alerts worker started');
@@ -200,49 +216,98 @@ export class AlertsService {
     return out;
   }
 
-  /** One event: alerts folded, stored, routed. Throws (so BullMQ retries) only when the store write fails. */
+  /**
+   * One event: folded into the alerts in memory, which are then stored and
+   * routed in batches. The job completes once folded, not once stored (group
+   * commit: a batch holds every alert changed since the last one, so the
+   * writes per event fall as the load rises). What a crash loses before the
+   * write, the start rebuilds from the events table (decision 37). While the
+   * store refuses writes, handlers wait, so events stay on their queue.
+   */
   async handle(event: PortEvent): Promise<void> {
+    if (this.storeDown) await this.storeDown.promise;
     this.stats.events++;
     await this.sideChannels(event);
-    const changes = this.engine.ingest(event);
-    if (changes.length > 0) await this.record(changes);
+    this.record(this.engine.ingest(event));
   }
 
-  /** Stores changes (batched with other jobs'), then announces them. */
-  private record(changes: AlertChange[]): Promise<void> {
-    if (changes.length === 0) return Promise.resolve();
-    return new Promise<Announced[]>((done, fail) => {
-      this.pending.push({ changes, done, fail });
-      this.flushTimer ??= setTimeout(() => {
-        this.flushTimer = null;
-        this.flushing = this.flushing.then(() => this.flush());
-      }, this.o.batchMs ?? 5);
-    }).then((applied) => this.announceApplied(applied));
+  private record(changes: readonly AlertChange[]): void {
+    if (changes.length === 0) return;
+    for (const c of changes) this.pending.set(c.alert.id, c);
+    this.scheduleFlush(this.o.batchMs ?? 5);
   }
 
+  private scheduleFlush(delayMs: number): void {
+    if (this.flushTimer || this.flushing) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      this.flushing = this.flush().finally(() => {
+        this.flushing = null;
+        if (this.pending.size > 0 && !this.stopping) this.scheduleFlush(this.storeDown ? this.storeRetryDelay : 0);
+      });
+    }, delayMs);
+  }
+
+  /** Stores every pending change in one transaction, then announces them; on a store failure keeps them and holds the handlers. */
   private async flush(): Promise<void> {
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
+    if (this.pending.size === 0) return;
+    const batch = [...this.pending.values()];
+    this.pending = new Map();
+    let applied: AppliedChange[];
     try {
-      const applied = await applyAlertChanges(this.o.store, batch.flatMap((b) => b.changes));
-      this.stats.store_batches++;
-      const byId = new Map(applied.map((a) => [a.alert.id, a]));
-      // Each job announces the alerts it changed (an alert changed by two jobs of a batch: by the first only).
-      const claimed = new Set<string>();
-      for (const b of batch) {
-        const mine: Announced[] = [];
-        for (const c of b.changes) {
-          const a = byId.get(c.alert.id);
-          if (a && !claimed.has(a.alert.id)) {
-            claimed.add(a.alert.id);
-            mine.push({ ...a, cause: c.cause });
-          }
-        }
-        b.done(mine);
-      }
+      applied = await applyAlertChanges(this.o.store, batch);
     } catch (err) {
-      for (const b of batch) b.fail(err);
+      // Put back what was not written, unless a newer change of the same alert came meanwhile.
+      for (const c of batch) if (!this.pending.has(c.alert.id)) this.pending.set(c.alert.id, c);
+      this.stats.store_failures++;
+      this.storeRetryDelay = Math.min(30_000, this.storeRetryDelay > 0 ? this.storeRetryDelay * 2 : (this.o.storeRetryMs ?? 1_000));
+      if (!this.storeDown && !this.stopping) {
+        let release: () => void = () => undefined;
+        let fail: (err: Error) => void = () => undefined;
+        const promise = new Promise<void>((ok, no) => {
+          release = ok;
+          fail = no;
+        });
+        promise.catch(() => undefined);
+        this.storeDown = { promise, release, fail };
+        this.log.warn({ err: (err as Error).message, alerts: this.pending.size }, 'could not store alert changes; events wait on their queue, retrying');
+      }
+      return;
+    }
+    if (this.storeDown) {
+      this.log.info({ failures: this.stats.store_failures }, 'alert changes stored again');
+      this.storeDown.release();
+      this.storeDown = null;
+    }
+    this.storeRetryDelay = 0;
+    this.stats.store_batches++;
+    this.stats.store_rows += applied.length;
+    const cause = new Map(batch.map((c) => [c.alert.id, c.cause]));
+    await this.announceApplied(applied.map((a) => ({ ...a, cause: cause.get(a.alert.id) })));
+  }
+
+  /** At stop: one last write of what is pending; what the store refuses is rebuilt from the events table at the next start. */
+  private async writeLast(): Promise<void> {
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+    if (this.flushing) await this.flushing;
+    if (this.pending.size > 0) await this.flush();
+    if (this.pending.size > 0) this.log.warn({ alerts: this.pending.size }, 'alert changes not written at stop; the next start rebuilds them from the events table');
+  }
+
+  /** Resolves once every change folded so far is stored and announced (benchmarks, tests, shutdown). */
+  async settled(): Promise<void> {
+    for (;;) {
+      if (this.flushing) await this.flushing;
+      else if (this.pending.size > 0 && !this.storeDown) {
+        if (this.flushTimer) {
+          clearTimeout(this.flushTimer);
+          this.flushTimer = null;
+        }
+        this.flushing = this.flush().finally(() => (this.flushing = null));
+      } else return;
     }
   }
 
@@ -255,10 +320,16 @@ export class AlertsService {
       this.activeSeen.set(alert.id, alert.active);
       const change: AlertChangeReason = alert.merged_into ? 'merged' : opened ? 'opened' : wasActive && !alert.active ? 'cleared' : alert.flood ? 'flooded' : 'updated';
       list.push({ alert, change, cause });
-      if (opened && !alert.flood && !alert.merged_into) await this.scheduleEscalation(alert, 1);
     }
     if (this.activeSeen.size > 100_000) for (const k of [...this.activeSeen.keys()].slice(0, 50_000)) this.activeSeen.delete(k);
-    await this.announce(list);
+    try {
+      for (const { alert, change } of list) if (change === 'opened' && !alert.flood) await this.scheduleEscalation(alert, 1);
+      await this.announce(list);
+    } catch (err) {
+      // Stored, not announced (Redis unreachable): the board and the routes miss this batch, the store has it.
+      this.stats.announce_failures++;
+      this.log.warn({ err: (err as Error).message, alerts: list.length }, 'stored alert changes could not be announced');
+    }
   }
 
   /** Board first (the command center), then dispatch, webhooks and MQTT for alerts that are announced. */
@@ -390,18 +461,24 @@ export class AlertsService {
     const longest = Math.max(0, ...a.rules.map((r) => r.cooldown_seconds));
     const ms = this.o.rebuildMs ?? (longest + a.flood.window_seconds + 600) * 1000;
     if (ms <= 0) return;
-    const since = new Date(Date.now() - ms);
+    // From before the last alert write too: events whose jobs completed just before a crash were folded, not yet written.
+    const last = await this.o.store.query('SELECT max(updated_at) AS t FROM alerts');
+    const lastWrite = last.rows[0]?.t ? new Date(last.rows[0].t).getTime() : Date.now();
+    const since = new Date(Math.min(Date.now(), lastWrite) - ms);
     const r = await this.o.store.query('SELECT * FROM events WHERE time >= $1 ORDER BY time LIMIT 200000', [since]);
+    const latest = new Map<string, AlertChange>();
     for (const row of r.rows) {
       try {
         const e = reviveEvent({ ...row, time: row.time instanceof Date ? row.time.toISOString() : row.time, details: typeof row.details === 'string' ? JSON.parse(row.details) : row.details });
-        this.engine.ingest(e);
+        for (const c of this.engine.ingest(e)) latest.set(c.alert.id, c);
         this.stats.rebuilt_from_events++;
       } catch {
         // A row that is not an event now was not one then either: the consumer refused it too.
       }
     }
-    if (this.stats.rebuilt_from_events > 0) this.log.info({ events: this.stats.rebuilt_from_events, since: since.toISOString() }, 'alert rules rebuilt from stored events');
+    const unwritten = new Set((await alertsNotStored(this.o.store, [...latest.values()].map((c) => c.alert))).map((a) => a.id));
+    this.record([...latest.values()].filter((c) => unwritten.has(c.alert.id)));
+    if (this.stats.rebuilt_from_events > 0) this.log.info({ events: this.stats.rebuilt_from_events, since: since.toISOString(), unwritten: unwritten.size }, 'alert rules rebuilt from stored events');
   }
 
   /** `force`: Redis is unreachable, do not wait for jobs in hand (they stay on their queues for the next start). */
@@ -409,13 +486,11 @@ export class AlertsService {
     const force = options.force ?? false;
     if (this.shelvesTimer) clearInterval(this.shelvesTimer);
     if (this.tick) clearInterval(this.tick);
+    // Jobs waiting for the store go back to their queue (failed, retried later), not held until it returns.
+    this.stopping = true;
+    this.storeDown?.fail(new Error('alerts worker stopping while the store refuses writes; the event is handled again at the next start'));
     await this.consumer?.close(force);
-    await this.flushing;
-    if (this.flushTimer) {
-      clearTimeout(this.flushTimer);
-      this.flushTimer = null;
-      await this.flush();
-    }
+    await this.writeLast();
     await Promise.all([this.timerWorker?.close(force), this.webhookWorker?.close(force)]);
     await Promise.all([this.dispatchQueue?.close(), this.timers?.close(), this.webhooks?.close()]);
     for (const m of this.mqtt.values()) await m.close();

@@ -4,6 +4,7 @@ export { nextAlertState, isAlertState, isClosedState, AlertStateError, type Aler
 export { compileRule, indexSite, viewOf, eventBerth, type CompiledRule, type SiteIndex } from './rules.js';
 export { parseEventLine, type EventLine } from './event-line.js';
 export {
+  alertsNotStored,
   applyAlertChanges,
   listAlerts,
   getAlert,

@@ -1,10 +1,16 @@
 /**
  * Alerts benchmark, in one process (the alerts worker as it runs: BullMQ
- * consumer → rule engine → store → board), on the local Redis and the
- * embedded store (PGlite + TimescaleDB, in memory: the store on the same core).
+ * consumer → rule engine → store → board) on the local Redis.
  *
  *   npm run bench:alerts
  *   npm run bench:alerts -- --events 20000 --rate 500 --seconds 10
+ *
+ * The store is the production one first: a TimescaleDB server (TSDB_BENCH_URL,
+ * which `npm run bench` starts), else PostgreSQL (PG_BENCH_URL, else the local
+ * server on 5432), a database created and dropped here; the worker process
+ * is the one core measured, the server runs beside it as in production. Then
+ * the embedded store (PGlite + TimescaleDB in memory, the demo's), which runs
+ * inside the worker's thread: printed, labelled, not the headline.
  *
  * 1. Throughput: N events (284 cameras, people walking through a zone: start,
  *    an update every 2 s, end) are queued first; the clock runs from the
@@ -16,6 +22,9 @@
  *    message it caused (matched by the message's `cause`), p50 and p99.
  *    Goal p99 < 100 ms. Peer: the raw BullMQ round trip at the same rate
  *    (publish → a no-op worker's processor starting the job), p50 and p99.
+ *    Under load the worker folds several changes of one alert into one board
+ *    message (the latest `cause`); the events whose change was folded into a
+ *    later one are counted, not timed.
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -30,6 +39,7 @@ import { EventQueue, eventJobId } from '../../pipeline/queue/index.js';
 import { migrate, openStore } from '../../pipeline/store/index.js';
 import { numberOption } from './options.js';
 import { reportBench } from './report.js';
+import { serverDatabase } from './server-database.js';
 
 const arg = numberOption;
 
@@ -37,7 +47,7 @@ const EVENTS = arg('events', 20_000);
 const RATE = arg('rate', 500);
 const SECONDS = arg('seconds', 10);
 const CAMERAS = 284;
-const CONCURRENCY = 64;
+const CONCURRENCY = 256;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const logger = silentLogger();
 const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -96,8 +106,14 @@ async function cleanup(redis: Redis, prefix: string) {
   } while (cursor !== '0');
 }
 
-async function service(prefix: string, boardPrefix: string, conns: Redis[]) {
-  const store = await openStore({ dataDir: 'memory://', logger });
+interface Target {
+  label: string;
+  /** A server database, or undefined for the embedded store in memory. */
+  url?: string;
+}
+
+async function service(target: Target, prefix: string, boardPrefix: string, conns: Redis[]) {
+  const store = await openStore(target.url ? { databaseUrl: target.url, logger } : { dataDir: 'memory://', logger });
   await migrate(store, { logger });
   const s = new AlertsService({
     site: site(),
@@ -135,32 +151,38 @@ async function rawThroughput(redis: Redis, events: PortEvent[]): Promise<number>
   return rate;
 }
 
-async function oursThroughput(redis: Redis, events: PortEvent[]): Promise<{ rate: number; alerts: number; boardMessages: number }> {
+async function oursThroughput(target: Target, redis: Redis, events: PortEvent[]): Promise<{ rate: number; alerts: number; boardMessages: number; storeRows: number; storeBatches: number; cpuPerEvent: number }> {
   const prefix = `bench-alerts-${randomUUID().slice(0, 8)}`;
   const conns: Redis[] = [];
   const q = new EventQueue({ connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), logger, prefix });
   for (let i = 0; i < events.length; i += 1000) await q.publishMany(events.slice(i, i + 1000));
-  const { s, store } = await service(prefix, `${prefix}:`, conns);
+  const { s, store } = await service(target, prefix, `${prefix}:`, conns);
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await s.start();
   while (s.stats.events < events.length) await new Promise((r) => setTimeout(r, 5));
-  // Handled means stored and on the board: the last jobs wait for their batch.
+  // Handled means stored and on the board: jobs complete once folded, their batch is written after.
   const queue = new Queue('events', { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix });
   for (;;) {
     const c = await queue.getJobCounts('active', 'waiting');
     if ((c.active ?? 0) + (c.waiting ?? 0) === 0) break;
     await new Promise((r) => setTimeout(r, 5));
   }
+  await s.settled();
   const rate = events.length / ((performance.now() - t0) / 1000);
+  const cpu = process.cpuUsage(cpu0);
+  const cpuPerEvent = (cpu.user + cpu.system) / events.length;
   const alerts = Number((await store.query('SELECT count(*) AS n FROM alerts')).rows[0]!.n);
   const boardMessages = s.stats.board_messages;
+  const storeRows = s.stats.store_rows;
+  const storeBatches = s.stats.store_batches;
   await s.stop();
   await queue.close();
   await q.close();
   await store.close();
   for (const c of conns) c.disconnect();
   await cleanup(redis, prefix);
-  return { rate, alerts, boardMessages };
+  return { rate, alerts, boardMessages, storeRows, storeBatches, cpuPerEvent };
 }
 
 /** Publishes at `rate`/s for `seconds`; `seen(cause)` resolves the time each event's effect was observed. */
@@ -176,10 +198,10 @@ async function paced(q: EventQueue, events: PortEvent[], rate: number, sent: Map
   }
 }
 
-async function oursLatency(redis: Redis, rate: number, seconds: number): Promise<number[]> {
+async function oursLatency(target: Target, redis: Redis, rate: number, seconds: number): Promise<{ latencies: number[]; published: number }> {
   const prefix = `bench-alerts-lat-${randomUUID().slice(0, 8)}`;
   const conns: Redis[] = [];
-  const { s, store } = await service(prefix, `${prefix}:`, conns);
+  const { s, store } = await service(target, prefix, `${prefix}:`, conns);
   await s.start();
   const board = new BoardStream({ redis: new Redis(REDIS_URL), prefix: `${prefix}:` });
   const q = new EventQueue({ connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), logger, prefix });
@@ -195,7 +217,11 @@ async function oursLatency(redis: Redis, rate: number, seconds: number): Promise
       for (const m of r.messages) {
         const cause = (m.data as { cause?: string }).cause;
         const t = cause ? sent.get(cause) : undefined;
-        if (t !== undefined) latencies.push(now - t);
+        // The first message an event caused (a flood can announce the member and its flood alert).
+        if (t !== undefined) {
+          latencies.push(now - t);
+          sent.delete(cause!);
+        }
       }
       last = r.lastId;
     }
@@ -210,7 +236,7 @@ async function oursLatency(redis: Redis, rate: number, seconds: number): Promise
   await store.close();
   for (const c of conns) c.disconnect();
   await cleanup(redis, prefix);
-  return latencies.sort((a, b) => a - b);
+  return { latencies: latencies.sort((a, b) => a - b), published: events.length };
 }
 
 async function rawLatency(redis: Redis, rate: number, seconds: number): Promise<number[]> {
@@ -232,23 +258,59 @@ async function rawLatency(redis: Redis, rate: number, seconds: number): Promise<
   return latencies.sort((a, b) => a - b);
 }
 
+/** The server store: TimescaleDB when `npm run bench` started one, else PostgreSQL; undefined when none answers. */
+async function serverTarget(): Promise<{ target: Target; drop(): Promise<void> } | undefined> {
+  const [label, admin] = process.env.TSDB_BENCH_URL ? ['TimescaleDB server', process.env.TSDB_BENCH_URL] : ['PostgreSQL server', process.env.PG_BENCH_URL ?? 'postgres://postgres@127.0.0.1:5432/test'];
+  try {
+    const db = await serverDatabase(admin, 'bench_alerts');
+    return { target: { label, url: db.url }, drop: () => db.drop() };
+  } catch (err) {
+    out(`!!! no database server for the headline (${admin}: ${(err as Error).message}); set TSDB_BENCH_URL or PG_BENCH_URL, or run \`npm run bench\`, which starts one`);
+    return undefined;
+  }
+}
+
+async function throughput(target: Target, raw: number, headline: boolean) {
+  // Event times end at the start of the run, as live cameras' would: the worker's clock tick (every 5 s, wall time)
+  // then moves nothing, and the same events give the same alerts whenever the tick falls.
+  const span = Math.ceil(EVENTS / (CAMERAS * 5)) * 20_000 + 20_000;
+  const r = await oursThroughput(target, redis, take(EVENTS, Date.now() - span, `tp-${randomUUID().slice(0, 8)}`));
+  out(`  alerts worker, ${target.label.padEnd(20)} ${Math.round(r.rate).toLocaleString('en-US').padStart(6)} events/s   (${r.cpuPerEvent.toFixed(0)} µs of the worker's CPU per event; ${r.alerts} alerts, ${r.storeRows} alert rows written in ${r.storeBatches} batches, ${r.boardMessages} board messages${headline ? '; goal ≥ 5,000' : ''})`);
+  reportBench({
+    name: `alerts worker events/s (rules + store + board), ${target.label}, vs raw BullMQ round trip`,
+    ours: Math.round(r.rate),
+    peer: Math.round(raw),
+    unit: 'events/s',
+    better: 'higher',
+    ...(headline ? { goal: '≥ 5000' } : { note: 'the embedded store runs in the worker\'s own thread (the demo\'s store); the goal is for the production store' }),
+    inProcess: true,
+  });
+}
+
 const redis = new Redis(REDIS_URL);
 const started = performance.now();
-out(`alerts benchmark: ${EVENTS.toLocaleString('en-US')} events for throughput, ${RATE}/s for ${SECONDS} s for latency; ${CAMERAS} cameras, concurrency ${CONCURRENCY}, embedded store in memory, one process`);
-const events = take(EVENTS, Date.parse('2026-12-06T00:00:00Z'), 'tp');
-const raw = await rawThroughput(redis, events);
-const ours = await oursThroughput(redis, take(EVENTS, Date.parse('2026-12-06T00:00:00Z'), 'tp2'));
-out('\nThroughput (events queued first, drained)');
-out(`  raw BullMQ round trip (no-op worker)   ${Math.round(raw).toLocaleString('en-US')} events/s`);
-out(`  alerts worker (rules, store, board)    ${Math.round(ours.rate).toLocaleString('en-US')} events/s   (${ours.alerts} alerts stored, ${ours.boardMessages} board messages; goal ≥ 5,000)`);
-reportBench({ name: 'alerts worker events/s (rules + store + board) vs raw BullMQ round trip', ours: Math.round(ours.rate), peer: Math.round(raw), unit: 'events/s', better: 'higher', goal: '≥ 5000', inProcess: true });
+out(`alerts benchmark: ${EVENTS.toLocaleString('en-US')} events for throughput, ${RATE}/s for ${SECONDS} s for latency; ${CAMERAS} cameras, concurrency ${CONCURRENCY} on both sides, one process`);
+const server = await serverTarget();
+const embedded: Target = { label: 'embedded store' };
+const headline = server?.target ?? embedded;
+try {
+  const span = Math.ceil(EVENTS / (CAMERAS * 5)) * 20_000 + 20_000;
+  const raw = await rawThroughput(redis, take(EVENTS, Date.now() - span, 'tp'));
+  out('\nThroughput (events queued first, drained)');
+  out(`  raw BullMQ round trip (no-op worker)         ${Math.round(raw).toLocaleString('en-US').padStart(6)} events/s`);
+  if (server) await throughput(server.target, raw, true);
+  await throughput(embedded, raw, !server);
 
-const rl = await rawLatency(redis, RATE, SECONDS);
-const ol = await oursLatency(redis, RATE, SECONDS);
-out(`\nLatency at ${RATE} events/s for ${SECONDS} s`);
-out(`  raw BullMQ publish → worker            p50 ${percentile(rl, 50).toFixed(1)} ms, p99 ${percentile(rl, 99).toFixed(1)} ms (${rl.length} jobs)`);
-out(`  event publish → alert on the board     p50 ${percentile(ol, 50).toFixed(1)} ms, p99 ${percentile(ol, 99).toFixed(1)} ms (${ol.length} board messages; goal p99 < 100 ms)`);
-reportBench({ name: `publish → board p99 at ${RATE} events/s vs raw BullMQ round trip p99`, ours: Number(percentile(ol, 99).toFixed(1)), peer: Number(percentile(rl, 99).toFixed(1)), unit: 'ms', better: 'lower', goal: 'p99 < 100', inProcess: true });
+  const rl = await rawLatency(redis, RATE, SECONDS);
+  const ol = await oursLatency(headline, redis, RATE, SECONDS);
+  const p = (l: number[], q: number) => percentile(l, q).toFixed(1);
+  out(`\nLatency at ${RATE} events/s for ${SECONDS} s, ${headline.label}`);
+  out(`  raw BullMQ publish → worker            p50 ${p(rl, 50)} ms, p99 ${p(rl, 99)} ms (${rl.length} jobs)`);
+  out(`  event publish → alert on the board     p50 ${p(ol.latencies, 50)} ms, p99 ${p(ol.latencies, 99)} ms (${ol.latencies.length} of ${ol.published} events timed${ol.latencies.length < ol.published ? ', the rest folded into a later change of their alert' : ''}; goal p99 < 100 ms)`);
+  reportBench({ name: `publish → board p99 at ${RATE} events/s, ${headline.label}, vs raw BullMQ round trip p99`, ours: Number(p(ol.latencies, 99)), peer: Number(p(rl, 99)), unit: 'ms', better: 'lower', goal: 'p99 < 100', inProcess: true });
+} finally {
+  await server?.drop();
+}
 out(`\n(${((performance.now() - started) / 1000).toFixed(1)} s)`);
 redis.disconnect();
 process.exit(0);

@@ -27,13 +27,13 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { Redis } from 'ioredis';
 import { bucketStart, buildApiServer, createApiToken, queryBerthActivity, type Bucket } from '../../pipeline/api/index.js';
 import { BoardStream } from '../../pipeline/board/index.js';
 import { silentLogger } from '../../pipeline/log/index.js';
 import { migrate, openStore, type Store } from '../../pipeline/store/index.js';
 import { numberOption } from './options.js';
+import { serverDatabase } from './server-database.js';
 import { reportBench } from './report.js';
 
 const arg = numberOption;
@@ -118,25 +118,6 @@ async function berthActivity(label: string, store: Store, days: number, server: 
   const note = aggregates ? undefined : 'no continuous aggregates on plain PostgreSQL: both read the raw table';
   reportBench({ name: `berth activity ${days} d, aggregate vs raw, ${label}`, ours: aggP50, peer: rawP50, unit: 'ms p50', better: 'lower', goal: aggregates ? 20 : undefined, inProcess: true, note });
   if (server && aggregates) reportBench({ name: `berth activity ${days} d from the aggregate, p95, ${label}`, ours: pct(agg, 95), unit: 'ms', better: 'lower', goal: 'p95 < 100', inProcess: true });
-}
-
-async function serverDatabase(adminUrl: string, prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `${prefix}_${Date.now().toString(36)}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
 }
 
 async function onServer(label: string, adminUrl: string, days: number): Promise<void> {

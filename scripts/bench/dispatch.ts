@@ -26,13 +26,13 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { appendAudit, AuditTrail, canonicalJson, sha256Hex } from '../../pipeline/audit/index.js';
 import { candidatesSha256, runTargetDraw, verifyDraw, type TargetCandidate } from '../../pipeline/dispatch/index.js';
 import { silentLogger } from '../../pipeline/log/index.js';
 import { imoCheckDigit, loadRiskModel, scoreVessel, type VesselFacts } from '../../pipeline/risk/index.js';
 import { migrate, openStore, type Store } from '../../pipeline/store/index.js';
 import { reportBench } from './report.js';
+import { serverDatabase } from './server-database.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -211,21 +211,14 @@ async function main() {
     await auditBench(embedded, 'embedded');
     await embedded.close();
     if (!args['skip-server']) {
-      const admin = process.env.PG_BENCH_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-      const name = `pw_bench_audit_${randomBytes(3).toString('hex')}`;
-      const c = new pg.Client({ connectionString: admin });
-      await c.connect();
-      await c.query(`CREATE DATABASE ${name}`);
-      const u = new URL(admin);
-      u.pathname = `/${name}`;
+      const db = await serverDatabase(process.env.PG_BENCH_URL ?? 'postgres://postgres@127.0.0.1:5432/test', 'pw_bench_audit');
       try {
-        const server = await openStore({ databaseUrl: u.toString(), logger: silentLogger(), poolSize: 4 });
+        const server = await openStore({ databaseUrl: db.url, logger: silentLogger(), poolSize: 4 });
         await migrate(server, { logger: silentLogger() });
         await auditBench(server, 'PostgreSQL server');
         await server.close();
       } finally {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await c.end();
+        await db.drop();
       }
     }
   } finally {

@@ -39,7 +39,7 @@ const { values } = parseArgs({
   },
 });
 
-const NOT_BENCHMARKS = new Set(['options', 'report', 'run-all']);
+const NOT_BENCHMARKS = new Set(['options', 'report', 'run-all', 'server-database']);
 const list = (v: string | undefined) => new Set((v ?? '').split(',').map((s) => s.trim()).filter(Boolean));
 const only = list(values.only);
 const skip = list(values.skip);
