@@ -73,7 +73,8 @@ function spawnProc(name: string, args: string[], env: NodeJS.ProcessEnv, logFile
   const children = new Map<number, string>();
   const watch = setInterval(() => {
     if (child.exitCode !== null || child.signalCode !== null) return clearInterval(watch);
-    for (const pid of childPids(child.pid!)) if (!children.has(pid)) children.set(pid, comm(pid) ?? '?');
+    // Named again on every look: caught between fork and exec, an ffmpeg child is still called node.
+    for (const pid of childPids(child.pid!)) children.set(pid, comm(pid) ?? children.get(pid) ?? '?');
   }, 250);
   return {
     name,
