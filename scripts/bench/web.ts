@@ -31,6 +31,7 @@ import { migrate } from '../../pipeline/store/migrate.js';
 import { openStore } from '../../pipeline/store/index.js';
 import { startPrivateRedis } from '../demo/private-redis.js';
 import { launchChromium } from '../chromium.js';
+import { reportBench } from './report.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dist = join(root, 'web', 'dist');
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
     files.push(f);
   }
   console.log(`page weight: ${files.join(' + ')} = ${(raw / 1024).toFixed(1)} KB, ${(gz / 1024).toFixed(1)} KB gzip (goal ≤ 200 KB gzip: ${gz <= 200 * 1024 ? 'met' : 'NOT met'})`);
+  reportBench({ name: 'page weight, JS + CSS gzip', ours: Number((gz / 1024).toFixed(1)), unit: 'KB', better: 'lower', goal: '≤ 200', note: 'no peer' });
 
   const tmp = mkdtempSync(join(tmpdir(), 'portwatch-bench-web-'));
   const logger = silentLogger();
@@ -109,6 +111,7 @@ async function main(): Promise<void> {
     console.log(`time to the first alert list (${count} alerts shown, loopback, ${runs} runs, fresh context each):`);
     console.log(`  page  (navigation → first alert drawn)  median ${p50.toFixed(0)} ms, max ${Math.max(...page).toFixed(0)} ms (goal < 1000 ms: ${p50 < 1000 ? 'met' : 'NOT met'})`);
     console.log(`  peer: API alone (GET /api/alerts?limit=200 from Node)  median ${median(apiOnly).toFixed(0)} ms`);
+    reportBench({ name: `first alert list in the page (${count} alerts, loopback, Chromium), median, vs the API alone from Node`, ours: Math.round(p50), peer: Math.round(median(apiOnly)), unit: 'ms', better: 'lower', goal: '< 1000' });
     await redis.del(board.key);
   } finally {
     await store.close();

@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { loadSiteConfig } from '../../pipeline/config/index.js';
 import { parseVisitLabels, scoreVisits, type RuleScore, type ScoredEventRow, type VisitLabels } from '../../pipeline/zones/visit-score.js';
+import { reportBench } from './report.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -118,11 +119,27 @@ async function main(): Promise<void> {
   const seconds = values.seconds ? Number(values.seconds) : undefined;
   const labels = loadZoneLabels();
   console.log(`zones benchmark: ${labels.visits.length} labelled visits on ${labels.clip} (${labels.clip_seconds} s), site ${labels.site}`);
+  const totals: Array<ReturnType<typeof scoreLabelledClip>['totals']> = [];
   for (const fps of [Number(values.fps), Number(values['peer-fps'])]) {
     if (!(fps > 0)) continue;
     const r = await analyzeLabelledClip({ fps, ...(values.model ? { model: values.model } : {}), ...(seconds ? { seconds } : {}) });
     console.log(`\n== portwatch analyze at ${fps} fps (${fps === Number(values.fps) ? 'the camera setting' : 'peer'}): ${r.stats} in ${r.wallS.toFixed(1)} s wall`);
-    report(`${fps} fps`, scoreLabelledClip(r.rows, seconds), values.verbose!);
+    const scored = scoreLabelledClip(r.rows, seconds);
+    report(`${fps} fps`, scored, values.verbose!);
+    totals.push(scored.totals);
+  }
+  // The camera setting against the peer's frame rate, on the goals of the restricted-access rule.
+  const [ours, peer] = totals;
+  if (ours && peer) {
+    const a = ours.unauthorized_access;
+    const b = peer.unauthorized_access;
+    const at = `restricted access on vtest, ${values.fps} fps vs ${values['peer-fps']} fps`;
+    reportBench({ name: `${at}: recall`, ours: a.recall ?? 0, peer: b.recall ?? 0, unit: 'share of labelled visits', better: 'higher', goal: '≥ 0.95' });
+    reportBench({ name: `${at}: precision`, ours: a.precision ?? 0, peer: b.precision ?? 0, unit: 'share of events', better: 'higher', goal: '≥ 0.95' });
+    reportBench({ name: `${at}: worst start error`, ours: a.startError.worst ?? 0, peer: b.startError.worst ?? 0, unit: 's', better: 'lower', goal: '≤ 1.5' });
+    reportBench({ name: `${at}: worst end error`, ours: a.endError.worst ?? 0, peer: b.endError.worst ?? 0, unit: 's', better: 'lower', goal: '≤ 2' });
+    reportBench({ name: `${at}: worst alarm beyond the zone's dwell`, ours: a.latency.worst ?? 0, peer: b.latency.worst ?? 0, unit: 's', better: 'lower', goal: '≤ 1' });
+    reportBench({ name: `${at}: visits merged into one event`, ours: a.merges, peer: b.merges, unit: 'merges', better: 'lower', goal: '≤ 0' });
   }
 }
 
