@@ -84,6 +84,23 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | null | f
   }
 }
 
+/** An alerts worker on the test Redis, its queues and board under prefix `p`. */
+function alertsWorker(store: Store, p: string, opts: Partial<ConstructorParameters<typeof AlertsService>[0]> = {}): AlertsService {
+  return new AlertsService({
+    site: alertsSite(),
+    store,
+    logger,
+    connect: () => {
+      const c = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
+      connections.push(c);
+      return c;
+    },
+    queuePrefix: p,
+    boardPrefix: `${p}:`,
+    ...opts,
+  });
+}
+
 async function boardMessages(): Promise<BoardMessage[]> {
   return (await service.board.read('0', { count: 10_000 })).messages;
 }
@@ -105,19 +122,7 @@ beforeAll(async () => {
   sub = await mqtt.connectAsync(testMqttUrl());
   sub.on('message', (t, p, packet) => mqttMessages.push({ topic: t, payload: JSON.parse(p.toString()), retain: packet.retain }));
   await sub.subscribeAsync(`${topic}/alerts`, { qos: 1 });
-  service = new AlertsService({
-    site,
-    store,
-    logger,
-    connect: () => {
-      const c = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
-      connections.push(c);
-      return c;
-    },
-    queuePrefix: prefix,
-    boardPrefix,
-    webhookBackoffMs: 100,
-  });
+  service = alertsWorker(store, prefix, { site, boardPrefix, webhookBackoffMs: 100 });
   await service.start();
   publisher = new EventQueue({ connection: new Redis(testRedisUrl(), { maxRetriesPerRequest: null }), logger, prefix });
 }, 60_000);
@@ -262,22 +267,6 @@ describe('alerts stored behind the queue (group commit)', () => {
     return { store, state };
   }
 
-  function worker(store: Store, p: string, opts: Partial<ConstructorParameters<typeof AlertsService>[0]> = {}) {
-    return new AlertsService({
-      site: alertsSite(),
-      store,
-      logger,
-      connect: () => {
-        const c = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
-        connections.push(c);
-        return c;
-      },
-      queuePrefix: p,
-      boardPrefix: `${p}:`,
-      ...opts,
-    });
-  }
-
   it('a store that refuses writes holds the events on their queue; what it never wrote, the next start rebuilds from the events table and announces', async () => {
     const p = `${prefix}-outage`;
     const db = await openStore({ dataDir: 'memory://', logger });
@@ -292,7 +281,7 @@ describe('alerts stored behind the queue (group commit)', () => {
     expect(want.size).toBe(8);
 
     state.down = true;
-    const first = worker(flaky, p, { concurrency: 2, storeRetryMs: 100, rebuildMs: 0 });
+    const first = alertsWorker(flaky, p, { concurrency: 2, storeRetryMs: 100, rebuildMs: 0 });
     await first.start();
     const queue = new EventQueue({ connection: new Redis(testRedisUrl(), { maxRetriesPerRequest: null }), logger, prefix: p });
     await queue.publishMany(events);
@@ -309,7 +298,7 @@ describe('alerts stored behind the queue (group commit)', () => {
 
     // The database is back; a new worker rebuilds from the events table, then takes the rest from the queue.
     state.down = false;
-    const second = worker(flaky, p, { concurrency: 2 });
+    const second = alertsWorker(flaky, p, { concurrency: 2 });
     await second.start();
     try {
       for (const w of want.values()) {
@@ -337,7 +326,7 @@ describe('alerts stored behind the queue (group commit)', () => {
     const p = `${prefix}-load`;
     const db = await openStore({ dataDir: 'memory://', logger });
     await migrate(db, { logger });
-    const w = worker(db, p, { batchMs: 200, rebuildMs: 0 });
+    const w = alertsWorker(db, p, { batchMs: 200, rebuildMs: 0 });
     await w.start();
     try {
       // One person with many updates, all folded within one batch window.

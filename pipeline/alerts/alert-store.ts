@@ -103,8 +103,29 @@ export interface AlertPage {
 const SEVERITY_SET = new Set(['info', 'low', 'medium', 'high', 'critical']);
 const ISO = (d: unknown) => (d instanceof Date ? d : d === null || d === undefined ? null : new Date(String(d)));
 
-function rowToAlert(r: Row, now = Date.now()): StoredAlert {
+/** What people did to an alert (and what the store set), from its row. */
+function peopleColumns(r: Row, now: number) {
   const shelvedUntil = ISO(r.shelved_until);
+  return {
+    priority: Number(r.priority),
+    state: r.state as AlertState,
+    escalations: Number(r.escalations),
+    acknowledged_at: ISO(r.acknowledged_at),
+    acknowledged_by: (r.acknowledged_by as string | null) ?? null,
+    dispatched_at: ISO(r.dispatched_at),
+    closed_at: ISO(r.closed_at),
+    closed_by: (r.closed_by as string | null) ?? null,
+    shelved_until: shelvedUntil,
+    shelved_by: (r.shelved_by as string | null) ?? null,
+    shelved_reason: (r.shelved_reason as string | null) ?? null,
+    shelved: shelvedUntil !== null && shelvedUntil.getTime() > now,
+    clip: (r.clip as string | null) ?? null,
+    created_at: ISO(r.created_at)!,
+    updated_at: ISO(r.updated_at)!,
+  };
+}
+
+function rowToAlert(r: Row, now = Date.now()): StoredAlert {
   const json = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
   return {
     id: r.id,
@@ -112,7 +133,6 @@ function rowToAlert(r: Row, now = Date.now()): StoredAlert {
     kind: r.kind,
     kinds: r.kinds ?? [],
     severity: r.severity,
-    priority: Number(r.priority),
     camera: r.camera ?? null,
     zone: r.zone ?? null,
     berth: r.berth ?? null,
@@ -128,20 +148,7 @@ function rowToAlert(r: Row, now = Date.now()): StoredAlert {
     flood: r.flood_id ?? null,
     flood_count: r.flood_count ?? null,
     merged_into: r.merged_into ?? null,
-    state: r.state,
-    escalations: Number(r.escalations),
-    acknowledged_at: ISO(r.acknowledged_at),
-    acknowledged_by: r.acknowledged_by ?? null,
-    dispatched_at: ISO(r.dispatched_at),
-    closed_at: ISO(r.closed_at),
-    closed_by: r.closed_by ?? null,
-    shelved_until: shelvedUntil,
-    shelved_by: r.shelved_by ?? null,
-    shelved_reason: r.shelved_reason ?? null,
-    shelved: shelvedUntil !== null && shelvedUntil.getTime() > now,
-    clip: r.clip ?? null,
-    created_at: ISO(r.created_at)!,
-    updated_at: ISO(r.updated_at)!,
+    ...peopleColumns(r, now),
   };
 }
 
@@ -199,25 +206,7 @@ const UPSERT_SQL =
 
 /** The stored alert from what was derived and the people's columns the upsert returned. */
 function storedFrom(a: DerivedAlert, r: Row, now: number): StoredAlert {
-  const shelvedUntil = ISO(r.shelved_until);
-  return {
-    ...a,
-    priority: Number(r.priority),
-    state: r.state,
-    escalations: Number(r.escalations),
-    acknowledged_at: ISO(r.acknowledged_at),
-    acknowledged_by: r.acknowledged_by ?? null,
-    dispatched_at: ISO(r.dispatched_at),
-    closed_at: ISO(r.closed_at),
-    closed_by: r.closed_by ?? null,
-    shelved_until: shelvedUntil,
-    shelved_by: r.shelved_by ?? null,
-    shelved_reason: r.shelved_reason ?? null,
-    shelved: shelvedUntil !== null && shelvedUntil.getTime() > now,
-    clip: r.clip ?? null,
-    created_at: ISO(r.created_at)!,
-    updated_at: ISO(r.updated_at)!,
-  };
+  return { ...a, ...peopleColumns(r, now) };
 }
 
 /** What a rewrite from events could change, as one comparable string (derived alert or stored row). */

@@ -39,7 +39,7 @@ import { EventQueue, eventJobId } from '../../pipeline/queue/index.js';
 import { migrate, openStore } from '../../pipeline/store/index.js';
 import { numberOption } from './options.js';
 import { reportBench } from './report.js';
-import { serverDatabase } from './server-database.js';
+import { createServerDatabase } from '../test-services/server-database.js';
 
 const arg = numberOption;
 
@@ -262,7 +262,7 @@ async function rawLatency(redis: Redis, rate: number, seconds: number): Promise<
 async function serverTarget(): Promise<{ target: Target; drop(): Promise<void> } | undefined> {
   const [label, admin] = process.env.TSDB_BENCH_URL ? ['TimescaleDB server', process.env.TSDB_BENCH_URL] : ['PostgreSQL server', process.env.PG_BENCH_URL ?? 'postgres://postgres@127.0.0.1:5432/test'];
   try {
-    const db = await serverDatabase(admin, 'bench_alerts');
+    const db = await createServerDatabase('bench_alerts', admin);
     return { target: { label, url: db.url }, drop: () => db.drop() };
   } catch (err) {
     out(`!!! no database server for the headline (${admin}: ${(err as Error).message}); set TSDB_BENCH_URL or PG_BENCH_URL, or run \`npm run bench\`, which starts one`);

@@ -33,7 +33,7 @@ import { BoardStream } from '../../pipeline/board/index.js';
 import { silentLogger } from '../../pipeline/log/index.js';
 import { migrate, openStore, type Store } from '../../pipeline/store/index.js';
 import { numberOption } from './options.js';
-import { serverDatabase } from './server-database.js';
+import { createServerDatabase } from '../test-services/server-database.js';
 import { reportBench } from './report.js';
 
 const arg = numberOption;
@@ -121,7 +121,7 @@ async function berthActivity(label: string, store: Store, days: number, server: 
 }
 
 async function onServer(label: string, adminUrl: string, days: number): Promise<void> {
-  const db = await serverDatabase(adminUrl, 'bench_api');
+  const db = await createServerDatabase('bench_api', adminUrl);
   const store = await openStore({ databaseUrl: db.url, logger });
   try {
     await migrate(store, { logger });

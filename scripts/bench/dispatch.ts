@@ -32,7 +32,7 @@ import { silentLogger } from '../../pipeline/log/index.js';
 import { imoCheckDigit, loadRiskModel, scoreVessel, type VesselFacts } from '../../pipeline/risk/index.js';
 import { migrate, openStore, type Store } from '../../pipeline/store/index.js';
 import { reportBench } from './report.js';
-import { serverDatabase } from './server-database.js';
+import { createServerDatabase } from '../test-services/server-database.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -211,7 +211,7 @@ async function main() {
     await auditBench(embedded, 'embedded');
     await embedded.close();
     if (!args['skip-server']) {
-      const db = await serverDatabase(process.env.PG_BENCH_URL ?? 'postgres://postgres@127.0.0.1:5432/test', 'pw_bench_audit');
+      const db = await createServerDatabase('pw_bench_audit', process.env.PG_BENCH_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
       try {
         const server = await openStore({ databaseUrl: db.url, logger: silentLogger(), poolSize: 4 });
         await migrate(server, { logger: silentLogger() });

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark in scripts/bench/ (each `*.ts` but this file
- * and the helpers report.ts, options.ts and server-database.ts, listed when it
- * starts), one after the other as whole
+ * and the helpers report.ts and options.ts, listed when it starts), one after
+ * the other as whole
  * processes, then one markdown table in `bench-results.md` (not committed):
  * ours beside the peer and the ratio, from the `BENCH {…}` lines each one
  * prints (scripts/bench/report.ts), plus the machine: CPU model, cores,
@@ -40,7 +40,7 @@ const { values } = parseArgs({
   },
 });
 
-const NOT_BENCHMARKS = new Set(['options', 'report', 'run-all', 'server-database']);
+const NOT_BENCHMARKS = new Set(['options', 'report', 'run-all']);
 const list = (v: string | undefined) => new Set((v ?? '').split(',').map((s) => s.trim()).filter(Boolean));
 const only = list(values.only);
 const skip = list(values.skip);
