@@ -7,7 +7,9 @@
  *
  * Mounts:
  *   /good      the footage (640×480), looped: a control
- *   /garbage   a valid session whose RTP packets carry random bytes
+ *   /garbage   a valid session whose RTP packets carry random bytes under the
+ *              NAL headers of a keyframe (SPS, PPS, IDR slice): every frame
+ *              reaches a decoder, and none can be decoded
  *   /resize    the footage at 640×480, then at 320×240 (a new SPS mid-stream),
  *              alternating every `segmentS` seconds: a camera reconfigured live
  *   /cut       the footage for `cutAfterS` seconds, then half an RTP packet and
@@ -32,6 +34,10 @@ const FPS = 10;
 const MAX_PAYLOAD = 1400;
 
 export type FaultyMount = 'good' | 'garbage' | 'resize' | 'cut';
+
+/** NAL headers (nal_ref_idc 3): SPS, PPS, IDR slice. */
+const NAL_IDR_HEADER = 0x65;
+const GARBAGE_KEYFRAME = [0x67, 0x68, NAL_IDR_HEADER] as const;
 export const FAULTY_MOUNTS: readonly FaultyMount[] = ['good', 'garbage', 'resize', 'cut'];
 
 export interface FaultyCameraOptions {
@@ -152,7 +158,15 @@ export async function startFaultyCameraServer(o: FaultyCameraOptions = {}): Prom
       for (; n <= due; n++) {
         const ts = n * (90_000 / FPS);
         if (mount === 'garbage') {
-          for (let p = 0; p < 3; p++) socket.write(rtp.packet(randomBytes(100 + Math.floor(Math.random() * 1300)), ts, p === 2));
+          // Random bodies under well-formed headers. Bytes random from the first would make a frame a
+          // keyframe only by chance (a slice header, an IDR type, no forbidden bit: about one in two
+          // hundred), so whether a camera ever tried to decode one, and said why it could not, was luck.
+          for (const [p, header] of GARBAGE_KEYFRAME.entries()) {
+            const body = randomBytes(100 + Math.floor(Math.random() * 1300));
+            // The slice's first_mb_in_slice is 0 (ue(v) "1"): the first slice of a new picture.
+            if (header === NAL_IDR_HEADER) body[0]! |= 0x80;
+            socket.write(rtp.packet(Buffer.concat([Buffer.of(header), body]), ts, p === GARBAGE_KEYFRAME.length - 1));
+          }
           continue;
         }
         const units = streams[mount];
