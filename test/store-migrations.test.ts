@@ -164,6 +164,25 @@ async function materialisedCount(store: Store, view: string): Promise<number> {
   return (await store.query(`SELECT count(*) AS n FROM ${m.s}.${m.t}`)).rows[0]!.n as number;
 }
 
+
+/**
+ * Refreshes a continuous aggregate now. TimescaleDB's own refresh job may be
+ * running on it (the migration schedules one that starts at once), and a
+ * second refresh is refused while it does: wait for it and try again.
+ */
+async function refreshAggregate(store: Store, view: string): Promise<void> {
+  const end = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await store.query(`CALL refresh_continuous_aggregate('${view}', NULL, NULL)`);
+      return;
+    } catch (err) {
+      if (!/concurrent refresh/.test((err as Error).message) || Date.now() > end) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
 for (const target of TIMESCALE_TARGETS) describe.skipIf(!target.available)(`store migrations, ${target.label}`, () => {
   let store: Store;
   let opened: OpenedStore;
@@ -274,9 +293,9 @@ for (const target of TIMESCALE_TARGETS) describe.skipIf(!target.available)(`stor
     await expectRollups(store); // real-time part: nothing materialised yet
     await expectOccupancy(store);
     // Each CALL on its own: a refresh cannot run inside a (multi-statement) transaction block.
-    await store.query(`CALL refresh_continuous_aggregate('detections_hourly', NULL, NULL)`);
-    await store.query(`CALL refresh_continuous_aggregate('berth_activity_hourly', NULL, NULL)`);
-    await store.query(`CALL refresh_continuous_aggregate('berth_occupancy_hourly', NULL, NULL)`);
+    await refreshAggregate(store, 'detections_hourly');
+    await refreshAggregate(store, 'berth_activity_hourly');
+    await refreshAggregate(store, 'berth_occupancy_hourly');
     // The refresh really materialised the buckets (not only the real-time union answering).
     for (const [view, buckets] of [['detections_hourly', 3], ['berth_activity_hourly', 2], ['berth_occupancy_hourly', 4]] as const) {
       const m = (
@@ -417,7 +436,7 @@ for (const target of TIMESCALE_TARGETS) describe.skipIf(!target.available)(`migr
       expect(result.applied).toEqual([APPLIED[1]]);
       expect((await store.query(`SELECT mmsi, berth FROM ais_positions`)).rows).toEqual([{ mmsi: 412000001, berth: null }]);
       await seedPositions(store);
-      await store.query(`CALL refresh_continuous_aggregate('berth_occupancy_hourly', NULL, NULL)`);
+      await refreshAggregate(store, 'berth_occupancy_hourly');
       await expectOccupancy(store);
     } finally {
       await opened.close();
