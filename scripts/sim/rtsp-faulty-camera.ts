@@ -8,8 +8,8 @@
  * Mounts:
  *   /good      the footage (640×480), looped: a control
  *   /garbage   a valid session whose RTP packets carry random bytes under the
- *              NAL headers of a keyframe (SPS, PPS, IDR slice): every frame
- *              reaches a decoder, and none can be decoded
+ *              header of an IDR slice (no SPS or PPS ever): every frame reaches
+ *              a decoder, and none can be decoded
  *   /resize    the footage at 640×480, then at 320×240 (a new SPS mid-stream),
  *              alternating every `segmentS` seconds: a camera reconfigured live
  *   /cut       the footage for `cutAfterS` seconds, then half an RTP packet and
@@ -35,9 +35,8 @@ const MAX_PAYLOAD = 1400;
 
 export type FaultyMount = 'good' | 'garbage' | 'resize' | 'cut';
 
-/** NAL headers (nal_ref_idc 3): SPS, PPS, IDR slice. */
+/** NAL header of an IDR slice (nal_ref_idc 3). */
 const NAL_IDR_HEADER = 0x65;
-const GARBAGE_KEYFRAME = [0x67, 0x68, NAL_IDR_HEADER] as const;
 export const FAULTY_MOUNTS: readonly FaultyMount[] = ['good', 'garbage', 'resize', 'cut'];
 
 export interface FaultyCameraOptions {
@@ -158,14 +157,15 @@ export async function startFaultyCameraServer(o: FaultyCameraOptions = {}): Prom
       for (; n <= due; n++) {
         const ts = n * (90_000 / FPS);
         if (mount === 'garbage') {
-          // Random bodies under well-formed headers. Bytes random from the first would make a frame a
+          // Random bodies under an IDR slice header. Bytes random from the first would make a frame a
           // keyframe only by chance (a slice header, an IDR type, no forbidden bit: about one in two
-          // hundred), so whether a camera ever tried to decode one, and said why it could not, was luck.
-          for (const [p, header] of GARBAGE_KEYFRAME.entries()) {
+          // hundred), so whether a camera ever tried to decode one was luck; a random SPS, on the other
+          // hand, can parse as a picture size, and ffmpeg then shows tiny pictures of noise.
+          for (let p = 0; p < 3; p++) {
             const body = randomBytes(100 + Math.floor(Math.random() * 1300));
-            // The slice's first_mb_in_slice is 0 (ue(v) "1"): the first slice of a new picture.
-            if (header === NAL_IDR_HEADER) body[0]! |= 0x80;
-            socket.write(rtp.packet(Buffer.concat([Buffer.of(header), body]), ts, p === GARBAGE_KEYFRAME.length - 1));
+            // first_mb_in_slice 0 (ue(v) "1"): each packet starts a new picture, which references a PPS nobody sent.
+            body[0]! |= 0x80;
+            socket.write(rtp.packet(Buffer.concat([Buffer.of(NAL_IDR_HEADER), body]), ts, p === 2));
           }
           continue;
         }
