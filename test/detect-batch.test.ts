@@ -108,6 +108,57 @@ describe('BatchDetector', () => {
     expect(batcher.stats()).toMatchObject({ submitted: 6, completed: 4, dropped: 2 });
   });
 
+  it('serves urgent requests (a frame that may start an alarm) ahead of those that waited less than the lead, in arrival order otherwise', async () => {
+    const runner = new GatedRunner(2, true);
+    const batcher = new BatchDetector(runner, { logger: silentLogger(), maxWaitMs: 0, urgentLeadMs: 60_000 });
+    const running = batcher.detect(frame('r'));
+    await until(() => runner.waiting === 1);
+    const urgent = (name: string): DetectRequest => ({ ...frame(name), urgent: true });
+    const all = [batcher.detect(frame('a')), batcher.detect(frame('b')), batcher.detect(urgent('u1')), batcher.detect(frame('c')), batcher.detect(urgent('u2'))];
+    for (let i = 0; i < 3; i++) {
+      runner.release();
+      await until(() => runner.waiting === 1 || batcher.stats().queued === 0);
+    }
+    runner.release();
+    await running;
+    expect((await Promise.all(all)).map((d) => d[0]!.class)).toEqual(['a', 'b', 'u1', 'c', 'u2']);
+    expect(runner.batches).toEqual([['r'], ['u1', 'u2'], ['a', 'b'], ['c']]);
+    expect(batcher.stats()).toMatchObject({ submitted: 6, urgent: 2, completed: 6 });
+  });
+
+  it('serves a request that has waited longer than the urgent lead before a newer urgent one', async () => {
+    const runner = new GatedRunner(1, true);
+    const batcher = new BatchDetector(runner, { logger: silentLogger(), maxWaitMs: 0, urgentLeadMs: 30 });
+    const running = batcher.detect(frame('r'));
+    await until(() => runner.waiting === 1);
+    const old = batcher.detect(frame('old'));
+    await new Promise((r) => setTimeout(r, 80));
+    const late = batcher.detect({ ...frame('late'), urgent: true });
+    runner.release();
+    await until(() => runner.waiting === 1);
+    runner.release();
+    await until(() => runner.waiting === 1);
+    runner.release();
+    await Promise.all([running, old, late]);
+    expect(runner.batches).toEqual([['r'], ['old'], ['late']]);
+  });
+
+  it('drops the oldest request that is not urgent when the queue is full', async () => {
+    const runner = new GatedRunner(4, true);
+    const batcher = new BatchDetector(runner, { logger: silentLogger(), maxWaitMs: 0, maxQueue: 4 });
+    const running = batcher.detect(frame('r'));
+    await until(() => runner.waiting === 1);
+    const settled = [{ ...frame('u'), urgent: true }, frame('a'), frame('b'), frame('c'), frame('d')].map((f) => batcher.detect(f).then((d) => d[0]!.class, (e: unknown) => e));
+    expect(batcher.stats()).toMatchObject({ queued: 4, dropped: 1 });
+    runner.release();
+    await until(() => runner.waiting === 1);
+    runner.release();
+    await running;
+    const outcomes = await Promise.all(settled);
+    expect(outcomes[1]).toBeInstanceOf(DetectionDroppedError);
+    expect([outcomes[0], ...outcomes.slice(2)]).toEqual(['u', 'b', 'c', 'd']);
+  });
+
   it('fails only the request whose item failed; close() runs what is queued, then refuses', async () => {
     const runner = new GatedRunner(4);
     const batcher = new BatchDetector(runner, { logger: silentLogger(), maxWaitMs: 600_000 });

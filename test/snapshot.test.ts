@@ -1,10 +1,10 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import jpeg from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventId } from '../pipeline/events/index.js';
-import { drawBox, encodeJpeg, renderSnapshot, snapshotPath, writeSnapshot, type RgbImage } from '../pipeline/snapshot/index.js';
+import { drawBox, JpegEncoder, jpegEnd, qscale, renderSnapshot, snapshotPath, writeSnapshot, type RgbImage } from '../pipeline/snapshot/index.js';
 
 /** A mid-grey frame with a soft gradient, like a dull quay. */
 function greyFrame(width: number, height: number): RgbImage {
@@ -27,10 +27,12 @@ function pixel(img: { width: number; data: Uint8Array }, x: number, y: number, c
 }
 
 let root = '';
+const encoder = new JpegEncoder();
 beforeAll(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'portwatch-snapshot-'));
 });
 afterAll(async () => {
+  await encoder.close();
   await rm(root, { recursive: true, force: true });
 });
 
@@ -65,7 +67,7 @@ describe('drawing', () => {
   });
 
   it('rejects a frame whose data does not match its size, saying both numbers', () => {
-    expect(() => encodeJpeg({ width: 10, height: 10, data: new Uint8Array(10) })).toThrow(/10 bytes.*300/);
+    expect(() => encoder.encode({ width: 10, height: 10, data: new Uint8Array(10) })).toThrow(/10 bytes.*300/);
   });
 });
 
@@ -84,7 +86,7 @@ describe('writeSnapshot', () => {
       [1, 1],
       [0.5, 1],
     ];
-    const rel = await writeSnapshot({ root, event, frame, overlay: { thickness: 6, zones: [{ polygon: zone, colour: [0, 0, 255] }] }, quality: 92 });
+    const rel = await writeSnapshot({ root, encoder, event, frame, overlay: { thickness: 6, zones: [{ polygon: zone, colour: [0, 0, 255] }] }, quality: 92 });
     expect(rel).toBe(`cam-07/${event.id.slice(0, 2)}/${event.id}.jpg`);
     expect(rel).toBe(snapshotPath(event));
     expect(path.isAbsolute(rel)).toBe(false);
@@ -111,8 +113,8 @@ describe('writeSnapshot', () => {
   });
 
   it('a later snapshot of the same event replaces the file at the same path', async () => {
-    const first = await writeSnapshot({ root, event, frame: greyFrame(64, 48) });
-    const second = await writeSnapshot({ root, event: { ...event, bbox: [1, 1, 20, 20] }, frame: greyFrame(128, 96) });
+    const first = await writeSnapshot({ root, encoder, event, frame: greyFrame(64, 48) });
+    const second = await writeSnapshot({ root, encoder, event: { ...event, bbox: [1, 1, 20, 20] }, frame: greyFrame(128, 96) });
     expect(second).toBe(first);
     const img = jpeg.decode(await readFile(path.join(root, second)), { useTArray: true });
     expect(img.width).toBe(128);
@@ -121,5 +123,49 @@ describe('writeSnapshot', () => {
   it('keeps awkward camera ids inside the snapshot root', () => {
     expect(snapshotPath({ id: event.id, camera: '../../etc' })).not.toContain('..');
     expect(snapshotPath({ id: event.id, camera: null })).toMatch(/^unknown\//);
+  });
+});
+
+
+describe('JpegEncoder', () => {
+  it('answers each picture with its own JPEG, in order, from one ffmpeg per size and quality', async () => {
+    const local = new JpegEncoder();
+    try {
+      // Three pictures of one size in flight at once, told apart by their brightness, and one of another size.
+      const shades = [40, 120, 220];
+      const pictures = await Promise.all([
+        ...shades.map((v) => local.encode({ width: 96, height: 64, data: new Uint8Array(96 * 64 * 3).fill(v) })),
+        local.encode(greyFrame(50, 30), 95),
+      ]);
+      for (const [i, v] of shades.entries()) {
+        const img = jpeg.decode(pictures[i]!, { useTArray: true });
+        expect([img.width, img.height]).toEqual([96, 64]);
+        expect(Math.abs(img.data[4 * (32 * 96 + 48)]! - v)).toBeLessThanOrEqual(3);
+      }
+      const odd = jpeg.decode(pictures[3]!, { useTArray: true });
+      expect([odd.width, odd.height]).toEqual([50, 30]);
+      expect(local.stats()).toEqual({ encoded: 4, failed: 0, spawns: 2 });
+    } finally {
+      await local.close();
+    }
+    await expect(local.encode(greyFrame(8, 8))).rejects.toThrow(/closed/);
+  });
+
+  it('a missing ffmpeg fails the picture with what to do, and the next picture tries again', async () => {
+    const broken = new JpegEncoder({ ffmpegPath: '/nonexistent/ffmpeg' });
+    await expect(broken.encode(greyFrame(16, 16))).rejects.toThrow(/could not be started.*is ffmpeg installed/);
+    await expect(broken.encode(greyFrame(16, 16))).rejects.toThrow(/could not be started/);
+    expect(broken.stats()).toMatchObject({ encoded: 0, failed: 2, spawns: 2 });
+    await broken.close();
+  });
+
+  it('finds where a JPEG ends by its structure, not by the first FF D9 in its bytes', () => {
+    // SOI, a comment segment holding FF D9, a scan header, entropy data with a stuffed FF 00 and a restart marker, EOI.
+    const bytes = Uint8Array.from([0xff, 0xd8, 0xff, 0xfe, 0x00, 0x04, 0xff, 0xd9, 0xff, 0xda, 0x00, 0x02, 0x12, 0xff, 0x00, 0x34, 0xff, 0xd0, 0x56, 0xff, 0xd9, 0x99]);
+    expect(jpegEnd(bytes)).toBe(21);
+    expect(jpegEnd(bytes.subarray(0, 20))).toBe(-1);
+    expect(() => jpegEnd(Uint8Array.from([1, 2, 3, 4]))).toThrow(/SOI/);
+    expect([qscale(80), qscale(92), qscale(50), qscale(1)]).toEqual([4, 2, 10, 20]);
+    expect(() => qscale(0)).toThrow(/1–100/);
   });
 });

@@ -458,3 +458,36 @@ describe('tracker → zone engine end to end', () => {
     for (const x of starts) expect(x.details!.dwell_seconds).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('awaitingStart: frames that may start an alarm', () => {
+  it('is true from the first observation inside a zone until the event starts, within the horizon of dwell, and false once it has started or the object left', () => {
+    const e = engine([restricted({ min_dwell_seconds: 3 })], { inertia: 2 });
+    const inside = (s: number, state: 'tentative' | 'confirmed' = 'confirmed') => [track(1, 'person', boxAt(0.7, 0.5), at(s), { state })];
+    const outside = (s: number) => [track(1, 'person', boxAt(0.3, 0.5), at(s))];
+    run(e, [[0, outside(0)]]);
+    expect(e.awaitingStart()).toBe(false);
+    // A tentative track inside counts: the tracker confirms it within a few frames, and then the dwell may be met.
+    run(e, [[1, inside(1, 'tentative')]]);
+    expect(e.awaitingStart()).toBe(true);
+    expect(run(e, [[2, inside(2)], [3, inside(3)]])).toHaveLength(0);
+    expect(e.awaitingStart()).toBe(true);
+    expect(run(e, [[4, inside(4)]]).map((x) => x.phase)).toEqual(['start']);
+    expect(e.awaitingStart()).toBe(false);
+    run(e, [[5, outside(5)], [6, outside(6)], [7, outside(7)]]);
+    expect(e.awaitingStart()).toBe(false);
+  });
+
+  it('looks only as far as the horizon: a loitering rule minutes away is not urgent yet, and an object not seen in the last update is not either', () => {
+    const watch: ZoneSpec = { id: 'apron', kind: 'watch', polygon: rightHalf, classes: [], min_dwell_seconds: 0, loiter_seconds: 60 };
+    const e = engine([watch]);
+    const p = (s: number) => [track(1, 'person', boxAt(0.7, 0.6), at(s))];
+    run(e, [[0, p(0)], [1, p(1)], [2, p(2)]]);
+    expect(e.awaitingStart(5)).toBe(false);
+    expect(e.awaitingStart(60)).toBe(true);
+    run(e, [[56, p(56)]]);
+    expect(e.awaitingStart(5)).toBe(true);
+    // Not observed in this update (a missed detection): nothing to decide on this frame's account.
+    e.update([track(1, 'person', boxAt(0.7, 0.6), at(57), { observed: false })], FRAME, at(57));
+    expect(e.awaitingStart(5)).toBe(false);
+  });
+});

@@ -4,7 +4,7 @@ import type { Logger } from '../log/index.js';
 import { childLogger, silentLogger } from '../log/index.js';
 import { DetectGate, MotionDetector, type DetectGateOptions, type GateReason, type MotionOptions } from '../motion/index.js';
 import { yuv420pToRgb, type PixelRect } from '../video/index.js';
-import { snapshotPath, writeSnapshot, type SnapshotOverlay } from '../snapshot/index.js';
+import { JpegEncoder, snapshotPath, writeSnapshot, type SnapshotOverlay } from '../snapshot/index.js';
 import { Tracker, type AppearanceImage, type Track, type TrackerSettings } from '../track/index.js';
 import { ZoneEngine, DEFAULT_ZONE_CLASSES, type ZoneEngineOptions } from '../zones/index.js';
 import { planDetection, unionBox, type DetectPlanOptions } from './detect-plan.js';
@@ -55,6 +55,8 @@ export interface CameraAnalyserOptions {
   threshold?: number;
   /** Write event snapshots (JPEG with boxes) under this folder; null/absent: none. */
   snapshotRoot?: string | null;
+  /** Encodes them: a worker shares one among its cameras; by default the analyser starts its own when it first needs it. */
+  snapshotEncoder?: JpegEncoder;
   /** Merged into every event's details (the worker puts `leaseEpoch` here). */
   eventDetails?: Record<string, unknown>;
   /**
@@ -128,6 +130,7 @@ export class CameraAnalyser {
   private readonly tracker: Tracker;
   private readonly engine: ZoneEngine;
   private readonly snapshots = new Map<string, string>();
+  private encoder: JpegEncoder | null = null;
   private readonly overlayZones: NonNullable<SnapshotOverlay['zones']>;
   private lastTime = 0;
   private lastRegions: Box[] = [];
@@ -226,12 +229,14 @@ export class CameraAnalyser {
     // region (a fixed-size detector treats a whole image differently: it may tile it).
     const crop = this.anySize && !plan.full && !frame.rgb && frame.yuv ? evenRect(plan.region, width, height) : null;
     let rgb: Buffer | Uint8Array | null = null;
+    // An object in a zone, its dwell running: this frame may start an alarm.
+    const urgent = this.engine.awaitingStart();
     try {
       if (crop) {
         this.counters.rgbConversions++;
         const image = { width: crop.width, height: crop.height, data: yuv420pToRgb(frame.yuv!, width, height, undefined, crop) };
         seen = { ...image, x: crop.x, y: crop.y };
-        detections = await this.o.detector.detect({ image, crop: true, threshold: this.o.threshold ?? 0.3, ...(this.classes ? { classes: this.classes } : {}) });
+        detections = await this.o.detector.detect({ image, crop: true, threshold: this.o.threshold ?? 0.3, ...(this.classes ? { classes: this.classes } : {}), ...(urgent ? { urgent } : {}) });
         detections = detections.map((d) => ({ ...d, box: [d.box[0] + crop.x, d.box[1] + crop.y, d.box[2] + crop.x, d.box[3] + crop.y] as Box }));
       } else {
         rgb = this.rgbOf(frame);
@@ -241,6 +246,7 @@ export class CameraAnalyser {
           ...(plan.full ? {} : { region: plan.region }),
           threshold: this.o.threshold ?? 0.3,
           ...(this.classes ? { classes: this.classes } : {}),
+          ...(urgent ? { urgent } : {}),
         });
       }
     } catch (err) {
@@ -303,6 +309,7 @@ export class CameraAnalyser {
         try {
           const rel = await writeSnapshot({
             root,
+            encoder: (this.encoder ??= this.o.snapshotEncoder ?? new JpegEncoder({ logger: this.log })),
             event: e,
             frame: { width: this.camera.detect.width, height: this.camera.detect.height, data: rgb },
             overlay: {

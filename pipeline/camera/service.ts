@@ -5,10 +5,11 @@ import type { CameraConfig, SiteConfig } from '../config/index.js';
 import { CameraClips, type ClipRecorder, type ClipWriterStats } from '../clips/index.js';
 import { BatchDetector, int8Caveat, loadDetector, loadManifest, manifestPath, type Detector } from '../detect/index.js';
 import { eventId, type EventPublisher, type PortEvent } from '../events/index.js';
-import type { EventSink } from '../events/event-sink.js';
+import { EVENT_FLUSH_INTERVAL_MS, type EventSink } from '../events/event-sink.js';
 import type { CameraHealthRecord, HealthThresholds } from '../health/index.js';
 import { CameraLeaseManager } from '../lease/index.js';
 import type { Logger } from '../log/index.js';
+import { JpegEncoder } from '../snapshot/index.js';
 import { StartLimiter } from '../video/index.js';
 import { cameraHealthTable, createBatchWriter, detectionsTable, eventsTable, type BatchWriter, type DetectionRecord, type Store } from '../store/index.js';
 import { DetectorPool } from './detector-pool.js';
@@ -114,7 +115,9 @@ export async function startCameraService(o: CameraServiceOptions): Promise<Camer
   // Body-worn recorders are watched live from an inspector's job, never analysed continuously.
   const cameras = new Map<string, CameraConfig>(o.site.cameras.filter((c) => c.enabled && c.kind !== 'body_worn').map((c) => [c.id, c]));
 
-  const eventsWriter = createBatchWriter(o.store, eventsTable, { logger: log, flushIntervalMs: 100 });
+  const eventsWriter = createBatchWriter(o.store, eventsTable, { logger: log, flushIntervalMs: EVENT_FLUSH_INTERVAL_MS });
+  // One JPEG encoder for every camera's event snapshots (an ffmpeg per picture size).
+  const snapshots = new JpegEncoder({ logger: log });
   const healthWriter = createBatchWriter(o.store, cameraHealthTable, { logger: log });
   const detectionsWriter = createBatchWriter(o.store, detectionsTable, { logger: log });
   const writers: BatchWriter<never>[] = [eventsWriter, healthWriter, detectionsWriter] as unknown as BatchWriter<never>[];
@@ -204,6 +207,7 @@ export async function startCameraService(o: CameraServiceOptions): Promise<Camer
         ...(recorder ? { onAccessUnit: (au) => recorder.push(au) } : {}),
         logger: log,
         snapshotRoot: o.snapshotDir ?? './data/snapshots',
+        snapshotEncoder: snapshots,
         eventDetails: { leaseEpoch: epoch, worker: workerId },
         // The camera's own GOP from the site file, else the worker's --keyframe-interval.
         keyframeIntervalS: camera.detect.keyframe_interval ?? o.keyframeIntervalS ?? null,
@@ -274,6 +278,7 @@ export async function startCameraService(o: CameraServiceOptions): Promise<Camer
         // Cameras first: their end events must reach the writers.
         if (leases) await leases.stop();
         await supervisor.stopAll();
+        await snapshots.close();
         // The cameras' clips still waiting for their post-roll, with what their buffers hold.
         await clips?.stop();
         for (const m of models.values()) await Promise.all(m.batchers.map((b) => b.close()));

@@ -20,6 +20,14 @@ export interface BatchDetectorOptions {
   maxWaitMs?: number;
   /** Requests waiting (not counting the batch running); beyond it the oldest is dropped. Default 32. */
   maxQueue?: number;
+  /**
+   * An urgent request (DetectRequest.urgent: the frame may start an alarm) is
+   * served as if it had waited this much longer: ahead of every frame that
+   * has waited less, so under overload the frames that decide alarms are not
+   * stuck behind every other camera's, and no frame waits for ever behind
+   * urgent ones. Default 2000 ms.
+   */
+  urgentLeadMs?: number;
 }
 
 /** Rejects a request that was pushed out of a full queue by a newer one, or queued when the batcher closed. */
@@ -37,6 +45,8 @@ export class DetectionDroppedError extends Error {
 
 export interface BatchDetectorStats {
   submitted: number;
+  /** Requests marked urgent (served ahead, see urgentLeadMs). */
+  urgent: number;
   completed: number;
   failed: number;
   dropped: number;
@@ -51,6 +61,8 @@ export interface BatchDetectorStats {
 interface Pending {
   request: DetectRequest;
   enqueued: number;
+  /** Serving order: the enqueue time, less the lead of an urgent request. */
+  due: number;
   resolve: (d: Detection[]) => void;
   reject: (e: Error) => void;
 }
@@ -63,18 +75,21 @@ interface Pending {
  * forming during a run leaves as soon as the run ends if it is full or due).
  * The queue is bounded: live video wants the newest frame, so when full the
  * OLDEST request is dropped (its promise rejects with DetectionDroppedError)
- * and counted.
+ * and counted; an urgent one only when every request waiting is urgent.
+ * A batch takes the requests that are most due: urgent ones count as having
+ * waited `urgentLeadMs` longer.
  */
 export class BatchDetector {
   private readonly queue: Pending[] = [];
   private readonly maxBatch: number;
   private readonly maxWaitMs: number;
   private readonly maxQueue: number;
+  private readonly urgentLeadMs: number;
   private readonly logger: Logger;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private closed = false;
-  private readonly counts = { submitted: 0, completed: 0, failed: 0, dropped: 0, batches: 0, batchedItems: 0 };
+  private readonly counts = { submitted: 0, urgent: 0, completed: 0, failed: 0, dropped: 0, batches: 0, batchedItems: 0 };
   private readonly sizes: Record<number, number> = {};
 
   constructor(
@@ -84,6 +99,7 @@ export class BatchDetector {
     this.maxBatch = Math.max(1, options.maxBatch ?? runner.maxBatch);
     this.maxWaitMs = Math.max(0, options.maxWaitMs ?? 10);
     this.maxQueue = Math.max(this.maxBatch, options.maxQueue ?? 32);
+    this.urgentLeadMs = Math.max(0, options.urgentLeadMs ?? 2000);
     this.logger = options.logger.child({ model: runner.name, stage: 'batch-detector' });
   }
 
@@ -95,10 +111,14 @@ export class BatchDetector {
   detect(request: DetectRequest): Promise<Detection[]> {
     if (this.closed) return Promise.reject(new DetectionDroppedError('closed'));
     this.counts.submitted++;
+    if (request.urgent) this.counts.urgent++;
     return new Promise<Detection[]>((resolve, reject) => {
-      this.queue.push({ request, enqueued: performance.now(), resolve, reject });
+      const enqueued = performance.now();
+      this.queue.push({ request, enqueued, due: request.urgent ? enqueued - this.urgentLeadMs : enqueued, resolve, reject });
       if (this.queue.length > this.maxQueue) {
-        const oldest = this.queue.shift()!;
+        // The queue is in arrival order: the first one not urgent is the oldest such.
+        const at = Math.max(0, this.queue.findIndex((p) => !p.request.urgent));
+        const oldest = this.queue.splice(at, 1)[0]!;
         this.counts.dropped++;
         if (this.counts.dropped === 1 || this.counts.dropped % 100 === 0) {
           this.logger.warn({ dropped: this.counts.dropped, maxQueue: this.maxQueue }, 'detector queue full: dropping the oldest requests');
@@ -151,7 +171,7 @@ export class BatchDetector {
 
   private start(): void {
     this.clearTimer();
-    const batch = this.queue.splice(0, this.maxBatch);
+    const batch = this.takeMostDue();
     this.counts.batches++;
     this.counts.batchedItems += batch.length;
     this.sizes[batch.length] = (this.sizes[batch.length] ?? 0) + 1;
@@ -159,6 +179,17 @@ export class BatchDetector {
       this.running = null;
       this.schedule();
     });
+  }
+
+  /** The maxBatch requests most due, out of the queue (which stays in arrival order). */
+  private takeMostDue(): Pending[] {
+    if (this.queue.length <= this.maxBatch || !this.queue.some((p) => p.request.urgent)) return this.queue.splice(0, this.maxBatch);
+    const chosen = new Set([...this.queue].sort((a, b) => a.due - b.due).slice(0, this.maxBatch));
+    const batch = this.queue.filter((p) => chosen.has(p));
+    const rest = this.queue.filter((p) => !chosen.has(p));
+    this.queue.length = 0;
+    this.queue.push(...rest);
+    return batch;
   }
 
   private async runBatch(batch: Pending[]): Promise<void> {

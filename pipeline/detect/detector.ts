@@ -53,6 +53,12 @@ export interface DetectRequest {
    * would the same region of the whole frame, not at the size it was built for.
    */
   crop?: boolean;
+  /**
+   * The frame may start an alarm (an object in a zone, its dwell running): a
+   * batcher serves it ahead of frames that have waited less than its lead
+   * (BatchDetector's `urgentLeadMs`). The detector itself ignores it.
+   */
+  urgent?: boolean;
 }
 
 /** Outcome of one request in a batch: its detections, or the error that concerned only it. */

@@ -42,9 +42,16 @@ export interface EventSinkOptions {
   relayEveryMs?: number;
 }
 
+/**
+ * How long a partial batch of events waits for company before it is written.
+ * Events are few (a handful a second on a busy site) and each may be an alarm
+ * waiting on its commit, so not the writers' 250 ms (decision 38).
+ */
+export const EVENT_FLUSH_INTERVAL_MS = 20;
+
 export function createEventSink(o: EventSinkOptions): EventSink {
   const log = o.logger.child({ stage: 'events' });
-  const writer = createBatchWriter(o.store, eventsTable, { logger: log, flushIntervalMs: 100 });
+  const writer = createBatchWriter(o.store, eventsTable, { logger: log, flushIntervalMs: EVENT_FLUSH_INTERVAL_MS });
   // Without a queue: the embedded database belongs to this process alone, so its outbox is
   // drained here (nothing else could publish it); a server's outbox is left to the processes
   // on it that have Redis (a worker started without REDIS_URL must not eat their backlog).

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import jpeg from 'jpeg-js';
 import type { Box, PortEvent } from '../events/types.js';
 import type { Point } from '../zones/types.js';
 import { assertFrame, colourFor, drawBox, drawPolygon, type Rgb, type RgbImage } from './draw.js';
+import type { JpegEncoder } from './jpeg-encoder.js';
 
 export interface SnapshotBox {
   box: Box;
@@ -42,20 +42,6 @@ export function renderSnapshot(frame: RgbImage, overlay: SnapshotOverlay = {}): 
   return out;
 }
 
-/** JPEG bytes of an RGB24 frame (jpeg-js wants RGBA). */
-export function encodeJpeg(frame: RgbImage, quality = 80): Buffer {
-  assertFrame(frame);
-  const n = frame.width * frame.height;
-  const rgba = Buffer.allocUnsafe(n * 4);
-  for (let i = 0, j = 0; i < n * 3; i += 3, j += 4) {
-    rgba[j] = frame.data[i]!;
-    rgba[j + 1] = frame.data[i + 1]!;
-    rgba[j + 2] = frame.data[i + 2]!;
-    rgba[j + 3] = 255;
-  }
-  return jpeg.encode({ width: frame.width, height: frame.height, data: rgba }, quality).data;
-}
-
 /**
  * Where an event's snapshot lives, relative to the snapshot root:
  * `<camera>/<first two hex digits of the id>/<event id>.jpg`. It depends on
@@ -76,7 +62,10 @@ export interface WriteSnapshotOptions {
   frame: RgbImage;
   /** Extra boxes and zones; the event's own box is drawn in red on top. */
   overlay?: SnapshotOverlay;
+  /** JPEG quality 1–100; default 80. */
   quality?: number;
+  /** Encodes the picture (one per process or command, shared by its cameras). */
+  encoder: JpegEncoder;
 }
 
 /**
@@ -89,7 +78,7 @@ export async function writeSnapshot(options: WriteSnapshotOptions): Promise<stri
   const boxes = [...(overlay.boxes ?? [])];
   if (event.bbox) boxes.push({ box: event.bbox, colour: HIGHLIGHT });
   const image = renderSnapshot(frame, { ...overlay, boxes });
-  const bytes = encodeJpeg(image, options.quality ?? 80);
+  const bytes = await options.encoder.encode(image, options.quality ?? 80);
   const rel = snapshotPath(event);
   const full = path.join(root, rel);
   await mkdir(path.dirname(full), { recursive: true });

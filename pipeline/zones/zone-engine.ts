@@ -251,6 +251,33 @@ export class ZoneEngine {
     });
   }
 
+  /**
+   * True while an object seen in the latest update stands in a zone whose
+   * event it has not raised yet and would raise within `horizonS` seconds of
+   * dwell (its inside streak is running, or its dwell is): the next detections
+   * decide whether an alarm starts. The camera asks the detector to serve such
+   * frames first (docs/camera-pipeline.md, "Alarm frames first"). The zone's
+   * schedule is not consulted: a closed zone only costs a frame served early.
+   */
+  awaitingStart(horizonS = 5): boolean {
+    for (const m of this.objects.values()) {
+      if (m.lastSeen !== this.lastTime) continue;
+      for (const z of this.zones) {
+        const zm = m.zones.get(z.spec.id);
+        if (!zm || zm.streakIn === 0) continue;
+        // Dwell runs from the first observation of the presence (the streak's, until it is confirmed).
+        const since = zm.inside ? zm.enteredAt : zm.streakStart;
+        const dwell = (this.lastTime - since) / 1000;
+        for (const rule of z.rules) {
+          if (m.events.has(`${rule}:${z.spec.id}`)) continue;
+          const needed = rule === 'loitering' ? (z.spec.loiter_seconds ?? 0) : z.spec.min_dwell_seconds;
+          if (needed - dwell <= horizonS) return true;
+        }
+      }
+    }
+    return false;
+  }
+
   /** Running crossing counts per tripwire (only crossings that matched its direction and classes). */
   counts(): TripwireCount[] {
     return this.wires.map((w) => ({

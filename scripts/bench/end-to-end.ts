@@ -4,7 +4,7 @@
  * vessel speed in the channel → its alert on the same stream; p50 and p99.
  *
  *   npm run bench:end-to-end
- *   npm run bench:end-to-end -- --cameras 60 --ais-rate 1000 --seconds 120 [--fps 1] [--sessions 1] [--seed 1] [--burst]
+ *   npm run bench:end-to-end -- --cameras 60 --ais-rate 1000 --seconds 120 [--fps 1] [--sessions 1] [--seed 1] [--burst] [--cpu-prof DIR]
  *
  * One `portwatch run` process (cameras, AIS, alerts, API: what a small site
  * runs) on PostgreSQL (PG_BENCH_URL, else a private cluster) and Redis
@@ -71,6 +71,11 @@ const SESSIONS = arg('sessions', 1);
 const SEED = arg('seed', 1);
 /** Every camera from the clip's start: the same people entering on every camera at once (worst case). */
 const BURST = process.argv.includes('--burst');
+/** `--cpu-prof DIR`: V8 CPU profiles of the `portwatch run` processes into DIR (where the time goes under load). */
+const CPU_PROF = (() => {
+  const i = process.argv.indexOf('--cpu-prof');
+  return i >= 0 ? process.argv[i + 1] ?? null : null;
+})();
 const PROBE_EVERY_MS = 2000;
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -237,7 +242,8 @@ async function scenario(label: string, o: { cameras: number; aisRate: number; se
   const logs: string[] = [];
   let stopStream: (() => void) | null = null;
   try {
-    child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'run', '--site', site, '--data-dir', dir, '--redis', o.redisUrl, '--redis-prefix', `bench-e2e:${dbName}:`, '--queue-prefix', `bench-e2e-${dbName}`, '--clock', 'wall'], {
+    const profile = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF, '--cpu-prof-interval', '2000'] : [];
+    child = spawn(process.execPath, [...profile, '--import', 'tsx', 'cli/main.ts', 'run', '--site', site, '--data-dir', dir, '--redis', o.redisUrl, '--redis-prefix', `bench-e2e:${dbName}:`, '--queue-prefix', `bench-e2e-${dbName}`, '--clock', 'wall'], {
       cwd: root,
       env: { ...process.env, DATABASE_URL: dbUrl.toString(), LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
