@@ -149,9 +149,18 @@ describe.each(targets)('ingest into the %s store', (target) => {
   });
 
   it('stores the port scenario: positions, vessels, berth visits, events; bad lines counted, good ones kept', async () => {
-    const ingest = new AisIngest(options());
+    // Each stored event is announced (the spine's relay publishes it at once), only once committed.
+    const announced: number[] = [];
+    const ingest = new AisIngest({
+      ...options(),
+      onEventStored: () => void store.query<{ n: number }>('SELECT count(*)::int AS n FROM events').then((r) => announced.push(Number(r.rows[0]!.n))),
+    });
     await ingestLines(ingest, scenario.lines, 'scenario', () => new Date('2000-01-01T00:00:00Z'));
     const stats = await ingest.close();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(announced.length).toBe(stats.writers.events.written);
+    expect(announced.length).toBeGreaterThan(0);
+    expect(Math.min(...announced)).toBeGreaterThan(0);
     const f = scenario.facts;
 
     expect(stats.lines).toBe(f.goodLines + f.badLines);

@@ -2,6 +2,7 @@ import { AisLineDecoder, type AisDecoderOptions, type AisRecord, type DecodeStat
 import { AisAnomalyDetector, type AisAnomalyOptions } from '../anomalies/index.js';
 import { BerthOccupancy, type BerthArea, type BerthOccupancyOptions, type BerthVisit, type VesselPosition } from '../berths/index.js';
 import type { EventPublisher, PortEvent } from '../events/index.js';
+import { EVENT_FLUSH_INTERVAL_MS } from '../events/event-sink.js';
 import type { LineMeta } from '../feeds/index.js';
 import type { Logger } from '../log/index.js';
 import {
@@ -28,6 +29,8 @@ export interface AisIngestOptions {
   anomalies?: AisAnomalyOptions;
   /** Publish every event here too (fire and forget; failures are counted and logged). */
   publisher?: EventPublisher | null;
+  /** Called when an event is committed with its outbox entry: the spine's relay publishes it at once (EventSink.publishStored). */
+  onEventStored?: () => void;
   /** ais_positions writer batch size (default 5000) and flush delay (default 250 ms). */
   batchSize?: number;
   flushIntervalMs?: number;
@@ -152,7 +155,7 @@ export class AisIngest {
       flushIntervalMs: options.flushIntervalMs ?? 250,
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     });
-    this.events = createBatchWriter(options.store, eventsTable, { logger: this.logger, batchSize: 500, flushIntervalMs: 250 });
+    this.events = createBatchWriter(options.store, eventsTable, { logger: this.logger, batchSize: 500, flushIntervalMs: EVENT_FLUSH_INTERVAL_MS });
     this.occupancy = new BerthOccupancy(options.berths ?? [], options.occupancy);
     this.anomalies = new AisAnomalyDetector(options.anomalies);
     this.dataSweepMs = options.dataSweepMs ?? 5000;
@@ -319,7 +322,9 @@ export class AisIngest {
       this.c.events_total++;
       this.eventCounts[e.kind] = (this.eventCounts[e.kind] ?? 0) + 1;
       try {
-        this.events.push(e);
+        const onStored = this.options.onEventStored;
+        if (onStored) void this.events.write(e).then((r) => r.ok && onStored());
+        else this.events.push(e);
       } catch (err) {
         if (!(err instanceof BackpressureError)) throw err;
         this.c.backpressure_drops++;

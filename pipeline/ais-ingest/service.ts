@@ -18,6 +18,8 @@ export interface AisServiceOptions {
   /** Overrides merged field by field over the site's `ais.occupancy`. */
   occupancy?: BerthOccupancyOptions | undefined;
   publisher?: EventPublisher | null;
+  /** See AisIngestOptions.onEventStored. */
+  onEventStored?: () => void;
   /** `wall` for live feeds, `data` for recorded ones (default: data when every feed is a file). */
   clock?: 'wall' | 'data';
   feedOverrides?: FeedOverrides;
@@ -53,6 +55,7 @@ export async function startAisService(options: AisServiceOptions): Promise<AisSe
     anomalies: settings.anomalies,
     occupancy: settings.occupancy,
     publisher: options.publisher ?? null,
+    ...(options.onEventStored ? { onEventStored: options.onEventStored } : {}),
   });
   // Vessels moored before a restart stay moored (their departure will be written).
   await ingest.restoreOpenVisits();

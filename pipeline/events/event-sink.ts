@@ -17,6 +17,11 @@ import type { PortEvent } from './types.js';
 export interface EventSink {
   /** Resolves once the event is committed (or refused for its own values, counted and logged). Publishing follows. */
   emit(event: PortEvent): Promise<WriteResult>;
+  /**
+   * Events another writer of this process stored with their outbox entries
+   * (the AIS ingest writes its own): publish them now, not at the relay's next look.
+   */
+  publishStored(): void;
   /** Every event once it is on the queue (without a queue: once stored; AIS events only on the embedded store). */
   onPublished(listener: (event: PortEvent) => void): () => void;
   stats(): EventSinkStats;
@@ -69,6 +74,9 @@ export function createEventSink(o: EventSinkOptions): EventSink {
         else for (const l of direct) l(event);
       } else c.refused++;
       return r;
+    },
+    publishStored() {
+      if (relay) void relay.kick();
     },
     onPublished: (listener) => {
       if (relay) return relay.onPublished(listener);

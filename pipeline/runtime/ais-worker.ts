@@ -22,6 +22,8 @@ export const aisWorker: WorkerKind = {
       anomalies: options.aisOverrides?.anomalies as AisAnomalyOptions | undefined,
       occupancy: options.aisOverrides?.occupancy as BerthOccupancyOptions | undefined,
       publisher: null,
+      // Stored AIS events are published at once, not at the relay's next look at the outbox.
+      onEventStored: () => ctx.events.publishStored(),
       ...(options.aisClock ? { clock: options.aisClock } : {}),
       ...(options.feedOverrides ? { feedOverrides: options.feedOverrides } : {}),
       sweepEveryMs: s.sweep_every_seconds * 1000,

@@ -70,8 +70,12 @@ export interface WriteSnapshotOptions {
 
 /**
  * Draws, encodes and writes an event's snapshot; returns the path relative
- * to `root` (what `PortEvent.snapshot` stores). Written to a temporary file
- * and renamed, so a reader never sees half a JPEG.
+ * to `root` (what `PortEvent.snapshot` stores). A reader never sees half a
+ * JPEG: the first picture of an event is written to a new file (nobody knows
+ * its path until the event that names it is published, after this returns),
+ * and a later one replaces it through a temporary file and a rename. The
+ * first picture is on the way of every alarm, so it takes the fewest file
+ * operations: one creation, the folder made only when it is missing.
  */
 export async function writeSnapshot(options: WriteSnapshotOptions): Promise<string> {
   const { root, event, frame, overlay = {} } = options;
@@ -81,16 +85,42 @@ export async function writeSnapshot(options: WriteSnapshotOptions): Promise<stri
   const bytes = await options.encoder.encode(image, options.quality ?? 80);
   const rel = snapshotPath(event);
   const full = path.join(root, rel);
-  await mkdir(path.dirname(full), { recursive: true });
+  try {
+    await createFile(full, bytes);
+    return rel;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
   const tmp = `${full}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     await writeFile(tmp, bytes);
     await rename(tmp, full);
   } catch (err) {
-    // A full disk leaves an empty or partial temporary file: take it away, or every failed
-    // event adds one (an inode each) to the folder that is already in trouble.
     await rm(tmp, { force: true }).catch(() => {});
     throw err;
   }
   return rel;
+}
+
+/** Writes a file that must not exist yet (EEXIST if it does), making its folder when missing. */
+async function createFile(full: string, bytes: Uint8Array): Promise<void> {
+  try {
+    await writeExclusive(full, bytes);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await mkdir(path.dirname(full), { recursive: true });
+    await writeExclusive(full, bytes);
+  }
+}
+
+async function writeExclusive(full: string, bytes: Uint8Array): Promise<void> {
+  try {
+    await writeFile(full, bytes, { flag: 'wx' });
+  } catch (err) {
+    // A full disk leaves an empty or partial file: take it away, or every failed event adds
+    // one (an inode each) to the folder that is already in trouble. (EEXIST: not ours to take.)
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EEXIST' && code !== 'ENOENT') await rm(full, { force: true }).catch(() => {});
+    throw err;
+  }
 }
