@@ -159,6 +159,44 @@ describe('BatchDetector', () => {
     expect([outcomes[0], ...outcomes.slice(2)]).toEqual(['u', 'b', 'c', 'd']);
   });
 
+  it("a newer frame of the same camera takes the place in line of the one it superseded, which is dropped as 'superseded'", async () => {
+    const runner = new GatedRunner(1, true);
+    const batcher = new BatchDetector(runner, { logger: silentLogger(), maxWaitMs: 0 });
+    const running = batcher.detect(frame('r'));
+    await until(() => runner.waiting === 1);
+    const old = new AbortController();
+    const stale = batcher.detect({ ...frame('cam1-old'), source: 'cam1', signal: old.signal }).catch((e: unknown) => e);
+    const other = batcher.detect({ ...frame('cam2'), source: 'cam2' });
+    old.abort();
+    const outcome = await stale;
+    expect(outcome).toBeInstanceOf(DetectionDroppedError);
+    expect((outcome as DetectionDroppedError).reason).toBe('superseded');
+    // cam1's next frame arrives after cam2's, and is served before it: it kept cam1's place.
+    const fresh = batcher.detect({ ...frame('cam1-new'), source: 'cam1' });
+    // A request already aborted never queues.
+    await expect(batcher.detect({ ...frame('cam3'), source: 'cam3', signal: AbortSignal.abort() })).rejects.toMatchObject({ reason: 'superseded' });
+    for (let i = 0; i < 3; i++) {
+      runner.release();
+      await until(() => runner.waiting === 1 || batcher.stats().queued === 0);
+    }
+    runner.release();
+    await Promise.all([running, other, fresh]);
+    expect(runner.batches).toEqual([['r'], ['cam1-new'], ['cam2']]);
+    expect(batcher.stats()).toMatchObject({ superseded: 2, completed: 3 });
+  });
+
+  it('a frame aborted once it runs is not dropped', async () => {
+    const runner = new GatedRunner(1, true);
+    const batcher = new BatchDetector(runner, { logger: silentLogger(), maxWaitMs: 0 });
+    const ac = new AbortController();
+    const running = batcher.detect({ ...frame('a'), source: 'cam1', signal: ac.signal });
+    await until(() => runner.waiting === 1);
+    ac.abort();
+    runner.release();
+    expect((await running)[0]!.class).toBe('a');
+    expect(batcher.stats()).toMatchObject({ superseded: 0, completed: 1 });
+  });
+
   it('fails only the request whose item failed; close() runs what is queued, then refuses', async () => {
     const runner = new GatedRunner(4);
     const batcher = new BatchDetector(runner, { logger: silentLogger(), maxWaitMs: 600_000 });

@@ -79,6 +79,8 @@ export interface AnalyserFrame {
   /** Epoch ms (wall time live, clip start + offset offline). */
   time: number;
   seq: number;
+  /** Aborted when a newer frame arrived while this one waits for the detector: it gives up its place to it (live). */
+  superseded?: AbortSignal;
 }
 
 export interface AnalyserResult {
@@ -236,7 +238,7 @@ export class CameraAnalyser {
         this.counters.rgbConversions++;
         const image = { width: crop.width, height: crop.height, data: yuv420pToRgb(frame.yuv!, width, height, undefined, crop) };
         seen = { ...image, x: crop.x, y: crop.y };
-        detections = await this.o.detector.detect({ image, crop: true, threshold: this.o.threshold ?? 0.3, ...(this.classes ? { classes: this.classes } : {}), ...(urgent ? { urgent } : {}) });
+        detections = await this.o.detector.detect({ image, crop: true, threshold: this.o.threshold ?? 0.3, ...(this.classes ? { classes: this.classes } : {}), ...(urgent ? { urgent } : {}), ...this.sourceOf(frame) });
         detections = detections.map((d) => ({ ...d, box: [d.box[0] + crop.x, d.box[1] + crop.y, d.box[2] + crop.x, d.box[3] + crop.y] as Box }));
       } else {
         rgb = this.rgbOf(frame);
@@ -247,6 +249,7 @@ export class CameraAnalyser {
           threshold: this.o.threshold ?? 0.3,
           ...(this.classes ? { classes: this.classes } : {}),
           ...(urgent ? { urgent } : {}),
+          ...this.sourceOf(frame),
         });
       }
     } catch (err) {
@@ -278,6 +281,11 @@ export class CameraAnalyser {
     // The whole RGB frame, for a snapshot: converted only when an event wants one.
     result.events = await this.finish(events, tracks, () => rgb ?? (rgb = this.rgbOf(frame)));
     return result;
+  }
+
+  /** The detector request's source and signal: a newer frame of this camera may take this one's place in line. */
+  private sourceOf(frame: AnalyserFrame): { source: string; signal?: AbortSignal } {
+    return frame.superseded ? { source: this.camera.id, signal: frame.superseded } : { source: this.camera.id };
   }
 
   private rgbOf(frame: AnalyserFrame): Buffer | Uint8Array {

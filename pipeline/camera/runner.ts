@@ -166,7 +166,11 @@ export class CameraRunner {
         const at = f.time;
         const events: PortEvent[] = f.gray ? this.health.observeFrame(f.gray, grid.width, grid.height, at) : [];
         if ((f.rgb || f.yuv) && f.gray) {
-          const r = await this.analyser.analyse({ rgb: f.rgb, yuv: f.yuv, gray: f.gray, time: at.getTime(), seq: f.seq });
+          // A newer frame arriving while this one waits for the detector takes its place in line
+          // (live video wants the newest frame; the tracker sees it as one frame dropped).
+          const superseded = new AbortController();
+          this.ingest.onFrameWaiting(() => superseded.abort());
+          const r = await this.analyser.analyse({ rgb: f.rgb, yuv: f.yuv, gray: f.gray, time: at.getTime(), seq: f.seq, superseded: superseded.signal }).finally(() => this.ingest.onFrameWaiting(null));
           events.push(...r.events);
           // Something moves in the watch area: see every keyframe while it does (on demand; a no-op otherwise).
           if (r.motionRegions.length > 0 || r.gate === 'hold' || r.gate === 'lighting') this.ingest.demand(this.demandHoldS);

@@ -33,11 +33,13 @@ export interface BatchDetectorOptions {
 /** Rejects a request that was pushed out of a full queue by a newer one, or queued when the batcher closed. */
 export class DetectionDroppedError extends Error {
   readonly code = 'DETECTION_DROPPED';
-  constructor(readonly reason: 'queue_full' | 'closed') {
+  constructor(readonly reason: 'queue_full' | 'closed' | 'superseded') {
     super(
       reason === 'queue_full'
         ? 'detection dropped: the detector queue was full and a newer frame took its place (detector slower than the frame rate: lower fps, add workers or raise maxBatch)'
-        : 'detection dropped: the batch detector was closed',
+        : reason === 'superseded'
+          ? "detection dropped: a newer frame of the same camera arrived while it waited, and takes its place in line"
+          : 'detection dropped: the batch detector was closed',
     );
     this.name = 'DetectionDroppedError';
   }
@@ -47,6 +49,8 @@ export interface BatchDetectorStats {
   submitted: number;
   /** Requests marked urgent (served ahead, see urgentLeadMs). */
   urgent: number;
+  /** Requests dropped while waiting because a newer frame of their source arrived (that frame took their place). */
+  superseded: number;
   completed: number;
   failed: number;
   dropped: number;
@@ -57,6 +61,9 @@ export interface BatchDetectorStats {
   batchSizes: Record<number, number>;
   queued: number;
 }
+
+/** How long a superseded request's place in line is kept for its source's next request. */
+const PLACE_KEPT_MS = 5000;
 
 interface Pending {
   request: DetectRequest;
@@ -89,8 +96,10 @@ export class BatchDetector {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private closed = false;
-  private readonly counts = { submitted: 0, urgent: 0, completed: 0, failed: 0, dropped: 0, batches: 0, batchedItems: 0 };
+  private readonly counts = { submitted: 0, urgent: 0, superseded: 0, completed: 0, failed: 0, dropped: 0, batches: 0, batchedItems: 0 };
   private readonly sizes: Record<number, number> = {};
+  /** Source → when its superseded request had entered the queue (its place in line). */
+  private readonly places = new Map<string, { enqueued: number; at: number }>();
 
   constructor(
     private readonly runner: BatchRunner,
@@ -112,9 +121,19 @@ export class BatchDetector {
     if (this.closed) return Promise.reject(new DetectionDroppedError('closed'));
     this.counts.submitted++;
     if (request.urgent) this.counts.urgent++;
+    if (request.signal?.aborted) {
+      this.counts.superseded++;
+      return Promise.reject(new DetectionDroppedError('superseded'));
+    }
     return new Promise<Detection[]>((resolve, reject) => {
-      const enqueued = performance.now();
-      this.queue.push({ request, enqueued, due: request.urgent ? enqueued - this.urgentLeadMs : enqueued, resolve, reject });
+      const now = performance.now();
+      const enqueued = this.placeOf(request.source, now) ?? now;
+      const pending: Pending = { request, enqueued, due: request.urgent ? enqueued - this.urgentLeadMs : enqueued, resolve, reject };
+      // The queue stays in order of entry: a request keeping an earlier place goes where that place was.
+      let at = this.queue.length;
+      while (at > 0 && this.queue[at - 1]!.enqueued > enqueued) at--;
+      this.queue.splice(at, 0, pending);
+      request.signal?.addEventListener('abort', () => this.supersede(pending), { once: true });
       if (this.queue.length > this.maxQueue) {
         // The queue is in arrival order: the first one not urgent is the oldest such.
         const at = Math.max(0, this.queue.findIndex((p) => !p.request.urgent));
@@ -179,6 +198,26 @@ export class BatchDetector {
       this.running = null;
       this.schedule();
     });
+  }
+
+  /** A waiting request whose source sent a newer frame: out of the queue, its place kept for that frame. */
+  private supersede(p: Pending): void {
+    const i = this.queue.indexOf(p);
+    if (i < 0) return; // running or done: too late to drop
+    this.queue.splice(i, 1);
+    this.counts.superseded++;
+    if (p.request.source !== undefined) this.places.set(p.request.source, { enqueued: p.enqueued, at: performance.now() });
+    p.reject(new DetectionDroppedError('superseded'));
+  }
+
+  /** The place in line a source's superseded request left, if it is recent; used once. */
+  private placeOf(source: string | undefined, now: number): number | undefined {
+    if (this.places.size === 0) return undefined;
+    for (const [s, p] of this.places) if (now - p.at > PLACE_KEPT_MS) this.places.delete(s);
+    if (source === undefined) return undefined;
+    const place = this.places.get(source);
+    this.places.delete(source);
+    return place?.enqueued;
   }
 
   /** The maxBatch requests most due, out of the queue (which stays in arrival order). */

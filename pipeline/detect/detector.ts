@@ -59,6 +59,17 @@ export interface DetectRequest {
    * (BatchDetector's `urgentLeadMs`). The detector itself ignores it.
    */
   urgent?: boolean;
+  /**
+   * Whose frame this is (a camera id). A batcher lets a newer frame of the
+   * same source take the place in line of one it superseded (`signal`).
+   */
+  source?: string;
+  /**
+   * Aborted when a newer frame of the same source arrived while this one
+   * waits: a batcher drops it (DetectionDroppedError 'superseded') and keeps
+   * its place in line for the source's next request. Ignored once running.
+   */
+  signal?: AbortSignal;
 }
 
 /** Outcome of one request in a batch: its detections, or the error that concerned only it. */

@@ -11,6 +11,8 @@ export class LatestSlot<T> {
   private closed = false;
   dropped = 0;
   delivered = 0;
+  /** Called when a frame is left waiting in the slot (its consumer busy with an earlier one). */
+  onWaiting: (() => void) | null = null;
 
   put(v: T): void {
     if (this.closed) return;
@@ -24,6 +26,7 @@ export class LatestSlot<T> {
     if (this.has) this.dropped++;
     this.value = v;
     this.has = true;
+    this.onWaiting?.();
   }
 
   /** The newest frame not yet taken, or null once closed. One consumer at a time. */

@@ -246,6 +246,11 @@ export class CameraIngest {
     return this.slot.poll();
   }
 
+  /** `listener` is called whenever a frame arrives while the consumer is busy with an earlier one; null removes it. */
+  onFrameWaiting(listener: (() => void) | null): void {
+    this.slot.onWaiting = listener;
+  }
+
   stats(): IngestStats {
     return {
       camera: this.camera,
