@@ -135,9 +135,9 @@ export class BatchDetector {
       this.queue.splice(at, 0, pending);
       request.signal?.addEventListener('abort', () => this.supersede(pending), { once: true });
       if (this.queue.length > this.maxQueue) {
-        // The queue is in arrival order: the first one not urgent is the oldest such.
-        const at = Math.max(0, this.queue.findIndex((p) => !p.request.urgent));
-        const oldest = this.queue.splice(at, 1)[0]!;
+        // The queue is in order of entry: the first one not urgent is the oldest such.
+        const victim = Math.max(0, this.queue.findIndex((p) => !p.request.urgent));
+        const oldest = this.queue.splice(victim, 1)[0]!;
         this.counts.dropped++;
         if (this.counts.dropped === 1 || this.counts.dropped % 100 === 0) {
           this.logger.warn({ dropped: this.counts.dropped, maxQueue: this.maxQueue }, 'detector queue full: dropping the oldest requests');
@@ -220,7 +220,7 @@ export class BatchDetector {
     return place?.enqueued;
   }
 
-  /** The maxBatch requests most due, out of the queue (which stays in arrival order). */
+  /** The maxBatch requests most due, out of the queue (which stays in order of entry). */
   private takeMostDue(): Pending[] {
     if (this.queue.length <= this.maxBatch || !this.queue.some((p) => p.request.urgent)) return this.queue.splice(0, this.maxBatch);
     const chosen = new Set([...this.queue].sort((a, b) => a.due - b.due).slice(0, this.maxBatch));
