@@ -164,7 +164,17 @@ beforeAll(async () => {
     startRtspServer({ mounts: { '/cam': 'vtest' }, user: USER, password: PASSWORD }),
     startRtspServer({ mounts: { '/cam': 'vtest' }, user: USER, password: PASSWORD, digest: true }),
   ]);
-});
+  // Each server's first session builds its media pipeline (decode and encode the clip), which on
+  // a loaded 2-core machine took over 3 s once: played once here, so the tests time a warm server.
+  await Promise.all(
+    [open.url('/cam'), withCredentials(basic, '/cam'), withCredentials(digest, '/cam')].map(async (url) => {
+      const { client, packets } = receiver(url);
+      await client.start();
+      await waitFor('a first packet', () => packets.length > 0, 30_000);
+      await client.close();
+    }),
+  );
+}, 60_000);
 afterAll(async () => {
   await Promise.all([open?.stop(), basic?.stop(), digest?.stop()]);
 });
