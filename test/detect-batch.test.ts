@@ -47,6 +47,15 @@ const until = async (cond: () => boolean) => {
   expect(cond()).toBe(true);
 };
 
+/** Lets the gated runs finish one at a time until the batcher has nothing queued or running. */
+async function drain(runner: GatedRunner, batcher: BatchDetector): Promise<void> {
+  for (;;) {
+    await until(() => runner.waiting === 1 || batcher.stats().queued === 0);
+    if (runner.waiting === 0) return;
+    runner.release();
+  }
+}
+
 describe('BatchDetector', () => {
   it('sends a batch as soon as maxBatch requests wait, without waiting for the timer', async () => {
     const runner = new GatedRunner(4);
@@ -115,11 +124,7 @@ describe('BatchDetector', () => {
     await until(() => runner.waiting === 1);
     const urgent = (name: string): DetectRequest => ({ ...frame(name), urgent: true });
     const all = [batcher.detect(frame('a')), batcher.detect(frame('b')), batcher.detect(urgent('u1')), batcher.detect(frame('c')), batcher.detect(urgent('u2'))];
-    for (let i = 0; i < 3; i++) {
-      runner.release();
-      await until(() => runner.waiting === 1 || batcher.stats().queued === 0);
-    }
-    runner.release();
+    await drain(runner, batcher);
     await running;
     expect((await Promise.all(all)).map((d) => d[0]!.class)).toEqual(['a', 'b', 'u1', 'c', 'u2']);
     expect(runner.batches).toEqual([['r'], ['u1', 'u2'], ['a', 'b'], ['c']]);
@@ -134,11 +139,7 @@ describe('BatchDetector', () => {
     const old = batcher.detect(frame('old'));
     await new Promise((r) => setTimeout(r, 80));
     const late = batcher.detect({ ...frame('late'), urgent: true });
-    runner.release();
-    await until(() => runner.waiting === 1);
-    runner.release();
-    await until(() => runner.waiting === 1);
-    runner.release();
+    await drain(runner, batcher);
     await Promise.all([running, old, late]);
     expect(runner.batches).toEqual([['r'], ['old'], ['late']]);
   });
@@ -150,9 +151,7 @@ describe('BatchDetector', () => {
     await until(() => runner.waiting === 1);
     const settled = [{ ...frame('u'), urgent: true }, frame('a'), frame('b'), frame('c'), frame('d')].map((f) => batcher.detect(f).then((d) => d[0]!.class, (e: unknown) => e));
     expect(batcher.stats()).toMatchObject({ queued: 4, dropped: 1 });
-    runner.release();
-    await until(() => runner.waiting === 1);
-    runner.release();
+    await drain(runner, batcher);
     await running;
     const outcomes = await Promise.all(settled);
     expect(outcomes[1]).toBeInstanceOf(DetectionDroppedError);
@@ -175,11 +174,7 @@ describe('BatchDetector', () => {
     const fresh = batcher.detect({ ...frame('cam1-new'), source: 'cam1' });
     // A request already aborted never queues.
     await expect(batcher.detect({ ...frame('cam3'), source: 'cam3', signal: AbortSignal.abort() })).rejects.toMatchObject({ reason: 'superseded' });
-    for (let i = 0; i < 3; i++) {
-      runner.release();
-      await until(() => runner.waiting === 1 || batcher.stats().queued === 0);
-    }
-    runner.release();
+    await drain(runner, batcher);
     await Promise.all([running, other, fresh]);
     expect(runner.batches).toEqual([['r'], ['cam1-new'], ['cam2']]);
     expect(batcher.stats()).toMatchObject({ superseded: 2, completed: 3 });
