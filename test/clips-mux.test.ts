@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
 import { ClipBuffer, clipPath, muxClip, pruneClips } from '../pipeline/clips/index.js';
-import { AccessUnitSplitter, type AccessUnit } from '../pipeline/video/annexb.js';
+import { ACCESS_UNIT_DELIMITER, AccessUnitSplitter, type AccessUnit } from '../pipeline/video/annexb.js';
+import { SpawnHelper } from '../pipeline/video/index.js';
 
 const exec = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'pw-clips-'));
@@ -57,6 +59,26 @@ describe('evidence clips', () => {
     // The pictures are the camera's own bytes: decoding the clip finds no error.
     const { stderr } = await exec('ffmpeg', ['-v', 'error', '-i', path, '-f', 'null', '-']);
     expect(stderr).toBe('');
+  }, 60_000);
+
+  it("ffmpeg started by the worker's spawn helper writes the same clip, and no input file is left beside it either way", async () => {
+    const span = units.slice(10, 70).map((unit, i) => ({ unit, timeMs: timeOf(10 + i) }));
+    const helper = new SpawnHelper();
+    try {
+      const out = join(dir, 'helper');
+      const viaHelper = await muxClip(span, join(out, 'a.mp4'), { run: helper.run });
+      const direct = await muxClip(span, join(out, 'b.mp4'));
+      expect(helper.stats().commands).toBe(1);
+      expect(viaHelper.frames).toBe(60);
+      expect(viaHelper.bytes).toBe(direct.bytes);
+      expect(viaHelper.bytes).toBe(span.reduce((n, u) => n + ACCESS_UNIT_DELIMITER.length + u.unit.data.length, 0));
+      expect(Number((await probe(viaHelper.path)).streams[0]!.nb_frames)).toBe(60);
+      // ffmpeg not found: the reason, and neither the H.264 nor a part file left behind.
+      await expect(muxClip(span, join(out, 'c.mp4'), { run: helper.run, ffmpegPath: '/nonexistent/ffmpeg' })).rejects.toThrow(/ENOENT/);
+      expect(readdirSync(out).sort()).toEqual(['a.mp4', 'b.mp4']);
+    } finally {
+      await helper.close();
+    }
   }, 60_000);
 
   it('without a waiting alert the buffer holds only the pre-roll, from the keyframe before it', () => {

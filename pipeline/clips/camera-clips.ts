@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from '../log/index.js';
 import type { Queryable } from '../store/index.js';
+import { SpawnHelper } from '../video/spawn-helper.js';
 import { pruneClips } from './clip-store.js';
 import { ClipRecorder } from './clip-recorder.js';
 import { ClipWriter, type ClipWriterStats } from './clip-writer.js';
@@ -26,18 +27,20 @@ export interface ClipCamera {
 /**
  * The evidence clips of a camera worker: one `ClipRecorder` per camera (kept
  * across its runners, so a restart does not lose a clip being waited for),
- * one `ClipWriter` for the process, retention (`pruneClips`) at start and
- * hourly.
+ * one `ClipWriter` for the process, its ffmpeg started by a `SpawnHelper`
+ * (forking the worker for each clip costs it page faults on all its memory),
+ * retention (`pruneClips`) at start and hourly.
  */
 export class CameraClips {
   private readonly writer: ClipWriter;
   private readonly recorders = new Map<string, ClipRecorder>();
   private readonly dir: string;
   private readonly pruneTimer: NodeJS.Timeout;
+  private readonly spawner = new SpawnHelper();
 
   constructor(private readonly o: CameraClipsOptions) {
     this.dir = join(o.dataDir, 'clips');
-    this.writer = new ClipWriter({ store: o.store, logger: o.logger, dir: this.dir, root: o.dataDir });
+    this.writer = new ClipWriter({ store: o.store, logger: o.logger, dir: this.dir, root: o.dataDir, run: this.spawner.run });
     this.prune();
     this.pruneTimer = setInterval(() => this.prune(), 3_600_000);
     this.pruneTimer.unref();
@@ -71,6 +74,7 @@ export class CameraClips {
     clearInterval(this.pruneTimer);
     for (const r of this.recorders.values()) r.flush();
     await this.writer.idle();
+    await this.spawner.close();
   }
 
   private prune(): void {

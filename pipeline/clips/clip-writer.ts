@@ -3,6 +3,7 @@ import type { Logger } from '../log/index.js';
 import type { Queryable } from '../store/index.js';
 import { clipPath } from './clip-store.js';
 import type { ClipRequest } from './clip-recorder.js';
+import type { RunCommand } from '../video/spawn-helper.js';
 import { muxClip } from './mux-clip.js';
 
 export interface ClipWriterOptions {
@@ -13,6 +14,8 @@ export interface ClipWriterOptions {
   /** The data folder: paths are recorded relative to it (what the API serves from). */
   root: string;
   ffmpegPath?: string;
+  /** How ffmpeg is started (`muxClip`'s `run`): a worker passes its `SpawnHelper`'s. Default a child of this process. */
+  run?: RunCommand;
   /** Clips waiting to be written at most; more are dropped, counted (each holds its video). Default 8. */
   maxQueued?: number;
 }
@@ -68,7 +71,7 @@ export class ClipWriter {
   private async writeOne(r: ClipRequest): Promise<void> {
     try {
       const path = clipPath(this.o.dir, r.event, new Date(r.fromMs));
-      const clip = await muxClip(r.units, path, this.o.ffmpegPath ? { ffmpegPath: this.o.ffmpegPath } : {});
+      const clip = await muxClip(r.units, path, { ...(this.o.ffmpegPath ? { ffmpegPath: this.o.ffmpegPath } : {}), ...(this.o.run ? { run: this.o.run } : {}) });
       await this.o.store.query(
         `INSERT INTO event_clips (event, camera, path, from_at, to_at, duration_s, bytes, truncated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (event) DO UPDATE SET path = EXCLUDED.path, from_at = EXCLUDED.from_at, to_at = EXCLUDED.to_at, duration_s = EXCLUDED.duration_s, bytes = EXCLUDED.bytes, truncated = EXCLUDED.truncated`,

@@ -30,3 +30,4 @@ export { StreamActivity, type GopSummary, type StreamActivityOptions } from './s
 export { StartLimiter } from './start-limiter.js';
 export { KeyframeDecoder, type DecodedPicture, type KeyframeDecoderOptions, type KeyframeDecoderStats } from './keyframe-decoder.js';
 export { readVideoFrames, type FileFrame, type ReadVideoOptions } from './file-reader.js';
+export { runCommand, SpawnHelper, type CommandResult, type RunCommand, type SpawnHelperStats } from './spawn-helper.js';

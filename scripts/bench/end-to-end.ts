@@ -36,6 +36,11 @@
  *
  * Peer: the same path on an idle site (one camera, the probes alone, no AIS
  * load), measured in the same run: what the load costs. Goal p99 < 1 s loaded.
+ *
+ * `--split` runs the production layout of docker-compose.yml instead: one
+ * `portwatch worker KIND` process per kind (camera, ais, alerts, dispatch,
+ * api) on the same machine, database and Redis, so the alert path has event
+ * loops of its own beside the cameras'.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -71,6 +76,9 @@ const SESSIONS = arg('sessions', 1);
 const SEED = arg('seed', 1);
 /** Every camera from the clip's start: the same people entering on every camera at once (worst case). */
 const BURST = process.argv.includes('--burst');
+/** One `portwatch worker KIND` process per kind (docker-compose.yml's layout) instead of one `portwatch run`. */
+const SPLIT = process.argv.includes('--split');
+const KINDS = ['camera', 'ais', 'alerts', 'dispatch', 'api'] as const;
 /** `--cpu-prof DIR`: V8 CPU profiles of the `portwatch run` processes into DIR (where the time goes under load). */
 const CPU_PROF = (() => {
   const i = process.argv.indexOf('--cpu-prof');
@@ -218,7 +226,7 @@ interface Figures {
 }
 
 async function scenario(label: string, o: { cameras: number; aisRate: number; seconds: number; pgAdmin: string; redisUrl: string }): Promise<Figures> {
-  out(`\n${label}: ${o.cameras} camera(s) at ${FPS} frame/s, ${o.aisRate} AIS reports/s, ${o.seconds} s measured after ${WARMUP_S} s`);
+  out(`\n${label}: ${o.cameras} camera(s) at ${FPS} frame/s, ${o.aisRate} AIS reports/s, ${o.seconds} s measured after ${WARMUP_S} s; ${SPLIT ? `one process per worker kind (${KINDS.join(', ')})` : 'one portwatch run process'}`);
   const dir = mkdtempSync(join(tmpdir(), 'pw-bench-e2e-'));
   const dbName = `bench_e2e_${Date.now().toString(36)}`;
   const admin = new pg.Client({ connectionString: o.pgAdmin });
@@ -238,25 +246,30 @@ async function scenario(label: string, o: { cameras: number; aisRate: number; se
   const apiPort = await freePort();
   const site = join(dir, 'site.yaml');
   writeFileSync(site, siteYaml({ cameras: o.cameras, rtsp, aisPort: feed.port, apiPort }));
-  let child: ChildProcess | null = null;
+  const children: ChildProcess[] = [];
   const logs: string[] = [];
   let stopStream: (() => void) | null = null;
   try {
     const profile = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF, '--cpu-prof-interval', '2000'] : [];
-    child = spawn(process.execPath, [...profile, '--import', 'tsx', 'cli/main.ts', 'run', '--site', site, '--data-dir', dir, '--redis', o.redisUrl, '--redis-prefix', `bench-e2e:${dbName}:`, '--queue-prefix', `bench-e2e-${dbName}`, '--clock', 'wall'], {
-      cwd: root,
-      env: { ...process.env, DATABASE_URL: dbUrl.toString(), LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.resume();
-    createInterface({ input: child.stderr! }).on('line', (l) => {
-      logs.push(l);
-      if (logs.length > 200) logs.shift();
-    });
+    const common = ['--site', site, '--data-dir', dir, '--redis', o.redisUrl, '--redis-prefix', `bench-e2e:${dbName}:`, '--queue-prefix', `bench-e2e-${dbName}`, '--clock', 'wall'];
+    for (const command of SPLIT ? KINDS.map((k) => ['worker', k]) : [['run']]) {
+      const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'cli/main.ts', ...command, ...common], {
+        cwd: root,
+        env: { ...process.env, DATABASE_URL: dbUrl.toString(), LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(child);
+      child.stdout!.resume();
+      createInterface({ input: child.stderr! }).on('line', (l) => {
+        logs.push(l);
+        if (logs.length > 200) logs.shift();
+      });
+    }
     const startedAt = Date.now();
     // The API answers once the store is migrated.
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`portwatch run exited with ${child.exitCode}: ${logs.slice(-10).join('\n')}`);
+      const ended = children.find((c) => c.exitCode !== null);
+      if (ended) throw new Error(`portwatch ${ended.spawnargs.slice(4, 6).join(' ')} exited with ${ended.exitCode}: ${logs.slice(-10).join('\n')}`);
       if (Date.now() - startedAt > 120_000) throw new Error(`the API did not come up within 120 s: ${logs.slice(-10).join('\n')}`);
       const ok = await fetch(`http://127.0.0.1:${apiPort}/api/health`).then((r) => r.status < 500, () => false);
       if (ok) break;
@@ -306,13 +319,17 @@ async function scenario(label: string, o: { cameras: number; aisRate: number; se
     return { camera: cam, ais, busiestSecond };
   } finally {
     stopStream?.();
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child!.once('exit', r));
-      child.kill('SIGTERM');
-      const hard = setTimeout(() => child!.kill('SIGKILL'), 30_000);
-      await exited;
-      clearTimeout(hard);
-    }
+    await Promise.all(
+      children
+        .filter((child) => child.exitCode === null)
+        .map(async (child) => {
+          const exited = new Promise((r) => child.once('exit', r));
+          child.kill('SIGTERM');
+          const hard = setTimeout(() => child.kill('SIGKILL'), 30_000);
+          await exited;
+          clearTimeout(hard);
+        }),
+    );
     feed.stop();
     await rtsp.stop();
     const a = new pg.Client({ connectionString: o.pgAdmin });
@@ -350,13 +367,13 @@ try {
     for (const p of [50, 99] as const) {
       if (l.length === 0) continue;
       reportBench({
-        name: `${what} → alert on the live stream, p${p}, ${CAMERAS} cameras + ${AIS_RATE} AIS msgs/s vs idle`,
+        name: `${what} → alert on the live stream, p${p}, ${CAMERAS} cameras + ${AIS_RATE} AIS msgs/s vs idle${SPLIT ? ', worker processes' : ''}`,
         ours: pct(l, p),
         peer: i.length ? pct(i, p) : null,
         unit: 'ms',
         better: 'lower',
         ...(p === 99 ? { goal: 'p99 < 1000' } : {}),
-        note: `${l.length} alerts loaded, ${i.length} idle; cameras ${BURST ? 'all from the clip start (--burst)' : `independent (seed ${SEED})`}, busiest second ${loaded.busiestSecond} entries; peer: the same path on an idle site`,
+        note: `${SPLIT ? 'one process per worker kind; ' : 'one portwatch run process; '}${l.length} alerts loaded, ${i.length} idle; cameras ${BURST ? 'all from the clip start (--burst)' : `independent (seed ${SEED})`}, busiest second ${loaded.busiestSecond} entries; peer: the same path on an idle site`,
       });
     }
   };
