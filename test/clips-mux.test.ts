@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { ClipBuffer, clipPath, muxClip, pruneClips } from '../pipeline/clips/index.js';
+import { h264Mp4, nalUnits } from '../pipeline/clips/mp4-file.js';
+import { parseSps, sliceType } from '../pipeline/video/h264-syntax.js';
 import { ACCESS_UNIT_DELIMITER, AccessUnitSplitter, type AccessUnit } from '../pipeline/video/annexb.js';
 import { SpawnHelper } from '../pipeline/video/index.js';
 
@@ -50,6 +52,7 @@ describe('evidence clips', () => {
     expect(span.at(-1)!.timeMs).toBe(eventTo + 5_000);
     const path = clipPath(join(dir, 'clips'), '0f8fad5b-d9cb-469f-a165-70867728950e', new Date(eventFrom));
     const clip = await muxClip(span, path);
+    expect(clip.writer).toBe('node');
     expect(clip.frames).toBe(121);
     const p = await probe(path);
     expect(p.format.format_name).toContain('mp4');
@@ -61,20 +64,65 @@ describe('evidence clips', () => {
     expect(stderr).toBe('');
   }, 60_000);
 
+  it('the MP4 written in Node holds what ffmpeg\'s holds: the same pictures, frame count, duration, size and keyframes', async () => {
+    // 30 s from a keyframe, as a camera's clip: 29 keyframes, 10 frames a second.
+    const span = units.slice(0, 290).map((unit, i) => ({ unit, timeMs: timeOf(i) }));
+    const out = join(dir, 'compare');
+    const ours = await muxClip(span, join(out, 'node.mp4'));
+    const theirs = await muxClip(span, join(out, 'ffmpeg.mp4'), { ffmpegOnly: true });
+    expect([ours.writer, theirs.writer]).toEqual(['node', 'ffmpeg']);
+    const show = async (path: string) => {
+      const { stdout } = await exec('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'stream=codec_name,profile,width,height,nb_frames,avg_frame_rate,duration:format=format_name', '-of', 'json', path]);
+      return JSON.parse(stdout) as { streams: object[]; format: object };
+    };
+    expect(await show(ours.path)).toEqual(await show(theirs.path));
+    // Keyframes where the camera put them (the sync sample table: ffprobe re-detects keyframes from the bitstream, players seek by this).
+    const file = readFileSync(ours.path);
+    const stss = file.indexOf('stss');
+    const keys = span.flatMap((u, i) => (u.unit.key ? [i + 1] : []));
+    expect(keys.length).toBe(29);
+    expect(Array.from({ length: file.readUInt32BE(stss + 8) }, (_, i) => file.readUInt32BE(stss + 12 + i * 4))).toEqual(keys);
+    // Every picture decodes to the same pixels as ffmpeg's file.
+    const md5 = async (path: string) => (await exec('ffmpeg', ['-v', 'error', '-i', path, '-f', 'md5', '-'])).stdout;
+    expect(await md5(ours.path)).toBe(await md5(theirs.path));
+    const { stderr } = await exec('ffmpeg', ['-v', 'error', '-i', ours.path, '-f', 'null', '-']);
+    expect(stderr).toBe('');
+    // The moov comes before the video (a browser plays the file while it loads).
+    expect(file.indexOf('moov')).toBeLessThan(file.indexOf('mdat'));
+  }, 60_000);
+
+  it('streams the Node writer does not cover are written by ffmpeg: two different SPS, a clip not starting on a keyframe, B-frames', () => {
+    const sps = nalUnits(units[0]!.data).find((n) => (n[0]! & 0x1f) === 7)!;
+    expect(parseSps(sps)).toMatchObject({ width: 640, height: 480 });
+    expect(h264Mp4(units.slice(0, 20), 10)).not.toBeNull();
+    expect(h264Mp4(units.slice(1, 20), 10)).toBeNull();
+    // A second keyframe with another SPS (its level changed).
+    const other = Buffer.from(units[10]!.data);
+    const at = other.indexOf(Buffer.from(sps));
+    other[at + 3] = other[at + 3]! + 1;
+    expect(h264Mp4([...units.slice(0, 10), { ...units[10]!, data: other }], 10)).toBeNull();
+    // A B slice (slice_type 1, as ue(v) '010' after first_mb_in_slice '1'): 0b1010_0000 after a non-IDR header.
+    const bSlice = { data: Buffer.from([0, 0, 0, 1, 0x41, 0b1010_0000, 0x80]), key: false, sliceBytes: 3 };
+    const pSlice = { data: Buffer.from([0, 0, 0, 1, 0x41, 0b1100_0000, 0x80]), key: false, sliceBytes: 3 };
+    expect(sliceType(bSlice.data.subarray(4))).toBe(1);
+    expect(sliceType(pSlice.data.subarray(4))).toBe(0);
+    expect(h264Mp4([...units.slice(0, 10), bSlice], 10)).toBeNull();
+  });
+
   it("ffmpeg started by the worker's spawn helper writes the same clip, and no input file is left beside it either way", async () => {
     const span = units.slice(10, 70).map((unit, i) => ({ unit, timeMs: timeOf(10 + i) }));
     const helper = new SpawnHelper();
     try {
       const out = join(dir, 'helper');
-      const viaHelper = await muxClip(span, join(out, 'a.mp4'), { run: helper.run });
-      const direct = await muxClip(span, join(out, 'b.mp4'));
+      const viaHelper = await muxClip(span, join(out, 'a.mp4'), { run: helper.run, ffmpegOnly: true });
+      const direct = await muxClip(span, join(out, 'b.mp4'), { ffmpegOnly: true });
       expect(helper.stats().commands).toBe(1);
       expect(viaHelper.frames).toBe(60);
       expect(viaHelper.bytes).toBe(direct.bytes);
       expect(viaHelper.bytes).toBe(span.reduce((n, u) => n + ACCESS_UNIT_DELIMITER.length + u.unit.data.length, 0));
       expect(Number((await probe(viaHelper.path)).streams[0]!.nb_frames)).toBe(60);
       // ffmpeg not found: the reason, and neither the H.264 nor a part file left behind.
-      await expect(muxClip(span, join(out, 'c.mp4'), { run: helper.run, ffmpegPath: '/nonexistent/ffmpeg' })).rejects.toThrow(/ENOENT/);
+      await expect(muxClip(span, join(out, 'c.mp4'), { run: helper.run, ffmpegOnly: true, ffmpegPath: '/nonexistent/ffmpeg' })).rejects.toThrow(/ENOENT/);
       expect(readdirSync(out).sort()).toEqual(['a.mp4', 'b.mp4']);
     } finally {
       await helper.close();

@@ -1,9 +1,11 @@
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setAlertClip } from '../pipeline/alerts/index.js';
+import { muxClip } from '../pipeline/clips/index.js';
+import { AccessUnitSplitter } from '../pipeline/video/annexb.js';
 import { WEEKDAYS } from '../pipeline/config/schema.js';
 import { assignInspector, createInspection, getInspection } from '../pipeline/dispatch/inspection-store.js';
 import { eventId, type PortEvent } from '../pipeline/events/index.js';
@@ -87,7 +89,10 @@ describe('web alerts and inspections', () => {
 
   it("shows why the alert was raised, its snapshot with the zone, and plays its clip", async () => {
     mkdirSync(join(fx.dataDir, 'clips'), { recursive: true });
-    copyFileSync(VTEST, join(fx.dataDir, 'clips', 'alert.mp4'));
+    // The clip as the camera worker writes it (the MP4 written in Node) from vtest's H.264.
+    const h264 = execFileSync('ffmpeg', ['-v', 'error', '-i', VTEST, '-t', '6', '-an', '-c:v', 'copy', '-bsf:v', 'h264_mp4toannexb,h264_metadata=aud=insert', '-f', 'h264', 'pipe:1'], { maxBuffer: 64 << 20 });
+    const units = new AccessUnitSplitter().push(h264).map((unit, i) => ({ unit, timeMs: i * 100 }));
+    expect((await muxClip(units, join(fx.dataDir, 'clips', 'alert.mp4'))).writer).toBe('node');
     await setAlertClip(fx.store, alertId, 'clips/alert.mp4');
     const p = await page();
     await signIn(p, fx.tokens.operator, `#/alerts/${alertId}`);

@@ -4,7 +4,7 @@
  * vessel speed in the channel → its alert on the same stream; p50 and p99.
  *
  *   npm run bench:end-to-end
- *   npm run bench:end-to-end -- --cameras 60 --ais-rate 1000 --seconds 120 [--fps 1] [--sessions 1] [--seed 1] [--burst] [--cpu-prof DIR]
+ *   npm run bench:end-to-end -- --cameras 60 --ais-rate 1000 --seconds 120 [--fps 1] [--sessions 1] [--seed 1] [--burst] [--split] [--cpu-prof DIR]
  *
  * One `portwatch run` process (cameras, AIS, alerts, API: what a small site
  * runs) on PostgreSQL (PG_BENCH_URL, else a private cluster) and Redis
@@ -280,6 +280,7 @@ async function scenario(label: string, o: { cameras: number; aisRate: number; se
     await store.close();
     const camera: Array<{ cause: string; at: number }> = [];
     const ais: number[] = [];
+    const aisAt: number[] = [];
     let measuring = false;
     stopStream = await readStream(`http://127.0.0.1:${apiPort}`, token, (msg, at) => {
       if (!measuring) return;
@@ -287,7 +288,10 @@ async function scenario(label: string, o: { cameras: number; aisRate: number; se
       if (msg.rule === 'vessel-anomalies' || /ais_speeding/.test(JSON.stringify(msg.kinds ?? msg.kind ?? ''))) {
         const mmsi = Number(msg.mmsi ?? /"mmsi":(\d+)/.exec(JSON.stringify(msg))?.[1]);
         const sent = feed.probes.get(mmsi);
-        if (sent !== undefined && msg.change === 'opened') ais.push(at - sent);
+        if (sent !== undefined && msg.change === 'opened') {
+          ais.push(at - sent);
+          aisAt.push(at);
+        }
       } else if (cause.endsWith('.start')) camera.push({ cause: cause.slice(0, -'.start'.length), at });
     });
     await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
@@ -307,6 +311,16 @@ async function scenario(label: string, o: { cameras: number; aisRate: number; se
       await c.end();
     }
     const cam = camera.flatMap((x) => (times.has(x.cause) ? [x.at - times.get(x.cause)!] : []));
+    // When the slowest alerts came (seconds into the measured window): one stall or a spread tail.
+    const slowest = (ms: number[], at: number[]) =>
+      ms
+        .map((m, i) => ({ m, s: (at[i]! - t0) / 1000 }))
+        .sort((a, b) => b.m - a.m)
+        .slice(0, 5)
+        .map((x) => `${(x.m / 1000).toFixed(1)} s at ${x.s.toFixed(0)} s`)
+        .join(', ');
+    const camAt = camera.flatMap((x) => (times.has(x.cause) ? [x.at] : []));
+    out(`  slowest alerts (latency at arrival time into the window): camera ${slowest(cam, camAt) || '-'}; AIS ${slowest(ais, aisAt) || '-'}`);
     // How bunched the entries were: the most event starts within any 1 s.
     const entries = [...times.values()].sort((a, b) => a - b);
     let busiestSecond = 0;
