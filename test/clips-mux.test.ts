@@ -6,9 +6,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { ClipBuffer, clipPath, muxClip, pruneClips } from '../pipeline/clips/index.js';
-import { h264Mp4, nalUnits } from '../pipeline/clips/mp4-file.js';
+import { h264Mp4 } from '../pipeline/clips/mp4-file.js';
 import { parseSps, sliceType } from '../pipeline/video/h264-syntax.js';
-import { ACCESS_UNIT_DELIMITER, AccessUnitSplitter, type AccessUnit } from '../pipeline/video/annexb.js';
+import { ACCESS_UNIT_DELIMITER, AccessUnitSplitter, nalUnits, type AccessUnit } from '../pipeline/video/annexb.js';
 import { SpawnHelper } from '../pipeline/video/index.js';
 
 const exec = promisify(execFile);
@@ -89,6 +89,30 @@ describe('evidence clips', () => {
     expect(stderr).toBe('');
     // The moov comes before the video (a browser plays the file while it loads).
     expect(file.indexOf('moov')).toBeLessThan(file.indexOf('mdat'));
+  }, 60_000);
+
+  it('a camera that sends SPS/PPS once, out of band: the buffer puts them in front of a later clip, which plays', async () => {
+    const START = Buffer.from([0, 0, 0, 1]);
+    const annexB = (nals: Uint8Array[]) => Buffer.concat(nals.flatMap((n) => [START, n]));
+    const isParameterSet = (n: Uint8Array) => [7, 8].includes(n[0]! & 0x1f);
+    const first = nalUnits(units[0]!.data);
+    // The SPS and PPS in a unit of their own before the first picture, and no keyframe carrying them.
+    const stream: AccessUnit[] = [
+      { data: annexB(first.filter(isParameterSet)), key: false, sliceBytes: 0 },
+      ...units.slice(0, 250).map((u) => (u.key ? { ...u, data: annexB(nalUnits(u.data).filter((n) => !isParameterSet(n))) } : u)),
+    ];
+    expect(stream.slice(1).some((u) => nalUnits(u.data).some(isParameterSet))).toBe(false);
+    const buffer = new ClipBuffer({ keepMs: 5_000 });
+    // The parameter unit comes before the first keyframe: it is remembered, not kept.
+    stream.forEach((u, i) => buffer.push(u, timeOf(i)));
+    const span = buffer.slice(timeOf(200), timeOf(240));
+    expect(span[0]!.unit.key).toBe(true);
+    expect(nalUnits(span[0]!.unit.data).filter(isParameterSet).map((n) => n[0]! & 0x1f)).toEqual([7, 8]);
+    const clip = await muxClip(span, join(dir, 'out-of-band', 'a.mp4'));
+    expect(clip.writer).toBe('node');
+    expect(Number((await probe(clip.path)).streams[0]!.nb_frames)).toBe(span.length);
+    const { stderr } = await exec('ffmpeg', ['-v', 'error', '-i', clip.path, '-f', 'null', '-']);
+    expect(stderr).toBe('');
   }, 60_000);
 
   it('streams the Node writer does not cover are written by ffmpeg: two different SPS, a clip not starting on a keyframe, B-frames', () => {

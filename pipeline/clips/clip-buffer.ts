@@ -1,4 +1,4 @@
-import type { AccessUnit } from '../video/annexb.js';
+import { nalUnits, type AccessUnit } from '../video/annexb.js';
 
 /** An access unit and when it arrived (wall clock, ms). */
 export interface TimedUnit {
@@ -13,6 +13,7 @@ export interface ClipBufferOptions {
   maxBytes?: number;
 }
 
+const START_CODE = Buffer.from([0, 0, 0, 1]);
 const NAL_SPS = 7;
 const NAL_PPS = 8;
 
@@ -66,27 +67,23 @@ export class ClipBuffer {
       const types = nalTypes(unit.data);
       if (types.includes(NAL_SPS) && types.includes(NAL_PPS)) this.parameterSets = null;
       else if (this.parameterSets === null) this.rememberParameterSets(unit.data);
-    } else if (this.units.length === 0) {
-      return; // a clip starts on a keyframe: nothing before the first one is any use
+    } else {
+      // Parameter sets sent on their own (often once, before the first keyframe) are what later clips start with.
+      const types = nalTypes(unit.data);
+      if (types.includes(NAL_SPS) || types.includes(NAL_PPS)) this.rememberParameterSets(unit.data);
+      if (this.units.length === 0) return; // a clip starts on a keyframe: no picture before the first one is any use
     }
-    const types = unit.key ? null : nalTypes(unit.data);
-    if (types && (types.includes(NAL_SPS) || types.includes(NAL_PPS))) this.rememberParameterSets(unit.data);
     this.units.push({ unit, timeMs });
     this.bytes += unit.data.length;
     this.trim(timeMs, holdFromMs);
   }
 
   private rememberParameterSets(data: Buffer): void {
-    const parts: Buffer[] = [];
-    let i = 0;
-    const starts: number[] = [];
-    for (; i + 3 < data.length; i++) if (data[i] === 0 && data[i + 1] === 0 && data[i + 2] === 1) starts.push(i);
-    starts.forEach((s, k) => {
-      const t = data[s + 3]! & 0x1f;
-      if (t !== NAL_SPS && t !== NAL_PPS) return;
-      const end = starts[k + 1] ?? data.length;
-      parts.push(Buffer.from([0]), data.subarray(s, end));
-    });
+    const parts: Uint8Array[] = [];
+    for (const nal of nalUnits(data)) {
+      const t = nal[0]! & 0x1f;
+      if (t === NAL_SPS || t === NAL_PPS) parts.push(START_CODE, nal);
+    }
     if (parts.length > 0) this.parameterSets = Buffer.concat(parts);
   }
 

@@ -1,3 +1,4 @@
+import { nalUnits } from '../video/annexb.js';
 import { parseSps, sliceType } from '../video/h264-syntax.js';
 
 /**
@@ -19,29 +20,6 @@ const NAL_AUD = 9;
 const SLICE_B = 1;
 /** Media time units per second (the RTP clock's). */
 const TIMESCALE = 90_000;
-
-/** The NAL units of an Annex B buffer, without their start codes. */
-export function nalUnits(data: Uint8Array): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let start = -1;
-  let i = 0;
-  while (i + 2 < data.length) {
-    if (data[i] === 0 && data[i + 1] === 0 && data[i + 2] === 1) {
-      if (start >= 0) out.push(trimZeros(data.subarray(start, i)));
-      i += 3;
-      start = i;
-    } else i++;
-  }
-  if (start >= 0 && start < data.length) out.push(data.subarray(start));
-  return out.filter((n) => n.length > 0);
-}
-
-/** A NAL unit followed by the zero of a 4-byte start code keeps it: trailing zeros are not part of it. */
-function trimZeros(nal: Uint8Array): Uint8Array {
-  let end = nal.length;
-  while (end > 0 && nal[end - 1] === 0) end--;
-  return nal.subarray(0, end);
-}
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);

@@ -23,6 +23,29 @@ export interface AccessUnit {
   timestamp?: number;
 }
 
+/** The NAL units of an Annex B buffer, without their start codes (nor the zero of a 4-byte one after them). */
+export function nalUnits(data: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let start = -1;
+  let i = 0;
+  while (i + 2 < data.length) {
+    if (data[i] === 0 && data[i + 1] === 0 && data[i + 2] === 1) {
+      if (start >= 0) out.push(withoutTrailingZeros(data.subarray(start, i)));
+      i += 3;
+      start = i;
+    } else i++;
+  }
+  if (start >= 0 && start < data.length) out.push(data.subarray(start));
+  return out.filter((n) => n.length > 0);
+}
+
+/** A NAL unit ends in a non-zero byte (its stop bit): zeros after it belong to the next start code or are padding. */
+function withoutTrailingZeros(nal: Uint8Array): Uint8Array {
+  let end = nal.length;
+  while (end > 0 && nal[end - 1] === 0) end--;
+  return nal.subarray(0, end);
+}
+
 const NAL_SLICE = 1;
 const NAL_IDR = 5;
 const NAL_AUD = 9;

@@ -25,7 +25,7 @@ export {
 } from './ingest.js';
 export { RtspClient, RtspError, type RtspClientOptions, type RtspClientStats, type RtspVideoTrack } from './rtsp-client.js';
 export { H264Depacketizer, type H264DepacketizerOptions, type H264DepacketizerStats } from './rtp-h264.js';
-export { AccessUnitSplitter, ACCESS_UNIT_DELIMITER, type AccessUnit } from './annexb.js';
+export { AccessUnitSplitter, ACCESS_UNIT_DELIMITER, nalUnits, type AccessUnit } from './annexb.js';
 export { StreamActivity, type GopSummary, type StreamActivityOptions } from './stream-activity.js';
 export { StartLimiter } from './start-limiter.js';
 export { KeyframeDecoder, type DecodedPicture, type KeyframeDecoderOptions, type KeyframeDecoderStats } from './keyframe-decoder.js';
