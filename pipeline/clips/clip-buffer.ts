@@ -1,4 +1,4 @@
-import { nalUnits, type AccessUnit } from '../video/annexb.js';
+import { NAL_PPS, NAL_SPS, START_CODE, nalUnits, type AccessUnit } from '../video/annexb.js';
 
 /** An access unit and when it arrived (wall clock, ms). */
 export interface TimedUnit {
@@ -13,9 +13,6 @@ export interface ClipBufferOptions {
   maxBytes?: number;
 }
 
-const START_CODE = Buffer.from([0, 0, 0, 1]);
-const NAL_SPS = 7;
-const NAL_PPS = 8;
 
 /**
  * NAL types in an Annex B unit, up to its first coded slice (types 1–5): SPS

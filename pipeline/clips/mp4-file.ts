@@ -1,4 +1,4 @@
-import { nalUnits } from '../video/annexb.js';
+import { NAL_AUD, NAL_IDR, NAL_PPS, NAL_SLICE, NAL_SPS, nalUnits } from '../video/annexb.js';
 import { parseSps, sliceType } from '../video/h264-syntax.js';
 
 /**
@@ -12,11 +12,6 @@ import { parseSps, sliceType } from '../video/h264-syntax.js';
  * and the caller lets ffmpeg write the file.
  */
 
-const NAL_IDR = 5;
-const NAL_SLICE = 1;
-const NAL_SPS = 7;
-const NAL_PPS = 8;
-const NAL_AUD = 9;
 const SLICE_B = 1;
 /** Media time units per second (the RTP clock's). */
 const TIMESCALE = 90_000;

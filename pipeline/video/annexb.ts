@@ -46,9 +46,14 @@ function withoutTrailingZeros(nal: Uint8Array): Uint8Array {
   return nal.subarray(0, end);
 }
 
-const NAL_SLICE = 1;
-const NAL_IDR = 5;
-const NAL_AUD = 9;
+/** NAL unit types (H.264 table 7-1) the pipeline looks at. */
+export const NAL_SLICE = 1;
+export const NAL_IDR = 5;
+export const NAL_SPS = 7;
+export const NAL_PPS = 8;
+export const NAL_AUD = 9;
+/** The 4-byte Annex B start code. */
+export const START_CODE = Buffer.from([0, 0, 0, 1]);
 
 /** An AUD on its own (`primary_pic_type` 7: any slice type): ends the unit before it for ffmpeg's parser. */
 export const ACCESS_UNIT_DELIMITER = Buffer.from([0, 0, 0, 1, NAL_AUD, 0xf0]);

@@ -30,7 +30,7 @@
  * pieces) and concatenated once when it completes; nothing loops over payload
  * bytes. Packets are views valid only during `push`: every byte kept is copied.
  */
-import type { AccessUnit } from './annexb.js';
+import { NAL_AUD, NAL_IDR, NAL_PPS, NAL_SLICE, NAL_SPS, START_CODE, type AccessUnit } from './annexb.js';
 
 export interface H264DepacketizerOptions {
   /** SPS/PPS from the SDP's sprop-parameter-sets (raw NAL units, no start codes); used until the stream sends its own. */
@@ -62,11 +62,6 @@ export interface H264DepacketizerStats {
   outOfSequence: number;
 }
 
-const NAL_SLICE = 1;
-const NAL_IDR = 5;
-const NAL_SPS = 7;
-const NAL_PPS = 8;
-const NAL_AUD = 9;
 const STAP_A = 24;
 const FU_A = 28;
 
@@ -76,7 +71,6 @@ const MAX_DROPOUT = 3000;
 const MAX_MISORDER = 100;
 const DEFAULT_MAX_UNIT_BYTES = 4 * 1024 * 1024;
 
-const START_CODE = Buffer.from([0, 0, 0, 1]);
 /** One-byte buffers for reconstructed FU-A NAL headers (concat copies them, so sharing is safe). */
 const BYTE: readonly Buffer[] = Array.from({ length: 256 }, (_, i) => Buffer.from([i]));
 
