@@ -142,7 +142,8 @@ describe('web body-worn recorder', () => {
     // Cancelled by the center: no result will come.
     await fx.store.query(`UPDATE inspections SET state = 'cancelled' WHERE id = $1`, [inspection.id]);
     await expect.poll(async () => (await getInspection(fx.store, inspection.id))!.details.body_worn_clips, { timeout: 15_000 }).toEqual([join('clips', 'inspections', file)]);
-    expect((await listAudit(fx.store, { subject: inspection.id })).map((a) => a.kind)).toContain('inspection.evidence');
+    // The evidence is audited after it is kept: on a loaded machine a moment later.
+    await expect.poll(async () => (await listAudit(fx.store, { subject: inspection.id })).map((a) => a.kind), { timeout: 15_000 }).toContain('inspection.evidence');
     // Stopped: the file no longer grows.
     const { size } = statSync(join(recordingDir(), file));
     await new Promise((r) => setTimeout(r, 2500));
